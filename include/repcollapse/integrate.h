@@ -1,0 +1,60 @@
+/* integrate.h: integrators of the minimal model, all behind one interface.
+ *
+ * `exact` propagates the reduced eigendecomposition (K x K under degree, the
+ * group reduction otherwise), `rk45` is GSL's adaptive Runge-Kutta-Fehlberg on
+ * the full particle system, `gd` is discrete full-batch gradient descent
+ * z <- z + dt F(z) updating every embedding every step. An integrator visits
+ * the recorded times in order and hands each state to an observer. */
+#ifndef REPCOLLAPSE_INTEGRATE_H
+#define REPCOLLAPSE_INTEGRATE_H
+
+#include <stddef.h>
+
+#include "repcollapse/data.h"
+#include "repcollapse/model.h"
+#include "repcollapse/spectrum.h"
+
+typedef enum { RC_INTEGRATOR_EXACT = 0, RC_INTEGRATOR_RK45 = 1, RC_INTEGRATOR_GD = 2 } rc_integrator;
+
+rc_status rc_parse_integrator(const char *text, rc_integrator *out, rc_error *err);
+const char *rc_integrator_name(rc_integrator i);
+
+/** Called at every recorded time; a non-zero return stops the run with that status. */
+typedef rc_status (*rc_observer)(double t, size_t step, const rc_state *s, void *ctx, rc_error *err);
+
+/** Progress report: fraction done in [0,1] (called often; cheap). */
+typedef void (*rc_progress)(double fraction, void *ctx);
+
+typedef struct {
+  rc_integrator integrator;
+  const double *times; /* recorded times, ascending, >= 0 */
+  size_t n_times;
+  double dt;           /* gd step */
+  double rtol, atol;   /* rk45 tolerances (defaults 1e-10, 1e-12) */
+  rc_spectrum_method exact_method; /* for `exact` */
+  rc_progress progress;
+  void *progress_ctx;
+} rc_integrate_config;
+
+/** Integrate from `init` over cfg->times, calling `obs` at each. For gd the
+ * times must be multiples of dt (the step index is round(t/dt)); the step is
+ * refused when dt * fast_rate >= 2 (fast_rate from spec, which must then be
+ * non-NULL), and a NaN or Inf stops the run with the step and the quantity. */
+rc_status rc_integrate(const rc_dataset *ds, const rc_minimal_params *p, const rc_spectrum *spec,
+                       const rc_state *init, const rc_integrate_config *cfg, rc_observer obs,
+                       void *obs_ctx, rc_error *err);
+
+/** One gd step in place: z <- z + dt F(z); label_acc is scratch of (K + 1) * d doubles. Returns RC_ENUMERIC (naming the
+ * first non-finite quantity) if the new state is not finite. Exposed for tests and benchmarks. */
+rc_status rc_gd_step(const rc_dataset *ds, const rc_minimal_params *p, rc_state *s, double dt,
+                     double *label_acc, rc_error *err);
+
+/* Exact propagator: precomputes the decomposition for `init` once, then gives
+ * the state at any t in O(N d + K^2 d). */
+typedef struct rc_exact rc_exact;
+rc_status rc_exact_alloc(const rc_dataset *ds, const rc_minimal_params *p, const rc_state *init,
+                         rc_spectrum_method method, rc_exact **out, rc_error *err);
+rc_status rc_exact_eval(rc_exact *e, double t, rc_state *out, rc_error *err);
+void rc_exact_free(rc_exact *e);
+
+#endif

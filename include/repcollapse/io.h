@@ -1,0 +1,50 @@
+/* io.h: result files, always written whole or not at all.
+ *
+ * Every file is written to `<path>.tmp.<pid>` and renamed over `path` only
+ * once complete, so a crash or an error never leaves a half-written result
+ * under the final name. */
+#ifndef REPCOLLAPSE_IO_H
+#define REPCOLLAPSE_IO_H
+
+#include <stdio.h>
+
+#include "repcollapse/error.h"
+#include "repcollapse/metrics.h"
+#include "repcollapse/model.h"
+
+/** An output file being written under a temporary name. */
+typedef struct {
+  char path[4096];
+  char tmp[4200];
+  FILE *fp;
+} rc_atomic_file;
+
+/** Open `path` for writing (under its temporary name). */
+rc_status rc_atomic_open(rc_atomic_file *f, const char *path, rc_error *err);
+/** Flush, close and rename into place; on any failure removes the temporary and reports the file. */
+rc_status rc_atomic_commit(rc_atomic_file *f, rc_error *err);
+/** Abandon: close and remove the temporary. */
+void rc_atomic_abort(rc_atomic_file *f);
+
+/** Create a directory (and parents) if missing; error names it. */
+rc_status rc_mkdir_p(const char *path, rc_error *err);
+
+/** Write metrics.csv: header `t,<metric names>` and one row per time, %.17g,
+ * an empty cell for a null metric. */
+rc_status rc_write_metrics_csv(const char *path, const rc_metrics_row *rows, size_t n, rc_error *err);
+
+/* HDF5 snapshots (layout documented in README.md):
+ *   /t        float64 [T]          recorded times
+ *   /step     int64   [T]          gd step index (0 for other integrators)
+ *   /samples  float64 [T][N][d]    sample embeddings x_i(t)
+ *   /labels   float64 [T][K][d]    label embeddings y_c(t)
+ *   root attributes: n_samples, n_classes, dim, integrator. */
+typedef struct rc_snapshots rc_snapshots;
+rc_status rc_snapshots_open(const char *path, size_t n_times, size_t n, size_t k, size_t d,
+                            const char *integrator, rc_snapshots **out, rc_error *err);
+rc_status rc_snapshots_write(rc_snapshots *s, size_t index, double t, long step, const rc_state *st,
+                             rc_error *err);
+/** Close and rename into place (commit = 1) or remove (commit = 0). */
+rc_status rc_snapshots_close(rc_snapshots *s, int commit, rc_error *err);
+
+#endif

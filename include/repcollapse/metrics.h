@@ -1,0 +1,50 @@
+/* metrics.h: collapse metrics of a state and summaries of a trajectory (MODEL.md section 2). */
+#ifndef REPCOLLAPSE_METRICS_H
+#define REPCOLLAPSE_METRICS_H
+
+#include <stddef.h>
+
+#include "repcollapse/data.h"
+#include "repcollapse/model.h"
+
+/** Number of per-time metrics and their names, in the column order of metrics.csv. */
+#define RC_N_METRICS 8
+extern const char *const rc_metric_names[RC_N_METRICS];
+
+enum {
+  RC_M_LOSS = 0, RC_M_ACCURACY, RC_M_ACCURACY_FRUSTRATED, RC_M_MARGIN, RC_M_MIN_LABEL_DISTANCE,
+  RC_M_MEAN_LABEL_DISTANCE, RC_M_WITHIN_CLASS_SPREAD, RC_M_LABEL_EFFECTIVE_RANK
+};
+
+/** Metric values at one time; a null metric is NAN with valid[m] = 0. */
+typedef struct {
+  double t;
+  double value[RC_N_METRICS];
+  int valid[RC_N_METRICS];
+} rc_metrics_row;
+
+/** References fixed by the initial state: D(0) (for margin) and the initial
+ * centred label Gram trace (for label_effective_rank's null threshold). */
+typedef struct {
+  double d0;
+  double trace0;
+} rc_metrics_ref;
+
+rc_metrics_ref rc_metrics_reference(const rc_state *init);
+
+/** Compute every metric of state s at time t. */
+void rc_metrics_compute(const rc_dataset *ds, const rc_state *s, const rc_metrics_ref *ref,
+                        double t, rc_metrics_row *row);
+
+/** min_{a<b} |y_a - y_b| (NAN when K < 2). */
+double rc_min_label_distance(const rc_state *s);
+
+/** collapse_time: first t with D(t) <= eps D(0), interpolating log D linearly
+ * in t between recorded times. Returns 0 and sets *found = 0 if none. */
+double rc_collapse_time(const double *t, const double *D, size_t n, double eps, int *found);
+
+/** fitted_slow_rate: least-squares slope of -log D(t) over recorded times with
+ * t >= t_start and D(t) > 1e-10 D(0). Sets *found = 0 with fewer than 3 points. */
+double rc_fitted_decay_rate(const double *t, const double *D, size_t n, double t_start, int *found);
+
+#endif

@@ -1,0 +1,26 @@
+/* report.h: JSON views of results (jansson), shared by `spectrum`, `data` and summary.json. */
+#ifndef REPCOLLAPSE_REPORT_H
+#define REPCOLLAPSE_REPORT_H
+
+#include <jansson.h>
+
+#include "repcollapse/data.h"
+#include "repcollapse/run.h"
+#include "repcollapse/spectrum.h"
+
+/** A number, or JSON null when not finite (JSON has no NaN). */
+json_t *rc_json_number(double v);
+
+/** {"zero_modes", "components", "slow_rate", "next_rate", "fast_rate", "rates": [[rate, mult], ...], "method", "tolerance"} */
+json_t *rc_spectrum_json(const rc_spectrum *s, const rc_components *comp);
+
+/** {"n_samples", "n_classes", "n_observations", "n_frustrated", "frustration", "class_sizes" (clean), "components"} */
+json_t *rc_dataset_json(const rc_dataset *ds, const rc_components *comp);
+
+/** The summary.json of a run (inputs with defaults filled in, version, commit, RNG, spectrum, results). */
+json_t *rc_run_summary_json(const rc_run_config *cfg, const rc_run_result *r);
+
+/** Write JSON to a file atomically (indent 2). */
+rc_status rc_json_write_file(json_t *j, const char *path, rc_error *err);
+
+#endif

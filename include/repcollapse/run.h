@@ -1,0 +1,65 @@
+/* run.h: one experiment of the minimal model, end to end: data -> spectrum ->
+ * initial state -> integrator -> metrics per recorded time -> summaries ->
+ * files (metrics.csv, summary.json, snapshots.h5). The CLI's `run` is a thin
+ * layer over rc_run_execute. */
+#ifndef REPCOLLAPSE_RUN_H
+#define REPCOLLAPSE_RUN_H
+
+#include <stddef.h>
+
+#include "repcollapse/data.h"
+#include "repcollapse/integrate.h"
+#include "repcollapse/metrics.h"
+#include "repcollapse/model.h"
+#include "repcollapse/spectrum.h"
+
+typedef struct {
+  rc_data_spec data;
+  rc_minimal_params model;
+  rc_init_params init;
+  size_t dim;                 /* d (default 16) */
+  rc_integrator integrator;   /* default exact */
+  rc_spectrum_method exact_method;
+  double t_end;               /* 0: default 10 / slow_rate (or steps * dt for gd) */
+  double dt;                  /* gd step */
+  size_t steps;               /* gd steps (0: from t_end) */
+  const double *times;        /* explicit recorded times, or NULL for a log grid */
+  size_t n_times;
+  size_t points;              /* log grid points after t = 0 (default 80) */
+  double t_min;               /* first positive time of the log grid (0: 1e-2 / fast_rate) */
+  double eps;                 /* collapse threshold (default 1e-2) */
+  double rtol, atol;          /* rk45 */
+  const char *out_dir;        /* where files go (NULL: write nothing) */
+  int snapshots;              /* write snapshots.h5 */
+  const char *command_line;   /* recorded in summary.json */
+  rc_progress progress;
+  void *progress_ctx;
+} rc_run_config;
+
+/** Defaults of every setting (MODEL.md defaults; pattern pair; seed 1). */
+rc_run_config rc_run_config_default(void);
+
+typedef struct {
+  rc_dataset *ds;
+  rc_spectrum *spec;
+  rc_components *comp;
+  rc_metrics_row *rows;
+  size_t n_rows;
+  double t_end;
+  int has_collapse_time, has_fitted_slow_rate;
+  double collapse_time, fitted_slow_rate;
+  double predicted_final_min_label_distance; /* exact t -> infinity value (NAN when K < 2) */
+  double wall_seconds;
+} rc_run_result;
+
+/** Run the experiment; on success *out holds everything computed. Files are
+ * written only when cfg->out_dir is set, each one atomically. */
+rc_status rc_run_execute(const rc_run_config *cfg, rc_run_result **out, rc_error *err);
+void rc_run_result_free(rc_run_result *r);
+
+/** Log-spaced grid: 0, then `points` times from t_min to t_end (ascending,
+ * duplicates removed); for dt > 0 every time is rounded to a multiple of dt. *out is malloc'ed. */
+rc_status rc_time_grid(double t_min, double t_end, size_t points, double dt, double **out, size_t *n_out,
+                       rc_error *err);
+
+#endif

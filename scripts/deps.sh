@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Installs, idempotently, the Debian packages repcollapse needs to build, test and plot.
+# Safe to run repeatedly: it only calls apt-get when a package is missing.
+set -euo pipefail
+PKGS=(build-essential cmake pkg-config git
+      libgsl-dev libopenblas-dev liblapacke-dev libhdf5-dev libjansson-dev
+      libinih-dev libcmocka-dev gnuplot-nox
+      python3-numpy python3-h5py)
+missing=()
+for p in "${PKGS[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "deps: installing ${missing[*]}" >&2
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi

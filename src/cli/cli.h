@@ -1,0 +1,56 @@
+/* cli.h (private): the CLI's shared pieces: option parsing into a run
+ * configuration, progress on a terminal, errors. Each subcommand lives in
+ * its own cmd_*.c file and stays thin: it parses, calls the library, prints. */
+#ifndef RC_CLI_H
+#define RC_CLI_H
+
+#include <stddef.h>
+
+#include "repcollapse/repcollapse.h"
+
+/* option groups a subcommand accepts */
+enum {
+  OPT_DATA = 1,     /* data set options */
+  OPT_MODEL = 2,    /* rates, eta */
+  OPT_INIT = 4,     /* dim, sigma, init, seeds */
+  OPT_RUN = 8,      /* integrator, times, out dir */
+  OPT_OUTFILE = 16, /* --out FILE */
+  OPT_SPECTRUM = 32 /* --method */
+};
+
+typedef struct {
+  rc_run_config cfg;
+  /* storage behind cfg's pointers */
+  size_t *class_sizes;
+  rc_pair_count *pairs;
+  double *times;
+  char *command_line;
+  const char *out;    /* --out */
+  int quiet;
+  int dim_given, seed_given, data_seed_given, init_seed_given, classes_given, per_class_given;
+  rc_spectrum_method method;
+} cli_options;
+
+/* Parse argv[first..argc) for a subcommand accepting `groups`. Returns 0, or
+ * prints a one-line error and returns the exit code (2). */
+int cli_parse(int argc, char **argv, int first, int groups, const char *cmd, cli_options *o);
+void cli_options_free(cli_options *o);
+
+/* Print "repcollapse: error: <msg>" and return the exit code for the status. */
+int cli_fail(const rc_error *err);
+
+/* Terminal progress for long runs (only on a TTY, after one second). */
+typedef struct {
+  const char *label;
+  double start, last;
+  int shown, enabled;
+} cli_progress;
+void cli_progress_init(cli_progress *p, const char *label, int quiet);
+void cli_progress_update(double fraction, void *ctx);
+void cli_progress_done(cli_progress *p);
+
+int cmd_data(int argc, char **argv);
+int cmd_spectrum(int argc, char **argv);
+int cmd_run(int argc, char **argv);
+
+#endif

@@ -1,0 +1,42 @@
+/* main.c: the repcollapse command: dispatch to subcommands, --help, --version. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+
+static void usage(FILE *fp) {
+  fprintf(fp,
+          "repcollapse %s: the minimal model of representation collapse (Yao, Liu, Li 2026)\n"
+          "\n"
+          "usage: repcollapse <command> [options]\n"
+          "\n"
+          "commands:\n"
+          "  run        simulate a model and record collapse metrics (metrics.csv, summary.json)\n"
+          "  spectrum   exact rates of the minimal model's dynamics (JSON on stdout)\n"
+          "  data       describe a data set, optionally write its observations (CSV)\n"
+          "\n"
+          "  repcollapse <command> --help   lists a command's options\n"
+          "  repcollapse --version          prints the version and source commit\n",
+          rc_version());
+}
+
+int main(int argc, char **argv) {
+  if (argc < 2) {
+    usage(stderr);
+    return 2;
+  }
+  const char *cmd = argv[1];
+  if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) {
+    usage(stdout);
+    return 0;
+  }
+  if (!strcmp(cmd, "--version")) {
+    printf("repcollapse %s (commit %s)\n", rc_version(), rc_source_commit());
+    return 0;
+  }
+  if (!strcmp(cmd, "run")) return cmd_run(argc, argv);
+  if (!strcmp(cmd, "spectrum")) return cmd_spectrum(argc, argv);
+  if (!strcmp(cmd, "data")) return cmd_data(argc, argv);
+  fprintf(stderr, "repcollapse: error: unknown command '%s' (try repcollapse --help)\n", cmd);
+  return 2;
+}

@@ -1,0 +1,109 @@
+/* observations_csv.c: the user's file of observations, CSV `sample,label`
+ * (MODEL.md section 1). One observation a line; an optional header line
+ * `sample,label`, blank lines and '#' comments are skipped; anything else that
+ * is not two non-negative integers separated by a comma is an error naming the
+ * file and line. */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/alloc.h"
+#include "repcollapse/data.h"
+#include "repcollapse/io.h"
+
+static const char *skip_ws(const char *s) {
+  while (*s == ' ' || *s == '\t') s++;
+  return s;
+}
+
+/* parse a non-negative integer field; returns end pointer or NULL */
+static const char *parse_field(const char *s, unsigned long long *v) {
+  s = skip_ws(s);
+  if (!isdigit((unsigned char)*s)) return NULL;
+  errno = 0;
+  char *end;
+  *v = strtoull(s, &end, 10);
+  if (errno == ERANGE) return NULL;
+  return skip_ws(end);
+}
+
+rc_status rc_dataset_read_csv(const char *path, rc_dataset **out, rc_error *err) {
+  *out = NULL;
+  FILE *fp = fopen(path, "r");
+  if (!fp) return rc_error_set(err, RC_EIO, "cannot read observations file '%s': %s", path, strerror(errno));
+  size_t cap = 1024, n = 0, lineno = 0;
+  rc_observation *obs = malloc(cap * sizeof *obs);
+  char *line = NULL;
+  size_t lcap = 0;
+  ssize_t len;
+  rc_status st = RC_OK;
+  if (!obs) {
+    fclose(fp);
+    return rc_error_set(err, RC_ENOMEM, "cannot allocate observations");
+  }
+  while ((len = getline(&line, &lcap, fp)) >= 0) {
+    lineno++;
+    if (memchr(line, '\0', (size_t)len)) {
+      st = rc_error_set(err, RC_EINVAL, "%s:%zu: binary data (NUL byte) in an observations file", path, lineno);
+      break;
+    }
+    while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r')) line[--len] = '\0';
+    const char *s = skip_ws(line);
+    if (*s == '\0' || *s == '#') continue;
+    if (n == 0 && strncmp(s, "sample", 6) == 0) {
+      const char *h = skip_ws(s + 6);
+      if (*h == ',' && strcmp(skip_ws(h + 1), "label") == 0) continue;
+    }
+    unsigned long long smp, lab;
+    const char *p = parse_field(s, &smp);
+    if (p && *p == ',') p = parse_field(p + 1, &lab);
+    else p = NULL;
+    if (!p || *p != '\0') {
+      st = rc_error_set(err, RC_EINVAL, "%s:%zu: expected 'sample,label' (two non-negative integers), got '%.40s'",
+                        path, lineno, s);
+      break;
+    }
+    if (lab > 10000000ULL || smp > (1ULL << 40)) {
+      st = rc_error_set(err, RC_EINVAL, "%s:%zu: %s index %llu is too large", path, lineno,
+                        lab > 10000000ULL ? "label" : "sample", lab > 10000000ULL ? lab : smp);
+      break;
+    }
+    if (n == cap) {
+      rc_observation *bigger = realloc(obs, 2 * cap * sizeof *obs);
+      if (!bigger) {
+        st = rc_error_set(err, RC_ENOMEM, "cannot allocate observations");
+        break;
+      }
+      obs = bigger;
+      cap *= 2;
+    }
+    obs[n++] = (rc_observation){(size_t)smp, (uint32_t)lab};
+  }
+  if (st == RC_OK && ferror(fp)) st = rc_error_set(err, RC_EIO, "error reading '%s'", path);
+  free(line);
+  fclose(fp);
+  if (st == RC_OK && n == 0) st = rc_error_set(err, RC_EINVAL, "%s: no observations", path);
+  if (st == RC_OK) {
+    st = rc_dataset_from_observations(obs, n, 0, 0, out, err);
+    if (st != RC_OK && err) {
+      char tmp[sizeof err->msg];
+      snprintf(tmp, sizeof tmp, "%s", err->msg);
+      rc_error_set(err, st, "%s: %s", path, tmp);
+    }
+  }
+  free(obs);
+  return st;
+}
+
+rc_status rc_dataset_write_csv(const rc_dataset *ds, const char *path, rc_error *err) {
+  rc_atomic_file f;
+  rc_status st = rc_atomic_open(&f, path, err);
+  if (st) return st;
+  fprintf(f.fp, "sample,label\n");
+  for (size_t i = 0; i < ds->n_samples; i++)
+    for (size_t j = ds->row_ptr[i]; j < ds->row_ptr[i + 1]; j++)
+      for (double k = 0; k < ds->counts[j]; k += 1.0) fprintf(f.fp, "%zu,%u\n", i, ds->labels[j]);
+  return rc_atomic_commit(&f, err);
+}

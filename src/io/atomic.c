@@ -1,0 +1,69 @@
+/* atomic.c: result files written under a temporary name and renamed into
+ * place only when complete, so no half-written result ever carries the final
+ * name; directories created on demand. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "repcollapse/io.h"
+
+rc_status rc_atomic_open(rc_atomic_file *f, const char *path, rc_error *err) {
+  memset(f, 0, sizeof *f);
+  if (strlen(path) >= sizeof f->path) return rc_error_set(err, RC_EIO, "path too long: %.60s...", path);
+  snprintf(f->path, sizeof f->path, "%s", path);
+  snprintf(f->tmp, sizeof f->tmp, "%s.tmp.%ld", path, (long)getpid());
+  f->fp = fopen(f->tmp, "w");
+  if (!f->fp) return rc_error_set(err, RC_EIO, "cannot write '%s': %s", path, strerror(errno));
+  return RC_OK;
+}
+
+rc_status rc_atomic_commit(rc_atomic_file *f, rc_error *err) {
+  int bad = ferror(f->fp);
+  int saved = errno;
+  if (fflush(f->fp) != 0) {
+    bad = 1;
+    saved = errno;
+  }
+  if (fclose(f->fp) != 0) {
+    bad = 1;
+    saved = errno;
+  }
+  f->fp = NULL;
+  if (bad) {
+    unlink(f->tmp);
+    return rc_error_set(err, RC_EIO, "cannot write '%s': %s", f->path, strerror(saved ? saved : EIO));
+  }
+  if (rename(f->tmp, f->path) != 0) {
+    saved = errno;
+    unlink(f->tmp);
+    return rc_error_set(err, RC_EIO, "cannot move '%s' into place: %s", f->path, strerror(saved));
+  }
+  return RC_OK;
+}
+
+void rc_atomic_abort(rc_atomic_file *f) {
+  if (f->fp) fclose(f->fp);
+  f->fp = NULL;
+  if (f->tmp[0]) unlink(f->tmp);
+}
+
+rc_status rc_mkdir_p(const char *path, rc_error *err) {
+  char buf[4096];
+  if (strlen(path) >= sizeof buf) return rc_error_set(err, RC_EIO, "path too long");
+  snprintf(buf, sizeof buf, "%s", path);
+  for (char *p = buf + 1; *p; p++) {
+    if (*p != '/') continue;
+    *p = '\0';
+    if (mkdir(buf, 0777) != 0 && errno != EEXIST)
+      return rc_error_set(err, RC_EIO, "cannot create directory '%s': %s", buf, strerror(errno));
+    *p = '/';
+  }
+  if (mkdir(buf, 0777) != 0 && errno != EEXIST)
+    return rc_error_set(err, RC_EIO, "cannot create directory '%s': %s", buf, strerror(errno));
+  struct stat sb;
+  if (stat(buf, &sb) != 0 || !S_ISDIR(sb.st_mode))
+    return rc_error_set(err, RC_EIO, "'%s' is not a directory", buf);
+  return RC_OK;
+}

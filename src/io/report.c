@@ -1,0 +1,161 @@
+/* report.c: JSON views of data sets, spectra and runs (jansson), used by the
+ * CLI's `data` and `spectrum` and by summary.json. Non-finite numbers become
+ * null, as JSON has no NaN. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "repcollapse/io.h"
+#include "repcollapse/report.h"
+#include "repcollapse/repcollapse.h"
+
+json_t *rc_json_number(double v) { return isfinite(v) ? json_real(v) : json_null(); }
+
+json_t *rc_spectrum_json(const rc_spectrum *s, const rc_components *comp) {
+  json_t *j = json_object();
+  json_object_set_new(j, "zero_modes", json_integer((json_int_t)s->zero_modes));
+  json_t *cl = json_array();
+  if (comp) {
+    for (size_t k = 0; k < comp->n_components; k++) {
+      json_t *one = json_array();
+      for (size_t c = 0; c < comp->n_classes; c++)
+        if (comp->component_of_class[c] == k) json_array_append_new(one, json_integer((json_int_t)c));
+      json_array_append_new(cl, one);
+    }
+  }
+  json_object_set_new(j, "components", cl);
+  json_object_set_new(j, "slow_rate", rc_json_number(s->n_rates ? s->slow_rate : NAN));
+  json_object_set_new(j, "next_rate", rc_json_number(s->n_rates ? s->next_rate : NAN));
+  json_object_set_new(j, "fast_rate", rc_json_number(s->n_rates ? s->fast_rate : NAN));
+  json_t *rates = json_array();
+  for (size_t k = 0; k < s->n_rates; k++) {
+    json_t *pair = json_array();
+    json_array_append_new(pair, json_real(s->rate[k]));
+    json_array_append_new(pair, json_integer((json_int_t)s->multiplicity[k]));
+    json_array_append_new(rates, pair);
+  }
+  json_object_set_new(j, "rates", rates);
+  json_object_set_new(j, "method", json_string(s->method == RC_SPECTRUM_KK ? "kxk" : "group"));
+  json_object_set_new(j, "merge_tolerance", json_real(s->tolerance));
+  return j;
+}
+
+json_t *rc_dataset_json(const rc_dataset *ds, const rc_components *comp) {
+  json_t *j = json_object();
+  json_object_set_new(j, "n_samples", json_integer((json_int_t)ds->n_samples));
+  json_object_set_new(j, "n_classes", json_integer((json_int_t)ds->n_classes));
+  json_object_set_new(j, "n_observations", json_real(ds->total));
+  json_object_set_new(j, "n_frustrated", json_integer((json_int_t)ds->n_frustrated));
+  json_object_set_new(j, "frustration", json_real(rc_dataset_frustration(ds)));
+  json_t *sizes = json_array();
+  size_t *cnt = calloc(ds->n_classes ? ds->n_classes : 1, sizeof *cnt);
+  for (size_t i = 0; cnt && i < ds->n_samples; i++)
+    if (ds->clean_label[i] >= 0) cnt[ds->clean_label[i]]++;
+  for (size_t c = 0; cnt && c < ds->n_classes; c++) json_array_append_new(sizes, json_integer((json_int_t)cnt[c]));
+  free(cnt);
+  json_object_set_new(j, "clean_per_class", sizes);
+  if (comp) {
+    json_object_set_new(j, "n_components", json_integer((json_int_t)comp->n_components));
+  }
+  return j;
+}
+
+static json_t *metrics_json(const rc_metrics_row *row) {
+  json_t *j = json_object();
+  json_object_set_new(j, "t", json_real(row->t));
+  for (int m = 0; m < RC_N_METRICS; m++)
+    json_object_set_new(j, rc_metric_names[m], row->valid[m] ? json_real(row->value[m]) : json_null());
+  return j;
+}
+
+json_t *rc_run_summary_json(const rc_run_config *cfg, const rc_run_result *r) {
+  json_t *j = json_object();
+  json_t *tool = json_object();
+  json_object_set_new(tool, "name", json_string("repcollapse"));
+  json_object_set_new(tool, "version", json_string(rc_version()));
+  json_object_set_new(tool, "commit", json_string(rc_source_commit()));
+  json_object_set_new(j, "tool", tool);
+  if (cfg->command_line) json_object_set_new(j, "command_line", json_string(cfg->command_line));
+  json_object_set_new(j, "rng", json_string(rc_rng_name()));
+
+  json_t *in = json_object();
+  json_t *data = json_object();
+  const rc_data_spec *ds = &cfg->data;
+  if (ds->observations_file) {
+    json_object_set_new(data, "observations", json_string(ds->observations_file));
+  } else {
+    json_object_set_new(data, "classes", json_integer((json_int_t)r->ds->n_classes));
+    json_t *pc = json_array();
+    for (size_t k = 0; k < ds->n_class_sizes; k++) json_array_append_new(pc, json_integer((json_int_t)ds->class_sizes[k]));
+    json_object_set_new(data, "per_class", pc);
+    if (ds->n_pairs) {
+      json_t *fr = json_array();
+      for (size_t k = 0; k < ds->n_pairs; k++) {
+        char buf[96];
+        snprintf(buf, sizeof buf, "%u-%u:%zu", ds->pairs[k].a, ds->pairs[k].b, ds->pairs[k].count);
+        json_array_append_new(fr, json_string(buf));
+      }
+      json_object_set_new(data, "frustrated", fr);
+    }
+    json_object_set_new(data, "frustration", ds->has_frustration ? json_real(ds->frustration) : json_null());
+    json_object_set_new(data, "pattern", json_string(rc_pattern_name(ds->pattern)));
+  }
+  json_object_set_new(data, "data_seed", json_integer((json_int_t)ds->data_seed));
+  json_object_set_new(in, "data", data);
+  json_t *model = json_object();
+  json_object_set_new(model, "model", json_string("minimal"));
+  json_object_set_new(model, "rates", json_string(rc_rate_scheme_name(cfg->model.rates)));
+  json_object_set_new(model, "eta_x", json_real(cfg->model.eta_x));
+  json_object_set_new(model, "eta_y", json_real(cfg->model.eta_y));
+  json_object_set_new(in, "model", model);
+  json_t *init = json_object();
+  json_object_set_new(init, "init", json_string(rc_init_kind_name(cfg->init.kind)));
+  json_object_set_new(init, "sigma", json_real(cfg->init.sigma));
+  if (cfg->init.kind == RC_INIT_CLASS) json_object_set_new(init, "init_spread", json_real(cfg->init.spread));
+  json_object_set_new(init, "init_seed", json_integer((json_int_t)cfg->init.seed));
+  json_object_set_new(init, "dim", json_integer((json_int_t)cfg->dim));
+  json_object_set_new(in, "init", init);
+  json_t *integ = json_object();
+  json_object_set_new(integ, "integrator", json_string(rc_integrator_name(cfg->integrator)));
+  json_object_set_new(integ, "t_end", json_real(r->t_end));
+  if (cfg->integrator == RC_INTEGRATOR_GD) {
+    json_object_set_new(integ, "dt", json_real(cfg->dt));
+    json_object_set_new(integ, "steps", json_integer((json_int_t)llround(r->t_end / cfg->dt)));
+  }
+  if (cfg->integrator == RC_INTEGRATOR_RK45) {
+    json_object_set_new(integ, "rtol", json_real(cfg->rtol));
+    json_object_set_new(integ, "atol", json_real(cfg->atol));
+  }
+  if (cfg->times) json_object_set_new(integ, "times", json_string("explicit (--times)"));
+  else {
+    json_object_set_new(integ, "points", json_integer((json_int_t)cfg->points));
+    json_object_set_new(integ, "t_min", json_real(cfg->t_min > 0 ? cfg->t_min : 1e-2 / r->spec->fast_rate));
+  }
+  json_object_set_new(integ, "eps", json_real(cfg->eps));
+  json_object_set_new(in, "integration", integ);
+  json_object_set_new(j, "inputs", in);
+
+  json_object_set_new(j, "data", rc_dataset_json(r->ds, r->comp));
+  json_object_set_new(j, "spectrum", rc_spectrum_json(r->spec, r->comp));
+  json_t *pred = json_object();
+  json_object_set_new(pred, "final_min_label_distance", rc_json_number(r->predicted_final_min_label_distance));
+  json_object_set_new(pred, "slow_rate", rc_json_number(r->spec->n_rates ? r->spec->slow_rate : NAN));
+  json_object_set_new(j, "predicted", pred);
+  json_object_set_new(j, "final", r->n_rows ? metrics_json(&r->rows[r->n_rows - 1]) : json_null());
+  json_object_set_new(j, "collapse_time", r->has_collapse_time ? json_real(r->collapse_time) : json_null());
+  json_object_set_new(j, "fitted_slow_rate", r->has_fitted_slow_rate ? json_real(r->fitted_slow_rate) : json_null());
+  json_object_set_new(j, "wall_seconds", json_real(r->wall_seconds));
+  return j;
+}
+
+rc_status rc_json_write_file(json_t *j, const char *path, rc_error *err) {
+  rc_atomic_file f;
+  rc_status st = rc_atomic_open(&f, path, err);
+  if (st) return st;
+  if (json_dumpf(j, f.fp, JSON_INDENT(2) | JSON_REAL_PRECISION(17)) != 0) {
+    rc_atomic_abort(&f);
+    return rc_error_set(err, RC_EIO, "cannot write '%s'", path);
+  }
+  fputc('\n', f.fp);
+  return rc_atomic_commit(&f, err);
+}

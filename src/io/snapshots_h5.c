@@ -1,0 +1,135 @@
+/* snapshots_h5.c: embeddings at every recorded time in HDF5 (layout in io.h
+ * and README.md), written to a temporary file and renamed when complete. */
+#include <hdf5.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/alloc.h"
+#include "repcollapse/io.h"
+
+struct rc_snapshots {
+  char path[4096], tmp[4200];
+  hid_t file, t, step, samples, labels;
+  size_t n_times, n, k, d;
+};
+
+static hid_t make_dataset(hid_t file, const char *name, hid_t type, int rank, const hsize_t *dims) {
+  hid_t space = H5Screate_simple(rank, dims, NULL);
+  if (space < 0) return -1;
+  hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
+  if (rank == 3 && dims[0] > 0 && dims[1] > 0 && dims[2] > 0) { /* one chunk per recorded time */
+    hsize_t chunk[3] = {1, dims[1], dims[2]};
+    while (chunk[1] > 1 && chunk[1] * chunk[2] * 8 > (hsize_t)64 << 20) chunk[1] = (chunk[1] + 1) / 2;
+    H5Pset_chunk(dcpl, 3, chunk);
+  }
+  hid_t ds = H5Dcreate2(file, name, type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+  H5Pclose(dcpl);
+  H5Sclose(space);
+  return ds;
+}
+
+static void attr_u64(hid_t obj, const char *name, unsigned long long v) {
+  hid_t sp = H5Screate(H5S_SCALAR);
+  hid_t a = H5Acreate2(obj, name, H5T_NATIVE_ULLONG, sp, H5P_DEFAULT, H5P_DEFAULT);
+  H5Awrite(a, H5T_NATIVE_ULLONG, &v);
+  H5Aclose(a);
+  H5Sclose(sp);
+}
+
+static void attr_str(hid_t obj, const char *name, const char *v) {
+  hid_t sp = H5Screate(H5S_SCALAR);
+  hid_t ty = H5Tcopy(H5T_C_S1);
+  H5Tset_size(ty, strlen(v) + 1);
+  hid_t a = H5Acreate2(obj, name, ty, sp, H5P_DEFAULT, H5P_DEFAULT);
+  H5Awrite(a, ty, v);
+  H5Aclose(a);
+  H5Tclose(ty);
+  H5Sclose(sp);
+}
+
+static void close_all(rc_snapshots *s) {
+  if (s->t >= 0) H5Dclose(s->t);
+  if (s->step >= 0) H5Dclose(s->step);
+  if (s->samples >= 0) H5Dclose(s->samples);
+  if (s->labels >= 0) H5Dclose(s->labels);
+  if (s->file >= 0) H5Fclose(s->file);
+  s->t = s->step = s->samples = s->labels = s->file = -1;
+}
+
+rc_status rc_snapshots_open(const char *path, size_t n_times, size_t n, size_t k, size_t d, const char *integrator,
+                            rc_snapshots **out, rc_error *err) {
+  *out = NULL;
+  rc_snapshots *s = rc_calloc(1, sizeof *s, "snapshots", err);
+  if (!s) return RC_ENOMEM;
+  s->t = s->step = s->samples = s->labels = s->file = -1;
+  snprintf(s->path, sizeof s->path, "%s", path);
+  snprintf(s->tmp, sizeof s->tmp, "%s.tmp.%ld", path, (long)getpid());
+  s->n_times = n_times;
+  s->n = n;
+  s->k = k;
+  s->d = d;
+  H5Eset_auto2(H5E_DEFAULT, NULL, NULL); /* errors are reported through rc_error */
+  s->file = H5Fcreate(s->tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+  if (s->file < 0) {
+    free(s);
+    return rc_error_set(err, RC_EIO, "cannot create HDF5 file '%s'", path);
+  }
+  hsize_t d1[1] = {n_times}, ds[3] = {n_times, n, d}, dl[3] = {n_times, k, d};
+  s->t = make_dataset(s->file, "t", H5T_IEEE_F64LE, 1, d1);
+  s->step = make_dataset(s->file, "step", H5T_STD_I64LE, 1, d1);
+  s->samples = make_dataset(s->file, "samples", H5T_IEEE_F64LE, 3, ds);
+  s->labels = make_dataset(s->file, "labels", H5T_IEEE_F64LE, 3, dl);
+  if (s->t < 0 || s->step < 0 || s->samples < 0 || s->labels < 0) {
+    close_all(s);
+    unlink(s->tmp);
+    free(s);
+    return rc_error_set(err, RC_EIO, "cannot create datasets in HDF5 file '%s'", path);
+  }
+  attr_u64(s->file, "n_samples", n);
+  attr_u64(s->file, "n_classes", k);
+  attr_u64(s->file, "dim", d);
+  attr_str(s->file, "integrator", integrator);
+  attr_str(s->file, "layout", "t[T], step[T], samples[T][N][d], labels[T][K][d], row-major float64");
+  *out = s;
+  return RC_OK;
+}
+
+static herr_t write_slab(hid_t dset, hid_t memtype, size_t index, size_t rows, size_t cols, int rank,
+                         const void *buf) {
+  hid_t fspace = H5Dget_space(dset);
+  hsize_t start[3] = {index, 0, 0}, count[3] = {1, rows, cols};
+  herr_t rc = H5Sselect_hyperslab(fspace, H5S_SELECT_SET, start, NULL, count, NULL);
+  hid_t mspace = H5Screate_simple(rank, count, NULL);
+  if (rc >= 0) rc = H5Dwrite(dset, memtype, mspace, fspace, H5P_DEFAULT, buf);
+  H5Sclose(mspace);
+  H5Sclose(fspace);
+  return rc;
+}
+
+rc_status rc_snapshots_write(rc_snapshots *s, size_t index, double t, long step, const rc_state *st, rc_error *err) {
+  if (index >= s->n_times) return rc_error_set(err, RC_EINVAL, "snapshot index %zu out of range", index);
+  long long step64 = step;
+  herr_t rc = write_slab(s->t, H5T_NATIVE_DOUBLE, index, 0, 0, 1, &t);
+  if (rc >= 0) rc = write_slab(s->step, H5T_NATIVE_LLONG, index, 0, 0, 1, &step64);
+  if (rc >= 0 && s->n) rc = write_slab(s->samples, H5T_NATIVE_DOUBLE, index, s->n, s->d, 3, st->x);
+  if (rc >= 0) rc = write_slab(s->labels, H5T_NATIVE_DOUBLE, index, s->k, s->d, 3, st->y);
+  if (rc < 0) return rc_error_set(err, RC_EIO, "cannot write snapshot %zu to '%s'", index, s->path);
+  return RC_OK;
+}
+
+rc_status rc_snapshots_close(rc_snapshots *s, int commit, rc_error *err) {
+  if (!s) return RC_OK;
+  herr_t rc = H5Fflush(s->file, H5F_SCOPE_GLOBAL);
+  close_all(s);
+  rc_status st = RC_OK;
+  if (commit && rc >= 0) {
+    if (rename(s->tmp, s->path) != 0) st = rc_error_set(err, RC_EIO, "cannot move '%s' into place", s->path);
+  } else {
+    if (commit) st = rc_error_set(err, RC_EIO, "cannot write HDF5 file '%s'", s->path);
+  }
+  if (st != RC_OK || !commit) unlink(s->tmp);
+  free(s);
+  return st;
+}
