@@ -910,6 +910,11 @@ def section7():
           f"(Monte Carlo, d={d})",
           abs((D0 ** 2).mean() - 2 * sigma ** 2) < 5 * se2 and abs(D0.mean() - ED) < 5 * se1,
           f"{D0.mean():.5f} vs {ED:.5f}")
+    g_exact = [2 * math.exp(math.lgamma((dd + 1) / 2) - math.lgamma(dd / 2)) / math.sqrt(dd)
+               for dd in (50, 100, 200)]
+    g_corr = [(g / math.sqrt(2) - 1 + 1 / (4 * dd)) * dd * dd for g, dd in zip(g_exact, (50, 100, 200))]
+    check("s7 E D(0) = sqrt(2) sigma (1 - 1/(4d) + O(1/d^2))",
+          max(abs(c) for c in g_corr) < 0.1, f"d^2 * remainder: {g_corr[-1]:.4f}")
     # expected squared final separation without frustration: exact via projector
     for na, nb in [(3, 3), (2, 7)]:
         A = dataset([na, nb])

@@ -25,7 +25,7 @@ struct rc_exact {
   rc_minimal_params p;
   rc_spectrum_method method;
   size_t N, K, d;
-  const double *x0; /* borrowed from init */
+  const double *x0, *y0; /* borrowed from init */
   /* K x K */
   size_t n_modes;
   double *lam;   /* n_modes rates */
@@ -252,6 +252,7 @@ rc_status rc_exact_alloc(const rc_dataset *ds, const rc_minimal_params *p, const
   e->K = ds->n_classes;
   e->d = init->d;
   e->x0 = init->x;
+  e->y0 = init->y;
   rc_status st = method == RC_SPECTRUM_KK ? exact_kk_prepare(e, init, err) : exact_group_prepare(e, init, err);
   if (st) {
     rc_exact_free(e);
@@ -263,5 +264,10 @@ rc_status rc_exact_alloc(const rc_dataset *ds, const rc_minimal_params *p, const
 
 rc_status rc_exact_eval(rc_exact *e, double t, rc_state *out, rc_error *err) {
   (void)err;
+  if (t == 0.0) { /* the initial state itself, bit for bit */
+    memcpy(out->x, e->x0, e->N * e->d * sizeof(double));
+    memcpy(out->y, e->y0, e->K * e->d * sizeof(double));
+    return RC_OK;
+  }
   return e->method == RC_SPECTRUM_KK ? exact_kk_eval(e, t, out) : exact_group_eval(e, t, out);
 }

@@ -149,6 +149,33 @@ def check_generated(ck, A, gen):
         # random: any two distinct classes (checked above)
 
 
+def data_facts(A):
+    """Facts of a data set computed from A, under the names the CLI reports."""
+    clean = mr.clean_mask(A)
+    own = np.argmax(A, axis=1)
+    return {
+        "n_samples": A.shape[0],
+        "n_classes": A.shape[1],
+        "n_observations": float(A.sum()),
+        "n_frustrated": int((~clean).sum()),
+        "frustration": float((~clean).sum() / A.shape[0]),
+        "clean_per_class": [int(((own == c) & clean).sum()) for c in range(A.shape[1])],
+        "n_components": len(mr.class_graph_components(A)),
+        "n_groups": len({tuple(r) for r in A.tolist()}),
+    }
+
+
+def check_data_summary(ck, js, A, what):
+    """Every key of a data summary that the reference also knows must agree."""
+    facts = data_facts(A)
+    common = [k for k in facts if k in js]
+    ck.ok(len(common) >= 3, f"{what}: knows only {common} of {list(facts)}")
+    for k in common:
+        g, w = js[k], facts[k]
+        good = abs(g - w) <= 1e-15 * abs(w) if isinstance(w, float) else g == w
+        ck.ok(good, f"{what}: {k} = {g!r}, want {w!r}")
+
+
 # ----------------------------------------------------------------------------
 # comparisons
 
@@ -276,6 +303,8 @@ def check_run_against(ck, run_dir, model, times, X, Y, rows, diags, d0, what, rt
     compare_metric_rows(ck, got_rows, rows_with_t(rows, times), diags, d0, model.K, f"{what}: metrics.csv", rtol, atol)
     with open(os.path.join(run_dir, "summary.json")) as fh:
         summ = json.load(fh)
+    if "data" in summ:
+        check_data_summary(ck, summ["data"], model.A, f"{what}: summary data")
     final = summ.get("final", {})
     compare_metric_rows(ck, [final], [rows[-1]], [diags[-1]], d0, model.K, f"{what}: summary final", rtol, atol)
     if summary_ref is not None:
@@ -350,14 +379,17 @@ CASES = [
          data=["--per-class", "20,30,25", "--frustrated", "0-1:4,1-2:2"],
          gen=dict(sizes=[20, 30, 25], frustrated=("pairs", {(0, 1): 4, (1, 2): 2})), rates="degree",
          ex=1.0, ey=1.0, dim=3, seed=["--seed", 21]),
-    dict(name="obsfile-degree", data="FILE", gen=None, rates="degree", ex=1.0, ey=1.0, dim=3, seed=["--seed", 4]),
+    dict(name="obsfile-degree-classinit", data="FILE", gen=None, rates="degree", ex=1.0, ey=1.0, dim=3,
+         seed=["--seed", 4], init=["--init", "class", "--init-spread", 0.3]),
     dict(name="obsfile-uniform-eta", data="FILE", gen=None, rates="uniform", ex=0.8, ey=1.5, dim=3,
          seed=["--seed", 4]),
 ]
 
 
 def model_args(case):
-    return ["--rates", case["rates"], "--eta-x", repr(case["ex"]), "--eta-y", repr(case["ey"])]
+    """Model options, plus the init options that only spectrum and run take."""
+    return (["--rates", case["rates"], "--eta-x", repr(case["ex"]), "--eta-y", repr(case["ey"])] +
+            [str(v) for v in case.get("init", [])])
 
 
 def run_case(ck, cli, case, work):
@@ -371,13 +403,18 @@ def run_case(ck, cli, case, work):
         data = ["--observations", user]
     else:
         data = list(case["data"])
-    p = run_cli(cli, ["data"] + data + case["seed"] + ["--out", obs])
+    # `data` has no initial state: it gets no --init-seed
+    sd = case["seed"]
+    data_seed = [v for k in range(0, len(sd), 2) if sd[k] != "--init-seed" for v in sd[k:k + 2]]
+    p = run_cli(cli, ["data"] + data + data_seed + ["--out", obs])
     try:
-        json.loads(p.stdout)
+        djs = json.loads(p.stdout)
         ck.ok(True, "data: JSON summary on stdout")
     except ValueError:
+        djs = {}
         ck.ok(False, f"data: stdout is not one JSON object: {p.stdout[:200]!r}")
     A = mr.read_observations(obs)
+    check_data_summary(ck, djs, A, "data JSON")
     if case["data"] == "FILE":
         A_user = mr.read_observations(data[1])
         ck.ok(A.shape == A_user.shape and np.array_equal(A, A_user), "data: obs.csv reproduces the user file")
@@ -392,6 +429,9 @@ def run_case(ck, cli, case, work):
     spec_cmd = ["spectrum"] + data + margs + case["seed"] + ["--dim", d]
     js = json.loads(run_cli(cli, spec_cmd).stdout)
     compare_spectrum(ck, js, model, "spectrum")
+    if case["rates"] == "degree":  # the group reduction must agree too
+        js_g = json.loads(run_cli(cli, spec_cmd + ["--method", "group"]).stdout)
+        compare_spectrum(ck, js_g, model, "spectrum --method group")
 
     # a first run only to learn the initial state (row 0 of the snapshots)
     probe_dir = os.path.join(cdir, "probe")
@@ -422,8 +462,28 @@ def run_case(ck, cli, case, work):
               f"collapse_time={res['collapse_time']} fitted={res['fitted_slow_rate']}")
     ck.close(js.get("final_min_label_distance"), res["final_min_label_distance"],
              "spectrum --dim: final_min_label_distance", 1e-9, 1e-12 * d0)
+    if "initial_min_label_distance" in js:  # spectrum and run draw the same initial state
+        ck.close(js["initial_min_label_distance"], d0, "spectrum --dim: initial_min_label_distance", 1e-13, 0.0)
     check_run_against(ck, run_dir, model, times, res["X"], res["Y"], res["rows"], res["diag"], d0,
                       "exact", 1e-8, 1e-10, summary_ref=res)
+
+    if case["rates"] == "degree":  # exact by the group reduction instead of the K x K problem
+        grp_dir = os.path.join(cdir, "exact_group")
+        run_cli(cli, [a if a != run_dir else grp_dir for a in run_cmd] + ["--exact-method", "group"])
+        check_run_against(ck, grp_dir, model, times, res["X"], res["Y"], res["rows"], res["diag"], d0,
+                          "exact --exact-method group", 1e-8, 1e-10, summary_ref=res)
+
+    # --seed S is --data-seed S --init-seed S
+    if case["seed"][0] == "--seed" and case["data"] != "FILE":
+        sv = case["seed"][1]
+        alt_dir = os.path.join(cdir, "seed_split")
+        run_cli(cli, ["run"] + data + margs + ["--data-seed", sv, "--init-seed", sv] +
+                ["--dim", d, "--integrator", "exact", "--t-end", "1", "--times", "0,1", "--out", alt_dir,
+                 "--snapshots"])
+        a1 = load_snapshots(os.path.join(alt_dir, "snapshots.h5"))
+        a0 = load_snapshots(os.path.join(probe_dir, "snapshots.h5"))
+        ck.ok(all(np.array_equal(a1[k], a0[k]) for k in ("samples", "labels")),
+              "--seed S gives the run of --data-seed S --init-seed S")
 
     extra = case.get("extra", ())
     if "rk45" in extra:
@@ -432,8 +492,9 @@ def run_case(ck, cli, case, work):
                 ["--dim", d, "--integrator", "rk45", "--t-end", repr(times[-1]), "--times", times_arg(times),
                  "--out", rk_dir, "--snapshots"])
         snap_rk = load_snapshots(os.path.join(rk_dir, "snapshots.h5"))
-        ck.arrays(snap_rk["samples"][0], x0, "rk45: same initial samples as exact", 0.0, 0.0)
-        ck.arrays(snap_rk["labels"][0], y0, "rk45: same initial labels as exact", 0.0, 0.0)
+        # (exact's row 0 is rebuilt from its decomposition: equal up to rounding)
+        ck.arrays(snap_rk["samples"][0], x0, "rk45: same initial samples as exact", 0.0, 1e-13)
+        ck.arrays(snap_rk["labels"][0], y0, "rk45: same initial labels as exact", 0.0, 1e-13)
         check_run_against(ck, rk_dir, model, times, res["X"], res["Y"], res["rows"], res["diag"], d0,
                           "rk45", 1e-6, 1e-6)
     if "gd" in extra:
