@@ -44,7 +44,8 @@ double rc_min_label_distance(const rc_state *s);
 double rc_collapse_time(const double *t, const double *D, size_t n, double eps, int *found);
 
 /** fitted_slow_rate: least-squares slope of -log D(t) over recorded times with
- * t >= t_start and D(t) > 1e-10 D(0). Sets *found = 0 with fewer than 3 points. */
+ * t >= t_start and D(t) > 1e-10 D(0). Sets *found = 0 with fewer than 3 points,
+ * and when D does not decay: a slope <= 0 or less than 1% decay of D over the window. */
 double rc_fitted_decay_rate(const double *t, const double *D, size_t n, double t_start, int *found);
 
 #endif

@@ -5,7 +5,9 @@
  * the K x K matrix S_cc' = sum_i A_ic A_ic' / (a_i sqrt(b_c b_c')) with
  * eigenvalues mu: each mu gives the two rates
  *     lambda_pm = [(eta_x + eta_y) +- sqrt((eta_x - eta_y)^2 + 4 eta_x eta_y mu)] / 2,
- * and eta_x has the remaining multiplicity N - K. Under any scheme the group
+ * and eta_x gets N - K more (a signed count: with mu = 0, i.e. rank-deficient
+ * A, lambda_pm = eta_x, eta_y and the sum is N - rank A, also when K > N;
+ * docs/theory.md 4.2). Under any scheme the group
  * reduction gives it from a symmetric (G + K) matrix plus the within-group
  * rates s_g a_g (multiplicity n_g - 1). Derivations: docs/theory.md. */
 #ifndef REPCOLLAPSE_SPECTRUM_H

@@ -174,6 +174,15 @@ double rc_fitted_decay_rate(const double *t, const double *D, size_t n, double t
       stl += (t[k] - tm) * (-log(D[k]) - lm);
     }
   if (!(stt > 0)) return 0.0;
+  /* a curve that does not decay (less than 1% over the window) has no decay rate */
+  double t_first = INFINITY, t_last = -INFINITY, l_first = 0, l_last = 0;
+  for (size_t k = 0; k < n; k++)
+    if (t[k] >= t_start && D[k] > 1e-10 * D[0]) {
+      if (t[k] < t_first) t_first = t[k], l_first = log(D[k]);
+      if (t[k] > t_last) t_last = t[k], l_last = log(D[k]);
+    }
+  double slope = stl / stt;
+  if (!(slope > 0) || l_first - l_last < 1e-2) return 0.0;
   *found = 1;
-  return stl / stt;
+  return slope;
 }

@@ -335,7 +335,9 @@ def collapse_time(t, D, d0, eps=1e-2):
 
 def fitted_slow_rate(t, D, d0, t_start):
     """Least-squares slope of -log D over t >= t_start with D > 1e-10 D(0);
-    None with fewer than 3 points."""
+    None with fewer than 3 points, and None when D does not decay over the
+    window (slope <= 0, or log D falls by less than 0.01 from the first to the
+    last selected time: docs/theory.md section 6)."""
     t = np.asarray(t, float)
     D = np.asarray(D, float)
     sel = (t >= t_start) & (D > 1e-10 * d0)
@@ -343,7 +345,11 @@ def fitted_slow_rate(t, D, d0, t_start):
         return None
     tt, yy = t[sel], -np.log(D[sel])
     tm = tt.mean()
-    return float(((tt - tm) * (yy - yy.mean())).sum() / ((tt - tm) ** 2).sum())
+    slope = float(((tt - tm) * (yy - yy.mean())).sum() / ((tt - tm) ** 2).sum())
+    first, last = np.argmin(tt), np.argmax(tt)
+    if not slope > 0 or yy[last] - yy[first] < 1e-2:
+        return None
+    return slope
 
 
 def fit_window(model):

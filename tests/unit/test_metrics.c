@@ -88,6 +88,13 @@ static void summaries(void **state) {
   assert_false(found);
   rc_fitted_decay_rate(t, D, 11, 8.5, &found); /* only 2 points */
   assert_false(found);
+  /* a curve that does not decay has no decay rate (less than 1% over the window) */
+  for (int k = 0; k <= 10; k++) D[k] = 1.0 + 0.5 * exp(-3.0 * k);
+  rc_fitted_decay_rate(t, D, 11, 5.0, &found);
+  assert_false(found);
+  for (int k = 0; k <= 10; k++) D[k] = 1.0 + 0.01 * k; /* growing */
+  rc_fitted_decay_rate(t, D, 11, 0.0, &found);
+  assert_false(found);
   /* points with D <= 1e-10 D(0) are left out of the fit */
   for (int k = 0; k <= 10; k++) D[k] = k < 6 ? exp(-2.0 * k) : 1e-300;
   assert_close(rc_fitted_decay_rate(t, D, 11, 0.0, &found), 2.0, 1e-12);
