@@ -38,13 +38,18 @@ double rc_sample_rate(const rc_dataset *ds, const rc_minimal_params *p, size_t i
 double rc_class_rate(const rc_dataset *ds, const rc_minimal_params *p, size_t c);
 
 /** Embeddings of one state: x is N x d, y is K x d, both row-major, stored
- * contiguously in z (x first, then y) so integrators see one vector. */
+ * contiguously in z (x first, then y, then the head P if any) so integrators
+ * see one vector. */
 typedef struct {
   size_t n, k, d;
-  double *z; /* (N + K) * d values */
+  double *z; /* (N + K) * d values, then d * d for a head */
   double *x; /* = z */
   double *y; /* = z + N*d */
+  double *P; /* = z + (N+K)*d when the state has a head (head.h), else NULL */
 } rc_state;
+
+/** Number of doubles in s->z. */
+size_t rc_state_size(const rc_state *s);
 
 rc_status rc_state_alloc(size_t n, size_t k, size_t d, rc_state **out, rc_error *err);
 rc_state *rc_state_clone(const rc_state *s);

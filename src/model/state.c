@@ -9,15 +9,16 @@
 #include <gsl/gsl_rng.h>
 
 #include "core/alloc.h"
+#include "repcollapse/head.h"
 #include "repcollapse/model.h"
 
-rc_status rc_state_alloc(size_t n, size_t k, size_t d, rc_state **out, rc_error *err) {
+rc_status rc_state_alloc_head(size_t n, size_t k, size_t d, int with_head, rc_state **out, rc_error *err) {
   *out = NULL;
   if (d == 0) return rc_error_set(err, RC_EINVAL, "the embedding dimension must be positive");
-  if ((n + k) > SIZE_MAX / d / sizeof(double)) return rc_error_set(err, RC_ENOMEM, "state size overflows");
+  if ((n + k + (with_head ? d : 0)) > SIZE_MAX / d / sizeof(double)) return rc_error_set(err, RC_ENOMEM, "state size overflows");
   rc_state *s = rc_calloc(1, sizeof *s, "state", err);
   if (!s) return RC_ENOMEM;
-  s->z = rc_calloc((n + k) * d, sizeof(double), "embeddings", err);
+  s->z = rc_calloc((n + k + (with_head ? d : 0)) * d, sizeof(double), "embeddings", err);
   if (!s->z) {
     free(s);
     return RC_ENOMEM;
@@ -27,20 +28,25 @@ rc_status rc_state_alloc(size_t n, size_t k, size_t d, rc_state **out, rc_error 
   s->d = d;
   s->x = s->z;
   s->y = s->z + n * d;
+  s->P = with_head ? s->z + (n + k) * d : NULL;
   *out = s;
   return RC_OK;
 }
 
+rc_status rc_state_alloc(size_t n, size_t k, size_t d, rc_state **out, rc_error *err) {
+  return rc_state_alloc_head(n, k, d, 0, out, err);
+}
+
+size_t rc_state_size(const rc_state *s) { return (s->n + s->k + (s->P ? s->d : 0)) * s->d; }
+
 rc_state *rc_state_clone(const rc_state *src) {
   rc_state *s = NULL;
-  if (rc_state_alloc(src->n, src->k, src->d, &s, NULL) != RC_OK) return NULL;
+  if (rc_state_alloc_head(src->n, src->k, src->d, src->P != NULL, &s, NULL) != RC_OK) return NULL;
   rc_state_copy(s, src);
   return s;
 }
 
-void rc_state_copy(rc_state *dst, const rc_state *src) {
-  memcpy(dst->z, src->z, (src->n + src->k) * src->d * sizeof(double));
-}
+void rc_state_copy(rc_state *dst, const rc_state *src) { memcpy(dst->z, src->z, rc_state_size(src) * sizeof(double)); }
 
 void rc_state_free(rc_state *s) {
   if (!s) return;

@@ -1,0 +1,49 @@
+/* reduced.h: the exact group-reduced dynamics of a term model (MODEL.md section 3).
+ *
+ * Samples with identical rows of A (groups g, n_g members) enter the vector
+ * field only through their group mean X_g and their scatter
+ * C_g = sum_{i in g} (x_i - X_g)(x_i - X_g)^T: the deviations obey
+ * d(delta_i)/dt = -Gamma_g delta_i with Gamma_g = (eta_x/rho_g)(a_g/M) sum_t w_t H_t^T H_t
+ * (H_t the head on the x branch of each term through which x receives
+ * gradient), so dC_g/dt = -(Gamma_g C_g + C_g Gamma_g^T), and the P-gradient
+ * gains (w/M) a_g P C_g from every term whose x branch carries P and passes
+ * gradient. The system is closed and its size, G d + K d + d^2 + G d^2, does
+ * not depend on N. Layout of a reduced state u:
+ *     [ X (G x d) | Y (K x d) | P (d x d, if the model has a head) | C (G x d x d) ]. */
+#ifndef REPCOLLAPSE_REDUCED_H
+#define REPCOLLAPSE_REDUCED_H
+
+#include "repcollapse/data.h"
+#include "repcollapse/head.h"
+#include "repcollapse/metrics.h"
+
+typedef struct rc_reduced rc_reduced;
+
+rc_status rc_reduced_alloc(const rc_dataset *ds, const rc_head_params *hp, size_t d, rc_reduced **out,
+                           rc_error *err);
+void rc_reduced_free(rc_reduced *r);
+
+size_t rc_reduced_dim(const rc_reduced *r);          /* length of u */
+size_t rc_reduced_core_dim(const rc_reduced *r);     /* length of [X | Y | P] */
+size_t rc_reduced_n_groups(const rc_reduced *r);
+const rc_groups *rc_reduced_groups(const rc_reduced *r);
+
+/** Group means and scatters of a particle state (with head if the model has one). */
+void rc_reduced_from_state(const rc_reduced *r, const rc_state *s, double *u);
+
+/** Vector field du = F(u); returns the loss at u. */
+double rc_reduced_vector_field(rc_reduced *r, const double *u, double *du);
+
+/** Loss at u (exact: group means plus scatter). */
+double rc_reduced_loss(rc_reduced *r, const double *u);
+
+/** Metrics computable from u: loss, min/mean label distance, within-class
+ * spread (of P x_i with a head), label effective rank. accuracy,
+ * accuracy_frustrated and margin need individual samples: null. */
+void rc_reduced_metrics(rc_reduced *r, const double *u, const rc_metrics_ref *ref, double t, rc_metrics_row *row);
+
+/** The labels (K x d) and head (d x d, or NULL) inside u. */
+const double *rc_reduced_labels(const rc_reduced *r, const double *u);
+const double *rc_reduced_head(const rc_reduced *r, const double *u);
+
+#endif

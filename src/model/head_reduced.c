@@ -1,0 +1,259 @@
+/* head_reduced.c: the exact group-reduced dynamics of a term model
+ * (reduced.h): group means, labels, head and within-group scatters. The mean
+ * part reuses the particle gradients (model/head_terms.h) on one row per
+ * group weighted by the group size; the scatter adds the terms derived in
+ * reduced.h and docs/theory.md. */
+#include <cblas.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/alloc.h"
+#include "model/head_terms.h"
+#include "repcollapse/reduced.h"
+
+struct rc_reduced {
+  const rc_dataset *ds;
+  rc_head_params hp;
+  size_t d, G, K;
+  int head;
+  rc_groups *g;
+  size_t *row_ptr;
+  uint32_t *labels;
+  double *counts, *mult, *aw; /* per group: row, n_g, a_g */
+  int *clean;                 /* per group: its label if clean, -1 otherwise */
+  rc_rows rows;
+  rc_head_ws *ws;
+  double *gx, *gy, *gP, *gamma, *tmp;
+};
+
+void rc_reduced_free(rc_reduced *r) {
+  if (!r) return;
+  rc_groups_free(r->g);
+  free(r->row_ptr);
+  free(r->labels);
+  free(r->counts);
+  free(r->mult);
+  free(r->aw);
+  free(r->clean);
+  rc_head_ws_free(r->ws);
+  free(r->gx);
+  free(r->gy);
+  free(r->gP);
+  free(r->gamma);
+  free(r->tmp);
+  free(r);
+}
+
+rc_status rc_reduced_alloc(const rc_dataset *ds, const rc_head_params *hp, size_t d, rc_reduced **out,
+                           rc_error *err) {
+  *out = NULL;
+  rc_reduced *r = rc_calloc(1, sizeof *r, "reduced system", err);
+  if (!r) return RC_ENOMEM;
+  r->ds = ds;
+  r->hp = *hp;
+  r->d = d;
+  r->K = ds->n_classes;
+  r->head = rc_model_has_head(&hp->model);
+  rc_status st = rc_groups_compute(ds, &r->g, err);
+  if (st) {
+    rc_reduced_free(r);
+    return st;
+  }
+  size_t G = r->G = r->g->n_groups, nnz = 0;
+  for (size_t g = 0; g < G; g++) nnz += ds->row_ptr[r->g->group_rep[g] + 1] - ds->row_ptr[r->g->group_rep[g]];
+  r->row_ptr = rc_calloc(G + 1, sizeof(size_t), "reduced rows", err);
+  r->labels = rc_calloc(nnz, sizeof(uint32_t), "reduced rows", err);
+  r->counts = rc_calloc(nnz, sizeof(double), "reduced rows", err);
+  r->mult = rc_calloc(G, sizeof(double), "reduced rows", err);
+  r->aw = rc_calloc(G, sizeof(double), "reduced rows", err);
+  r->clean = rc_calloc(G, sizeof(int), "reduced rows", err);
+  r->gx = rc_calloc(G * d, sizeof(double), "reduced gradients", err);
+  r->gy = rc_calloc(r->K * d, sizeof(double), "reduced gradients", err);
+  r->gP = rc_calloc(d * d, sizeof(double), "reduced gradients", err);
+  r->gamma = rc_calloc(d * d, sizeof(double), "reduced gradients", err);
+  r->tmp = rc_calloc(d * d, sizeof(double), "reduced gradients", err);
+  if (!r->row_ptr || !r->labels || !r->counts || !r->mult || !r->aw || !r->clean || !r->gx || !r->gy || !r->gP ||
+      !r->gamma || !r->tmp || (st = rc_head_ws_alloc(G, r->K, d, &r->ws, err)) != RC_OK) {
+    rc_reduced_free(r);
+    return st ? st : RC_ENOMEM;
+  }
+  size_t w = 0;
+  for (size_t g = 0; g < G; g++) {
+    size_t i = r->g->group_rep[g];
+    for (size_t j = ds->row_ptr[i]; j < ds->row_ptr[i + 1]; j++, w++) {
+      r->labels[w] = ds->labels[j];
+      r->counts[w] = ds->counts[j];
+    }
+    r->row_ptr[g + 1] = w;
+    r->mult[g] = (double)r->g->group_size[g];
+    r->aw[g] = ds->sample_weight[i];
+    r->clean[g] = ds->clean_label[i];
+  }
+  r->rows = (rc_rows){G, r->row_ptr, r->labels, r->counts, r->mult};
+  *out = r;
+  return RC_OK;
+}
+
+size_t rc_reduced_core_dim(const rc_reduced *r) { return (r->G + r->K) * r->d + (r->head ? r->d * r->d : 0); }
+size_t rc_reduced_dim(const rc_reduced *r) { return rc_reduced_core_dim(r) + r->G * r->d * r->d; }
+size_t rc_reduced_n_groups(const rc_reduced *r) { return r->G; }
+const rc_groups *rc_reduced_groups(const rc_reduced *r) { return r->g; }
+const double *rc_reduced_labels(const rc_reduced *r, const double *u) { return u + r->G * r->d; }
+const double *rc_reduced_head(const rc_reduced *r, const double *u) {
+  return r->head ? u + (r->G + r->K) * r->d : NULL;
+}
+static const double *scatter(const rc_reduced *r, const double *u) { return u + rc_reduced_core_dim(r); }
+
+void rc_reduced_from_state(const rc_reduced *r, const rc_state *s, double *u) {
+  const size_t d = r->d, G = r->G;
+  memset(u, 0, rc_reduced_dim(r) * sizeof *u);
+  double *X = u, *C = u + rc_reduced_core_dim(r);
+  for (size_t i = 0; i < s->n; i++) {
+    size_t g = r->g->group_of_sample[i];
+    for (size_t q = 0; q < d; q++) X[g * d + q] += s->x[i * d + q];
+  }
+  for (size_t g = 0; g < G; g++)
+    for (size_t q = 0; q < d; q++) X[g * d + q] /= r->mult[g];
+  double *dev = malloc(d * sizeof *dev);
+  for (size_t i = 0; dev && i < s->n; i++) {
+    size_t g = r->g->group_of_sample[i];
+    for (size_t q = 0; q < d; q++) dev[q] = s->x[i * d + q] - X[g * d + q];
+    cblas_dger(CblasRowMajor, (int)d, (int)d, 1.0, dev, 1, dev, 1, C + g * d * d, (int)d);
+  }
+  free(dev);
+  memcpy(u + G * d, s->y, r->K * d * sizeof(double));
+  if (r->head && s->P) memcpy(u + (G + r->K) * d, s->P, d * d * sizeof(double));
+}
+
+/* sum over terms through which x receives gradient of w H^T H (d x d), and
+ * the total weight of terms whose x branch carries P and passes gradient
+ * (they add (w/M) a_g P C_g to the P-gradient and w/(2M) a_g tr(H C H^T) to the loss) */
+static void x_side_operators(const rc_reduced *r, const double *P, double *HtH, double *w_head_grad,
+                             double *w_loss_head, double *w_loss_plain) {
+  const size_t d = r->d;
+  memset(HtH, 0, d * d * sizeof *HtH);
+  *w_head_grad = *w_loss_head = *w_loss_plain = 0.0;
+  for (size_t t = 0; t < r->hp.model.n_terms; t++) {
+    const rc_term *tm = &r->hp.model.terms[t];
+    const int src_x = tm->source == RC_BRANCH_X;
+    const int hx = src_x ? tm->source_head : tm->target_head;
+    const int passes = src_x || !tm->stop_gradient;
+    if (hx) *w_loss_head += tm->weight;
+    else *w_loss_plain += tm->weight;
+    if (!passes) continue;
+    if (hx) {
+      cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)d, (int)d, (int)d, tm->weight, P, (int)d, P, (int)d,
+                  1.0, HtH, (int)d);
+      *w_head_grad += tm->weight;
+    } else {
+      for (size_t a = 0; a < d; a++) HtH[a * d + a] += tm->weight;
+    }
+  }
+}
+
+/* tr(P C P^T) = sum_ab (P C)_ab P_ab */
+static double trace_pcpt(const double *P, const double *C, size_t d, double *tmp) {
+  cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)d, (int)d, (int)d, 1.0, P, (int)d, C, (int)d, 0.0, tmp,
+              (int)d);
+  double s = 0.0;
+  for (size_t q = 0; q < d * d; q++) s += tmp[q] * P[q];
+  return s;
+}
+
+static double scatter_loss(rc_reduced *r, const double *u, const double *P) {
+  const size_t d = r->d;
+  double wh, wlh, wlp;
+  x_side_operators(r, P, r->gamma, &wh, &wlh, &wlp);
+  const double *C = scatter(r, u);
+  double L = 0.0;
+  for (size_t g = 0; g < r->G; g++) {
+    const double *Cg = C + g * d * d;
+    double tr = 0.0;
+    for (size_t a = 0; a < d; a++) tr += Cg[a * d + a];
+    double trp = (wlh != 0.0 && P) ? trace_pcpt(P, Cg, d, r->tmp) : 0.0;
+    L += r->aw[g] * (wlp * tr + wlh * trp);
+  }
+  return L / (2.0 * r->ds->total);
+}
+
+double rc_reduced_vector_field(rc_reduced *r, const double *u, double *du) {
+  const size_t d = r->d, G = r->G, K = r->K;
+  const double M = r->ds->total;
+  const double *X = u, *Y = u + G * d, *P = rc_reduced_head(r, u), *C = scatter(r, u);
+  double *dX = du, *dY = du + G * d, *dP = r->head ? du + (G + K) * d : NULL, *dC = du + rc_reduced_core_dim(r);
+  double L = rc_terms_gradients(&r->hp.model, &r->rows, K, M, X, Y, P, d, r->gx, r->gy, r->head ? r->gP : NULL,
+                                r->ws);
+  double wh, wlh, wlp;
+  x_side_operators(r, P, r->gamma, &wh, &wlh, &wlp); /* gamma holds sum w H^T H */
+  if (r->head && wh != 0.0) { /* scatter part of the P-gradient: (wh/M) P sum_g a_g C_g */
+    double *S = calloc(d * d, sizeof *S);
+    for (size_t g = 0; S && g < G; g++)
+      cblas_daxpy((int)(d * d), r->aw[g], C + g * d * d, 1, S, 1);
+    if (S)
+      cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)d, (int)d, (int)d, wh / M, P, (int)d, S, (int)d,
+                  1.0, r->gP, (int)d);
+    free(S);
+  }
+  L += scatter_loss(r, u, P);
+  x_side_operators(r, P, r->gamma, &wh, &wlh, &wlp); /* scatter_loss reused gamma */
+  const int degree = r->hp.base.rates == RC_RATES_DEGREE;
+  for (size_t g = 0; g < G; g++) {
+    const double f = -r->hp.base.eta_x * (degree ? M / r->aw[g] : 1.0);
+    for (size_t q = 0; q < d; q++) dX[g * d + q] = f * r->gx[g * d + q];
+    /* dC = -(Gam C + C Gam^T), Gam = (-f)(a_g/M) * gamma; C symmetric so C Gam^T = (Gam C)^T */
+    const double s = -f * r->aw[g] / M;
+    double *dCg = dC + g * d * d;
+    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)d, (int)d, (int)d, s, r->gamma, (int)d,
+                C + g * d * d, (int)d, 0.0, r->tmp, (int)d);
+    for (size_t a = 0; a < d; a++)
+      for (size_t b = 0; b < d; b++) dCg[a * d + b] = -(r->tmp[a * d + b] + r->tmp[b * d + a]);
+  }
+  for (size_t c = 0; c < K; c++) {
+    const double f = -r->hp.base.eta_y * (degree ? M / r->ds->class_weight[c] : 1.0);
+    for (size_t q = 0; q < d; q++) dY[c * d + q] = f * r->gy[c * d + q];
+  }
+  if (dP)
+    for (size_t q = 0; q < d * d; q++) dP[q] = -r->hp.eta_head * r->gP[q];
+  return L;
+}
+
+double rc_reduced_loss(rc_reduced *r, const double *u) {
+  double *du = malloc(rc_reduced_dim(r) * sizeof *du);
+  double L = du ? rc_reduced_vector_field(r, u, du) : NAN;
+  free(du);
+  return L;
+}
+
+void rc_reduced_metrics(rc_reduced *r, const double *u, const rc_metrics_ref *ref, double t, rc_metrics_row *row) {
+  const size_t d = r->d, G = r->G, K = r->K;
+  /* label metrics through a label-only state */
+  rc_state ys = {0, K, d, (double *)rc_reduced_labels(r, u), NULL, (double *)rc_reduced_labels(r, u), NULL};
+  rc_dataset empty;
+  memset(&empty, 0, sizeof empty);
+  empty.n_classes = K;
+  empty.total = 1.0;
+  rc_metrics_compute(&empty, &ys, ref, t, row);
+  row->valid[RC_M_LOSS] = 1;
+  row->value[RC_M_LOSS] = rc_reduced_loss(r, u);
+  const double *P = rc_reduced_head(r, u), *C = scatter(r, u), *Y = rc_reduced_labels(r, u);
+  double spread = 0.0, n_clean = 0.0, *px = malloc(d * sizeof *px);
+  for (size_t g = 0; px && g < G; g++) {
+    if (r->clean[g] < 0) continue;
+    const double *xg = u + g * d, *yc = Y + (size_t)r->clean[g] * d;
+    if (P) cblas_dgemv(CblasRowMajor, CblasNoTrans, (int)d, (int)d, 1.0, P, (int)d, xg, 1, 0.0, px, 1);
+    else memcpy(px, xg, d * sizeof *px);
+    double q = 0.0, tr = 0.0;
+    for (size_t a = 0; a < d; a++) q += (px[a] - yc[a]) * (px[a] - yc[a]);
+    if (P) tr = trace_pcpt(P, C + g * d * d, d, r->tmp);
+    else
+      for (size_t a = 0; a < d; a++) tr += C[g * d * d + a * d + a];
+    spread += r->mult[g] * q + tr;
+    n_clean += r->mult[g];
+  }
+  free(px);
+  row->value[RC_M_WITHIN_CLASS_SPREAD] = n_clean > 0 ? spread / n_clean : NAN;
+  row->valid[RC_M_WITHIN_CLASS_SPREAD] = n_clean > 0;
+  row->valid[RC_M_ACCURACY] = row->valid[RC_M_ACCURACY_FRUSTRATED] = row->valid[RC_M_MARGIN] = 0;
+  row->value[RC_M_ACCURACY] = row->value[RC_M_ACCURACY_FRUSTRATED] = row->value[RC_M_MARGIN] = NAN;
+}

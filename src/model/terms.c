@@ -1,0 +1,152 @@
+/* terms.c: models as lists of terms (MODEL.md section 3): the presets
+ * minimal, head, siam, siam-sg, the `--terms` grammar, canonical names. */
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "repcollapse/head.h"
+
+static rc_term term(rc_branch src, int sh, int th, int sg) {
+  rc_term t = {1.0, src, sh, th, sg};
+  return t;
+}
+
+rc_status rc_model_preset(const char *name, rc_model *m, rc_error *err) {
+  memset(m, 0, sizeof *m);
+  if (!strcmp(name, "minimal")) {
+    m->terms[m->n_terms++] = term(RC_BRANCH_X, 0, 0, 0);
+  } else if (!strcmp(name, "head")) {
+    m->terms[m->n_terms++] = term(RC_BRANCH_X, 1, 0, 0);
+  } else if (!strcmp(name, "siam")) {
+    m->terms[m->n_terms++] = term(RC_BRANCH_X, 1, 0, 0);
+    m->terms[m->n_terms++] = term(RC_BRANCH_Y, 1, 0, 0);
+  } else if (!strcmp(name, "siam-sg")) {
+    m->terms[m->n_terms++] = term(RC_BRANCH_X, 1, 0, 1);
+    m->terms[m->n_terms++] = term(RC_BRANCH_Y, 1, 0, 1);
+  } else {
+    return rc_error_set(err, RC_EINVAL, "unknown model '%s' (expected minimal, head, siam or siam-sg)", name);
+  }
+  snprintf(m->name, sizeof m->name, "%s", name);
+  return RC_OK;
+}
+
+/* parse ['P'] ('x'|'y') */
+static int parse_branch(const char **s, rc_branch *b, int *head) {
+  *head = 0;
+  if (**s == 'P') {
+    *head = 1;
+    (*s)++;
+  }
+  if (**s == 'x') *b = RC_BRANCH_X;
+  else if (**s == 'y') *b = RC_BRANCH_Y;
+  else return 0;
+  (*s)++;
+  return 1;
+}
+
+rc_status rc_model_parse_terms(const char *text, rc_model *m, rc_error *err) {
+  memset(m, 0, sizeof *m);
+  char buf[512];
+  size_t n = 0;
+  for (const char *p = text; *p; p++) {
+    if (isspace((unsigned char)*p)) continue;
+    if (n + 1 >= sizeof buf) return rc_error_set(err, RC_EINVAL, "--terms is too long");
+    buf[n++] = *p;
+  }
+  buf[n] = '\0';
+  if (n == 0) return rc_error_set(err, RC_EINVAL, "--terms is empty (expected e.g. 'Px-sg(y)+Py-sg(x)')");
+  const char *s = buf;
+  for (;;) {
+    if (m->n_terms == RC_MAX_TERMS) return rc_error_set(err, RC_EINVAL, "--terms: at most %d terms", RC_MAX_TERMS);
+    const char *start = s;
+    rc_term t = {1.0, RC_BRANCH_X, 0, 0, 0};
+    if (isdigit((unsigned char)*s) || *s == '.') {
+      char *end;
+      errno = 0;
+      t.weight = strtod(s, &end);
+      if (end == s || *end != '*' || errno || !isfinite(t.weight) || !(t.weight > 0))
+        return rc_error_set(err, RC_EINVAL, "--terms: bad weight in '%.40s' (expected a positive number then '*')",
+                            start);
+      s = end + 1;
+    }
+    rc_branch tb;
+    int ok = parse_branch(&s, &t.source, &t.source_head) && *s++ == '-';
+    if (ok) {
+      if (!strncmp(s, "sg(", 3)) {
+        s += 3;
+        t.stop_gradient = 1;
+        ok = parse_branch(&s, &tb, &t.target_head) && *s++ == ')';
+      } else {
+        ok = parse_branch(&s, &tb, &t.target_head);
+      }
+    }
+    if (!ok || (*s != '+' && *s != '\0'))
+      return rc_error_set(err, RC_EINVAL,
+                          "--terms: malformed term at '%.40s' (expected e.g. Px-sg(y), x-y, 0.5*Py-x)", start);
+    if (tb == t.source)
+      return rc_error_set(err, RC_EINVAL, "--terms: a term compares a sample with a label, not '%.*s'",
+                          (int)(s - start), start);
+    m->terms[m->n_terms++] = t;
+    if (*s == '\0') break;
+    s++;
+  }
+  snprintf(m->name, sizeof m->name, "custom");
+  return RC_OK;
+}
+
+void rc_model_format(const rc_model *m, char *buf, size_t n) {
+  size_t w = 0;
+  buf[0] = '\0';
+  for (size_t k = 0; k < m->n_terms && w < n; k++) {
+    const rc_term *t = &m->terms[k];
+    char weight[32] = "";
+    if (t->weight != 1.0) snprintf(weight, sizeof weight, "%.17g*", t->weight);
+    char src = t->source == RC_BRANCH_X ? 'x' : 'y', tgt = t->source == RC_BRANCH_X ? 'y' : 'x';
+    w += (size_t)snprintf(buf + w, n - w, "%s%s%s%c-%s%s%c%s", k ? "+" : "", weight, t->source_head ? "P" : "", src,
+                          t->stop_gradient ? "sg(" : "", t->target_head ? "P" : "", tgt, t->stop_gradient ? ")" : "");
+  }
+}
+
+int rc_model_has_head(const rc_model *m) {
+  for (size_t k = 0; k < m->n_terms; k++)
+    if (m->terms[k].source_head || m->terms[k].target_head) return 1;
+  return 0;
+}
+
+int rc_model_has_sg(const rc_model *m) {
+  for (size_t k = 0; k < m->n_terms; k++)
+    if (m->terms[k].stop_gradient) return 1;
+  return 0;
+}
+
+int rc_model_is_minimal(const rc_model *m) {
+  if (m->n_terms != 1) return 0;
+  const rc_term *t = &m->terms[0];
+  return t->weight == 1.0 && !t->source_head && !t->target_head && !t->stop_gradient;
+}
+
+rc_status rc_parse_head_init(const char *text, rc_head_init *out, rc_error *err) {
+  if (!strcmp(text, "identity")) *out = RC_HEAD_IDENTITY;
+  else if (!strcmp(text, "orthogonal")) *out = RC_HEAD_ORTHOGONAL;
+  else if (!strcmp(text, "gaussian")) *out = RC_HEAD_GAUSSIAN;
+  else return rc_error_set(err, RC_EINVAL, "unknown head init '%s' (expected identity, orthogonal or gaussian)", text);
+  return RC_OK;
+}
+
+const char *rc_head_init_name(rc_head_init h) {
+  return h == RC_HEAD_ORTHOGONAL ? "orthogonal" : h == RC_HEAD_GAUSSIAN ? "gaussian" : "identity";
+}
+
+rc_head_params rc_head_params_default(void) {
+  rc_head_params hp;
+  memset(&hp, 0, sizeof hp);
+  hp.base = rc_minimal_params_default();
+  rc_model_preset("minimal", &hp.model, NULL);
+  hp.eta_head = 1.0;
+  hp.head_init = RC_HEAD_IDENTITY;
+  hp.head_scale = 1.0;
+  return hp;
+}
