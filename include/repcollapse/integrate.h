@@ -14,7 +14,12 @@
 #include "repcollapse/model.h"
 #include "repcollapse/spectrum.h"
 
-typedef enum { RC_INTEGRATOR_EXACT = 0, RC_INTEGRATOR_RK45 = 1, RC_INTEGRATOR_GD = 2 } rc_integrator;
+typedef enum {
+  RC_INTEGRATOR_EXACT = 0,
+  RC_INTEGRATOR_RK45 = 1,
+  RC_INTEGRATOR_GD = 2,
+  RC_INTEGRATOR_REDUCED = 3 /* group-reduced dynamics of a term model (reduced.h) */
+} rc_integrator;
 
 rc_status rc_parse_integrator(const char *text, rc_integrator *out, rc_error *err);
 const char *rc_integrator_name(rc_integrator i);
@@ -56,5 +61,29 @@ rc_status rc_exact_alloc(const rc_dataset *ds, const rc_minimal_params *p, const
                          rc_spectrum_method method, rc_exact **out, rc_error *err);
 rc_status rc_exact_eval(rc_exact *e, double t, rc_state *out, rc_error *err);
 void rc_exact_free(rc_exact *e);
+
+
+/* ---- term models (head.h) ---- */
+#include "repcollapse/head.h"
+#include "repcollapse/reduced.h"
+
+/** Integrate a term model on the particle system (rk45 or gd) from init
+ * (which carries P when the model has a head). For gd the step is refused
+ * when dt times the estimated spectral radius of the Jacobian at the initial
+ * state (rc_head_rate_estimate) is >= 2; NaN/Inf stops the run. */
+rc_status rc_integrate_head(const rc_dataset *ds, const rc_head_params *hp, const rc_state *init,
+                            const rc_integrate_config *cfg, rc_observer obs, void *obs_ctx, rc_error *err);
+
+/** Estimate of the largest |eigenvalue| of the vector field's Jacobian at z
+ * (power iteration with central-difference Jacobian-vector products). */
+double rc_head_rate_estimate(const rc_dataset *ds, const rc_head_params *hp, const double *z, size_t d,
+                             rc_head_ws *ws);
+
+/** Observer of the reduced integrator: the reduced state u at time t. */
+typedef rc_status (*rc_reduced_observer)(double t, const double *u, void *ctx, rc_error *err);
+
+/** Integrate the group-reduced dynamics (GSL rkf45, cfg->rtol/atol) from u0 over cfg->times. */
+rc_status rc_integrate_reduced(rc_reduced *r, const double *u0, const rc_integrate_config *cfg,
+                               rc_reduced_observer obs, void *obs_ctx, rc_error *err);
 
 #endif

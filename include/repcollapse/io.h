@@ -38,9 +38,10 @@ rc_status rc_write_metrics_csv(const char *path, const rc_metrics_row *rows, siz
  *   /step     int64   [T]          gd step index (0 for other integrators)
  *   /samples  float64 [T][N][d]    sample embeddings x_i(t)
  *   /labels   float64 [T][K][d]    label embeddings y_c(t)
+ *   /head     float64 [T][d][d]    projection head P(t) (models with a head)
  *   root attributes: n_samples, n_classes, dim, integrator. */
 typedef struct rc_snapshots rc_snapshots;
-rc_status rc_snapshots_open(const char *path, size_t n_times, size_t n, size_t k, size_t d,
+rc_status rc_snapshots_open(const char *path, size_t n_times, size_t n, size_t k, size_t d, int with_head,
                             const char *integrator, rc_snapshots **out, rc_error *err);
 rc_status rc_snapshots_write(rc_snapshots *s, size_t index, double t, long step, const rc_state *st,
                              rc_error *err);

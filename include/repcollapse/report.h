@@ -20,6 +20,9 @@ json_t *rc_dataset_json(const rc_dataset *ds, const rc_components *comp);
 /** The summary.json of a run (inputs with defaults filled in, version, commit, RNG, spectrum, results). */
 json_t *rc_run_summary_json(const rc_run_config *cfg, const rc_run_result *r);
 
+/** {"head_eigenvalues": [[re, im], ...], "separation_head_gain": [[a, b, gain], ...]} for head P and labels Y (K x d). */
+json_t *rc_head_json(const double *P, const double *Y, size_t K, size_t d);
+
 /** Write JSON to a file atomically (indent 2). */
 rc_status rc_json_write_file(json_t *j, const char *path, rc_error *err);
 

@@ -8,6 +8,7 @@
 #include <stddef.h>
 
 #include "repcollapse/data.h"
+#include "repcollapse/head.h"
 #include "repcollapse/integrate.h"
 #include "repcollapse/metrics.h"
 #include "repcollapse/model.h"
@@ -15,7 +16,11 @@
 
 typedef struct {
   rc_data_spec data;
-  rc_minimal_params model;
+  rc_minimal_params model;   /* rate scheme and eta_x, eta_y */
+  rc_model terms;            /* the model's terms (default: the minimal model) */
+  double eta_head;           /* head learning rate (default 1) */
+  rc_head_init head_init;    /* default identity */
+  double head_scale;         /* gaussian head init scale (default 1) */
   rc_init_params init;
   size_t dim;                 /* d (default 16) */
   rc_integrator integrator;   /* default exact */
@@ -48,9 +53,19 @@ typedef struct {
   double t_end;
   int has_collapse_time, has_fitted_slow_rate;
   double collapse_time, fitted_slow_rate;
-  double predicted_final_min_label_distance; /* exact t -> infinity value (NAN when K < 2) */
+  double predicted_final_min_label_distance; /* minimal model: exact t -> infinity value (NAN otherwise) */
+  int has_head;               /* the model has a projection head */
+  size_t dim;
+  rc_state *final_state;      /* particle state at the last time (NULL for `reduced`) */
+  double *final_reduced;      /* group-reduced state at the last time (term models) */
+  const double *final_head;   /* P at the last time (into final_reduced), models with a head */
+  const double *final_labels; /* y at the last time */
+  size_t reduced_dim;
   double wall_seconds;
 } rc_run_result;
+
+/** The dynamics parameters of cfg as a term model. */
+rc_head_params rc_run_head_params(const rc_run_config *cfg);
 
 /** Run the experiment; on success *out holds everything computed. Files are
  * written only when cfg->out_dir is set, each one atomically. */

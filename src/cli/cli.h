@@ -15,7 +15,8 @@ enum {
   OPT_INIT = 4,     /* dim, sigma, init, seeds */
   OPT_RUN = 8,      /* integrator, times, out dir */
   OPT_OUTFILE = 16, /* --out FILE */
-  OPT_SPECTRUM = 32 /* --method */
+  OPT_SPECTRUM = 32, /* --method */
+  OPT_HEAD = 64      /* model terms and head */
 };
 
 typedef struct {
@@ -27,6 +28,7 @@ typedef struct {
   char *command_line;
   const char *out;    /* --out */
   int quiet;
+  int model_given, terms_given;
   int dim_given, seed_given, data_seed_given, init_seed_given, classes_given, per_class_given;
   rc_spectrum_method method;
 } cli_options;

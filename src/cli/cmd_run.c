@@ -7,7 +7,7 @@
 
 int cmd_run(int argc, char **argv) {
   cli_options o;
-  int rc = cli_parse(argc, argv, 2, OPT_DATA | OPT_MODEL | OPT_INIT | OPT_RUN, "run", &o);
+  int rc = cli_parse(argc, argv, 2, OPT_DATA | OPT_MODEL | OPT_INIT | OPT_RUN | OPT_HEAD, "run", &o);
   if (rc) {
     cli_options_free(&o);
     return rc < 0 ? 0 : rc;
@@ -29,9 +29,9 @@ int cmd_run(int argc, char **argv) {
   cli_progress_done(&prog);
   if (!st) {
     const rc_metrics_row *last = &r->rows[r->n_rows - 1];
-    printf("%s: N=%zu K=%zu f=%.4g, %s to t=%g: accuracy %.4g, min_label_distance %.4g (from %.4g)",
-           o.out, r->ds->n_samples, r->ds->n_classes, rc_dataset_frustration(r->ds),
-           rc_integrator_name(o.cfg.integrator), last->t, last->value[RC_M_ACCURACY],
+    printf("%s: N=%zu K=%zu f=%.4g, model %s, %s to t=%g: loss %.4g, min_label_distance %.4g (from %.4g)",
+           o.out, r->ds->n_samples, r->ds->n_classes, rc_dataset_frustration(r->ds), o.cfg.terms.name,
+           rc_integrator_name(o.cfg.integrator), last->t, last->value[RC_M_LOSS],
            last->value[RC_M_MIN_LABEL_DISTANCE], r->rows[0].value[RC_M_MIN_LABEL_DISTANCE]);
     if (r->has_collapse_time) printf(", collapsed at t=%.4g", r->collapse_time);
     else printf(", no collapse");

@@ -13,7 +13,7 @@ typedef enum {
   O_CLASSES, O_PER_CLASS, O_FRUSTRATED, O_FRUSTRATION, O_PATTERN, O_OBSERVATIONS, O_SEED, O_DATA_SEED,
   O_INIT_SEED, O_RATES, O_ETA_X, O_ETA_Y, O_DIM, O_SIGMA, O_INIT, O_INIT_SPREAD, O_INTEGRATOR, O_T_END, O_DT,
   O_STEPS, O_TIMES, O_POINTS, O_T_MIN, O_EPS, O_RTOL, O_ATOL, O_OUT, O_SNAPSHOTS, O_QUIET, O_METHOD,
-  O_EXACT_METHOD, O_HELP
+  O_EXACT_METHOD, O_MODEL, O_TERMS, O_ETA_HEAD, O_HEAD_INIT, O_HEAD_SCALE, O_HELP
 } opt_id;
 
 typedef struct {
@@ -56,6 +56,11 @@ static const opt_def OPTS[] = {
     {"quiet", O_QUIET, 0, OPT_RUN, NULL, "no progress display"},
     {"method", O_METHOD, 1, OPT_SPECTRUM, "M", "auto|kxk|group (default auto: kxk under degree)"},
     {"exact-method", O_EXACT_METHOD, 1, OPT_RUN, "M", "auto|kxk|group, for the exact integrator"},
+    {"model", O_MODEL, 1, OPT_HEAD, "M", "minimal|head|siam|siam-sg (default minimal)"},
+    {"terms", O_TERMS, 1, OPT_HEAD, "SPEC", "user terms, e.g. 'Px-sg(y)+Py-sg(x)' (see README)"},
+    {"eta-head", O_ETA_HEAD, 1, OPT_HEAD, "E", "head learning rate eta_P (default 1)"},
+    {"head-init", O_HEAD_INIT, 1, OPT_HEAD, "H", "identity|orthogonal|gaussian (default identity)"},
+    {"head-scale", O_HEAD_SCALE, 1, OPT_HEAD, "s", "gaussian head init: entries N(0, s^2/d) (default 1)"},
     {"help", O_HELP, 0, ~0, NULL, "this help"},
 };
 #define N_OPTS (sizeof OPTS / sizeof OPTS[0])
@@ -318,10 +323,31 @@ int cli_parse(int argc, char **argv, int first, int groups, const char *cmd, cli
       case O_QUIET: o->quiet = 1; break;
       case O_METHOD: NEED(parse_method(v, &o->method), "expected auto, kxk or group"); break;
       case O_EXACT_METHOD: NEED(parse_method(v, &c->exact_method), "expected auto, kxk or group"); break;
+      case O_MODEL:
+        if (rc_model_preset(v, &c->terms, &err)) return err_usage(cmd, "%s%s", err.msg, "");
+        o->model_given = 1;
+        break;
+      case O_TERMS:
+        if (rc_model_parse_terms(v, &c->terms, &err)) return err_usage(cmd, "%s%s", err.msg, "");
+        o->terms_given = 1;
+        break;
+      case O_ETA_HEAD:
+        NEED(parse_double(v, &x) && x > 0, "expected a positive number");
+        c->eta_head = x;
+        break;
+      case O_HEAD_INIT:
+        if (rc_parse_head_init(v, &c->head_init, &err)) return err_usage(cmd, "%s%s", err.msg, "");
+        break;
+      case O_HEAD_SCALE:
+        NEED(parse_double(v, &x) && x > 0, "expected a positive number");
+        c->head_scale = x;
+        break;
       case O_HELP: print_help(cmd, groups); return -1;
     }
 #undef NEED
   }
+  if (o->model_given && o->terms_given)
+    return err_usage(cmd, "give either --model or --terms, not both%s%s", "", "");
   if (groups & OPT_DATA) {
     rc_data_spec *d = &o->cfg.data;
     if (d->observations_file) {

@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "core/alloc.h"
+#include "repcollapse/fixedpoint.h"
 #include "repcollapse/io.h"
 #include "repcollapse/report.h"
 #include "repcollapse/run.h"
@@ -17,6 +18,10 @@ rc_run_config rc_run_config_default(void) {
   c.data.pattern = RC_PATTERN_PAIR;
   c.data.data_seed = 1;
   c.model = rc_minimal_params_default();
+  rc_model_preset("minimal", &c.terms, NULL);
+  c.eta_head = 1.0;
+  c.head_init = RC_HEAD_IDENTITY;
+  c.head_scale = 1.0;
   c.init = rc_init_params_default();
   c.dim = 16;
   c.integrator = RC_INTEGRATOR_EXACT;
@@ -34,6 +39,8 @@ void rc_run_result_free(rc_run_result *r) {
   rc_spectrum_free(r->spec);
   rc_components_free(r->comp);
   free(r->rows);
+  rc_state_free(r->final_state);
+  free(r->final_reduced);
   free(r);
 }
 
@@ -69,21 +76,59 @@ rc_status rc_time_grid(double t_min, double t_end, size_t points, double dt, dou
   return RC_OK;
 }
 
+rc_head_params rc_run_head_params(const rc_run_config *cfg) {
+  rc_head_params hp = rc_head_params_default();
+  hp.base = cfg->model;
+  hp.model = cfg->terms;
+  hp.eta_head = cfg->eta_head;
+  hp.head_init = cfg->head_init;
+  hp.head_scale = cfg->head_scale;
+  return hp;
+}
+
+/* What every observer does: metrics of the state, optional snapshot, keep the state. */
 typedef struct {
   const rc_dataset *ds;
+  const rc_head_params *hp; /* NULL: minimal model */
   rc_metrics_ref ref;
   rc_metrics_row *rows;
   size_t n;
   rc_snapshots *snap;
+  rc_state *view;     /* scratch with x replaced by P x (head models) */
+  rc_head_ws *ws;
+  rc_state *last;     /* copy of the last particle state */
+  rc_reduced *red;    /* reduced runs */
+  double *last_u;
 } observer_ctx;
 
 static rc_status observe(double t, size_t step, const rc_state *s, void *vctx, rc_error *err) {
   observer_ctx *c = vctx;
-  rc_metrics_compute(c->ds, s, &c->ref, t, &c->rows[c->n]);
+  if (c->hp && s->P) {
+    /* with a head, sample-side metrics use P x_i (MODEL.md section 3) */
+    rc_head_project_samples(c->ds, c->hp, s->z, s->d, c->view->x);
+    memcpy(c->view->y, s->y, s->k * s->d * sizeof(double));
+    rc_metrics_compute(c->ds, c->view, &c->ref, t, &c->rows[c->n]);
+  } else {
+    rc_metrics_compute(c->ds, s, &c->ref, t, &c->rows[c->n]);
+  }
+  if (c->hp) {
+    c->rows[c->n].value[RC_M_LOSS] = rc_head_loss(c->ds, c->hp, s->z, s->d, c->ws);
+    c->rows[c->n].valid[RC_M_LOSS] = isfinite(c->rows[c->n].value[RC_M_LOSS]);
+  }
   if (c->snap) {
     rc_status st = rc_snapshots_write(c->snap, c->n, t, (long)step, s, err);
     if (st) return st;
   }
+  rc_state_copy(c->last, s);
+  c->n++;
+  return RC_OK;
+}
+
+static rc_status observe_reduced(double t, const double *u, void *vctx, rc_error *err) {
+  (void)err;
+  observer_ctx *c = vctx;
+  rc_reduced_metrics(c->red, u, &c->ref, t, &c->rows[c->n]);
+  memcpy(c->last_u, u, rc_reduced_dim(c->red) * sizeof(double));
   c->n++;
   return RC_OK;
 }
@@ -94,6 +139,64 @@ static double now_seconds(void) {
   return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
+/* The recorded times of a run (explicit, or the default log grid). */
+static rc_status run_times(const rc_run_config *cfg, const rc_spectrum *spec, double **grid, size_t *n_times,
+                           double *t_end_out, rc_error *err) {
+  double t_end = cfg->t_end;
+  const double dt = cfg->integrator == RC_INTEGRATOR_GD ? cfg->dt : 0.0;
+  if (cfg->integrator == RC_INTEGRATOR_GD && cfg->steps) {
+    double te = (double)cfg->steps * cfg->dt;
+    if (t_end > 0 && fabs(t_end - te) > 1e-9 * te)
+      return rc_error_set(err, RC_EINVAL, "--t-end %g disagrees with --steps %zu x --dt %g = %g", t_end, cfg->steps,
+                          cfg->dt, te);
+    t_end = te;
+  }
+  if (cfg->times) {
+    for (size_t k = 0; k < cfg->n_times && dt > 0; k++) {
+      double m = cfg->times[k] / dt;
+      if (fabs(m - (double)llround(m)) > 1e-9 * fmax(1.0, m))
+        return rc_error_set(err, RC_EINVAL, "recorded time %g is not a multiple of --dt %g", cfg->times[k], dt);
+    }
+    *grid = rc_calloc(cfg->n_times, sizeof **grid, "time grid", err);
+    if (!*grid) return RC_ENOMEM;
+    memcpy(*grid, cfg->times, cfg->n_times * sizeof **grid);
+    *n_times = cfg->n_times;
+    *t_end_out = cfg->n_times ? cfg->times[cfg->n_times - 1] : 0.0;
+    return cfg->n_times ? RC_OK : rc_error_set(err, RC_EINVAL, "no recorded times");
+  }
+  if (!(t_end > 0)) {
+    if (spec->slow_rate > 0) t_end = 10.0 / spec->slow_rate;
+    else return rc_error_set(err, RC_EINVAL, "no --t-end given and the spectrum has no nonzero rate");
+  }
+  double t_min = cfg->t_min > 0 ? cfg->t_min : 1e-2 / spec->fast_rate;
+  if (dt > 0 && t_min < dt) t_min = dt;
+  *t_end_out = t_end;
+  return rc_time_grid(t_min, t_end, cfg->points, dt, grid, n_times, err);
+}
+
+/* The initial particle state: embeddings as in MODEL.md section 2, then P. */
+static rc_status initial_state(const rc_run_config *cfg, const rc_dataset *ds, int head, rc_state **out,
+                               rc_error *err) {
+  rc_state *s0 = NULL, *s = NULL;
+  rc_status st = rc_state_init(ds, &cfg->init, cfg->dim, &s0, err);
+  if (st || !head) {
+    *out = s0;
+    return st;
+  }
+  st = rc_state_alloc_head(s0->n, s0->k, s0->d, 1, &s, err);
+  if (!st) {
+    memcpy(s->z, s0->z, (s0->n + s0->k) * s0->d * sizeof(double));
+    st = rc_head_init_matrix(s->P, s->d, cfg->head_init, cfg->head_scale, cfg->init.seed + 1, err);
+  }
+  rc_state_free(s0);
+  if (st) {
+    rc_state_free(s);
+    s = NULL;
+  }
+  *out = s;
+  return st;
+}
+
 rc_status rc_run_execute(const rc_run_config *cfg, rc_run_result **out, rc_error *err) {
   *out = NULL;
   double t_start = now_seconds();
@@ -102,61 +205,39 @@ rc_status rc_run_execute(const rc_run_config *cfg, rc_run_result **out, rc_error
   if (!(cfg->eps > 0 && cfg->eps < 1)) return rc_error_set(err, RC_EINVAL, "--eps must be in (0, 1) (got %g)", cfg->eps);
   if (cfg->integrator == RC_INTEGRATOR_GD && !(cfg->dt > 0))
     return rc_error_set(err, RC_EINVAL, "the gd integrator needs --dt > 0");
+  if (!(cfg->eta_head > 0) || !isfinite(cfg->eta_head))
+    return rc_error_set(err, RC_EINVAL, "--eta-head must be positive (got %g)", cfg->eta_head);
+  const rc_head_params hp = rc_run_head_params(cfg);
+  const int minimal = rc_model_is_minimal(&cfg->terms) && cfg->integrator != RC_INTEGRATOR_REDUCED;
+  const int head = rc_model_has_head(&cfg->terms);
+  if (!minimal && cfg->integrator == RC_INTEGRATOR_EXACT)
+    return rc_error_set(err, RC_EINVAL, "the exact integrator solves the minimal model only; for model '%s' use rk45, gd or reduced",
+                        cfg->terms.name);
+  if (cfg->integrator == RC_INTEGRATOR_REDUCED && cfg->snapshots)
+    return rc_error_set(err, RC_EINVAL, "--snapshots records particles: the reduced integrator has none (use rk45 or gd)");
   rc_run_result *r = rc_calloc(1, sizeof *r, "run result", err);
   if (!r) return RC_ENOMEM;
+  r->has_head = head;
+  r->dim = cfg->dim;
+  r->predicted_final_min_label_distance = NAN;
   rc_state *init = NULL, *fixed = NULL;
   double *grid = NULL;
   rc_snapshots *snap = NULL;
+  observer_ctx oc;
+  memset(&oc, 0, sizeof oc);
   rc_status st = rc_data_generate(&cfg->data, &r->ds, err);
   if (!st) st = rc_components_compute(r->ds, &r->comp, err);
   if (!st) st = rc_spectrum_compute(r->ds, &cfg->model, RC_SPECTRUM_AUTO, &r->spec, err);
-  if (!st) {
-    double bytes = (double)(r->ds->n_samples + r->ds->n_classes) * (double)cfg->dim * 8.0 *
-                   (cfg->integrator == RC_INTEGRATOR_RK45 ? 9.0 : 3.0);
+  if (!st && cfg->integrator != RC_INTEGRATOR_REDUCED) {
+    double per = cfg->integrator == RC_INTEGRATOR_RK45 ? 9.0 : (minimal ? 3.0 : 6.0);
+    double bytes = (double)(r->ds->n_samples + r->ds->n_classes) * (double)cfg->dim * 8.0 * per;
     if (bytes > 16e9)
       st = rc_error_set(err, RC_ENOMEM, "this run needs about %.3g GB of memory for the embeddings; refusing",
                         bytes / 1e9);
   }
-  if (!st) st = rc_state_init(r->ds, &cfg->init, cfg->dim, &init, err);
-  /* the time grid */
+  if (!st) st = initial_state(cfg, r->ds, head, &init, err);
   size_t n_times = 0;
-  if (!st) {
-    double t_end = cfg->t_end;
-    double dt = cfg->integrator == RC_INTEGRATOR_GD ? cfg->dt : 0.0;
-    if (cfg->integrator == RC_INTEGRATOR_GD && cfg->steps) {
-      double te = (double)cfg->steps * cfg->dt;
-      if (t_end > 0 && fabs(t_end - te) > 1e-9 * te)
-        st = rc_error_set(err, RC_EINVAL, "--t-end %g disagrees with --steps %zu x --dt %g = %g", t_end, cfg->steps,
-                          cfg->dt, te);
-      t_end = te;
-    }
-    if (!st && cfg->times) {
-      grid = rc_calloc(cfg->n_times, sizeof *grid, "time grid", err);
-      if (!grid) st = RC_ENOMEM;
-      else {
-        memcpy(grid, cfg->times, cfg->n_times * sizeof *grid);
-        n_times = cfg->n_times;
-        for (size_t k = 0; k < n_times && dt > 0; k++) {
-          double m = grid[k] / dt;
-          if (fabs(m - llround(m)) > 1e-9 * fmax(1.0, m))
-            st = rc_error_set(err, RC_EINVAL, "recorded time %g is not a multiple of --dt %g", grid[k], dt);
-        }
-        t_end = n_times ? grid[n_times - 1] : 0;
-      }
-    } else if (!st) {
-      if (!(t_end > 0)) {
-        if (r->spec->slow_rate > 0) t_end = 10.0 / r->spec->slow_rate;
-        else st = rc_error_set(err, RC_EINVAL, "no --t-end given and the spectrum has no nonzero rate");
-      }
-      if (!st) {
-        double t_min = cfg->t_min > 0 ? cfg->t_min : 1e-2 / r->spec->fast_rate;
-        if (dt > 0 && t_min < dt) t_min = dt;
-        st = rc_time_grid(t_min, t_end, cfg->points, dt, &grid, &n_times, err);
-      }
-    }
-    r->t_end = t_end;
-  }
-  if (!st && n_times == 0) st = rc_error_set(err, RC_EINVAL, "no recorded times");
+  if (!st) st = run_times(cfg, r->spec, &grid, &n_times, &r->t_end, err);
   if (!st) {
     r->rows = rc_calloc(n_times, sizeof *r->rows, "metrics", err);
     if (!r->rows) st = RC_ENOMEM;
@@ -165,18 +246,48 @@ rc_status rc_run_execute(const rc_run_config *cfg, rc_run_result **out, rc_error
   if (!st && cfg->out_dir && cfg->snapshots) {
     char path[4200];
     snprintf(path, sizeof path, "%s/snapshots.h5", cfg->out_dir);
-    st = rc_snapshots_open(path, n_times, r->ds->n_samples, r->ds->n_classes, cfg->dim,
+    st = rc_snapshots_open(path, n_times, r->ds->n_samples, r->ds->n_classes, cfg->dim, head,
                            rc_integrator_name(cfg->integrator), &snap, err);
   }
   if (!st) {
-    observer_ctx oc = {r->ds, rc_metrics_reference(init), r->rows, 0, snap};
+    oc.ds = r->ds;
+    oc.hp = minimal ? NULL : &hp;
+    oc.ref = rc_metrics_reference(init);
+    oc.rows = r->rows;
+    oc.snap = snap;
     rc_integrate_config ic = {cfg->integrator, grid, n_times, cfg->dt, cfg->rtol, cfg->atol, cfg->exact_method,
                               cfg->progress, cfg->progress_ctx};
-    st = rc_integrate(r->ds, &cfg->model, r->spec, init, &ic, observe, &oc, err);
+    if (!minimal) st = rc_reduced_alloc(r->ds, &hp, cfg->dim, &oc.red, err);
+    if (!st && !minimal) {
+      r->reduced_dim = rc_reduced_dim(oc.red);
+      oc.last_u = r->final_reduced = rc_calloc(r->reduced_dim, sizeof(double), "reduced state", err);
+      if (!oc.last_u) st = RC_ENOMEM;
+    }
+    if (!st && cfg->integrator == RC_INTEGRATOR_REDUCED) {
+      rc_reduced_from_state(oc.red, init, oc.last_u);
+      double *u0 = malloc(r->reduced_dim * sizeof *u0);
+      if (!u0) st = rc_error_set(err, RC_ENOMEM, "reduced state");
+      else {
+        memcpy(u0, oc.last_u, r->reduced_dim * sizeof *u0);
+        st = rc_integrate_reduced(oc.red, u0, &ic, observe_reduced, &oc, err);
+        free(u0);
+      }
+    } else if (!st) {
+      oc.last = r->final_state = rc_state_clone(init);
+      if (!oc.last) st = rc_error_set(err, RC_ENOMEM, "state");
+      if (!st && !minimal) {
+        st = rc_state_alloc(r->ds->n_samples, r->ds->n_classes, cfg->dim, &oc.view, err);
+        if (!st) st = rc_head_ws_alloc(r->ds->n_samples, r->ds->n_classes, cfg->dim, &oc.ws, err);
+      }
+      if (!st)
+        st = minimal ? rc_integrate(r->ds, &cfg->model, r->spec, init, &ic, observe, &oc, err)
+                     : rc_integrate_head(r->ds, &hp, init, &ic, observe, &oc, err);
+      if (!st && !minimal) rc_reduced_from_state(oc.red, oc.last, r->final_reduced);
+    }
     r->n_rows = oc.n;
   }
   if (!st) { /* summaries */
-    double *t = malloc(r->n_rows * sizeof *t), *D = malloc(r->n_rows * sizeof *D);
+    double *t = malloc((r->n_rows + 1) * sizeof *t), *D = malloc((r->n_rows + 1) * sizeof *D);
     if (!t || !D) st = rc_error_set(err, RC_ENOMEM, "summaries");
     else {
       for (size_t k = 0; k < r->n_rows; k++) {
@@ -190,8 +301,16 @@ rc_status rc_run_execute(const rc_run_config *cfg, rc_run_result **out, rc_error
     free(t);
     free(D);
   }
-  if (!st) st = rc_fixed_point_state(r->ds, &cfg->model, init, &fixed, err);
-  if (!st) r->predicted_final_min_label_distance = rc_min_label_distance(fixed);
+  if (!st && oc.red) {
+    r->final_labels = rc_reduced_labels(oc.red, r->final_reduced);
+    r->final_head = rc_reduced_head(oc.red, r->final_reduced);
+  } else if (!st) {
+    r->final_labels = r->final_state->y;
+  }
+  if (!st && minimal) {
+    st = rc_fixed_point_state(r->ds, &cfg->model, init, &fixed, err);
+    if (!st) r->predicted_final_min_label_distance = rc_min_label_distance(fixed);
+  }
   r->wall_seconds = now_seconds() - t_start;
   if (!st && cfg->out_dir) {
     char path[4200];
@@ -208,6 +327,9 @@ rc_status rc_run_execute(const rc_run_config *cfg, rc_run_result **out, rc_error
     rc_status s2 = rc_snapshots_close(snap, st == RC_OK, st == RC_OK ? err : NULL);
     if (!st) st = s2;
   }
+  rc_state_free(oc.view);
+  rc_head_ws_free(oc.ws);
+  rc_reduced_free(oc.red);
   free(grid);
   rc_state_free(init);
   rc_state_free(fixed);

@@ -8,19 +8,31 @@
 #include <gsl/gsl_odeiv2.h>
 
 #include "core/alloc.h"
+#include "integrate/common.h"
 #include "repcollapse/integrate.h"
 
-static const char *const integrator_names[] = {"exact", "rk45", "gd"};
+rc_status rc_integrate_check_times(const rc_integrate_config *cfg, rc_error *err) {
+  for (size_t k = 0; k < cfg->n_times; k++) {
+    if (!(cfg->times[k] >= 0) || !isfinite(cfg->times[k]))
+      return rc_error_set(err, RC_EINVAL, "recorded time %g is not a finite non-negative number", cfg->times[k]);
+    if (k && cfg->times[k] <= cfg->times[k - 1])
+      return rc_error_set(err, RC_EINVAL, "recorded times must be strictly increasing (%g after %g)", cfg->times[k],
+                          cfg->times[k - 1]);
+  }
+  return RC_OK;
+}
+
+static const char *const integrator_names[] = {"exact", "rk45", "gd", "reduced"};
 
 const char *rc_integrator_name(rc_integrator i) { return integrator_names[i]; }
 
 rc_status rc_parse_integrator(const char *text, rc_integrator *out, rc_error *err) {
-  for (int i = 0; i < 3; i++)
+  for (int i = 0; i < 4; i++)
     if (strcmp(text, integrator_names[i]) == 0) {
       *out = (rc_integrator)i;
       return RC_OK;
     }
-  return rc_error_set(err, RC_EINVAL, "unknown integrator '%s' (expected exact, rk45 or gd)", text);
+  return rc_error_set(err, RC_EINVAL, "unknown integrator '%s' (expected exact, rk45, gd or reduced)", text);
 }
 
 static rc_status run_exact(const rc_dataset *ds, const rc_minimal_params *p, const rc_state *init,
@@ -139,17 +151,13 @@ static rc_status run_gd(const rc_dataset *ds, const rc_minimal_params *p, const 
 rc_status rc_integrate(const rc_dataset *ds, const rc_minimal_params *p, const rc_spectrum *spec,
                        const rc_state *init, const rc_integrate_config *cfg, rc_observer obs, void *ctx,
                        rc_error *err) {
-  for (size_t k = 0; k < cfg->n_times; k++) {
-    if (!(cfg->times[k] >= 0) || !isfinite(cfg->times[k]))
-      return rc_error_set(err, RC_EINVAL, "recorded time %g is not a finite non-negative number", cfg->times[k]);
-    if (k && cfg->times[k] <= cfg->times[k - 1])
-      return rc_error_set(err, RC_EINVAL, "recorded times must be strictly increasing (%g after %g)", cfg->times[k],
-                          cfg->times[k - 1]);
-  }
+  rc_status st = rc_integrate_check_times(cfg, err);
+  if (st) return st;
   switch (cfg->integrator) {
     case RC_INTEGRATOR_EXACT: return run_exact(ds, p, init, cfg, obs, ctx, err);
     case RC_INTEGRATOR_RK45: return run_rk45(ds, p, init, cfg, obs, ctx, err);
     case RC_INTEGRATOR_GD: return run_gd(ds, p, spec, init, cfg, obs, ctx, err);
+    case RC_INTEGRATOR_REDUCED: break;
   }
   return rc_error_set(err, RC_EINVAL, "unknown integrator");
 }

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 
 #include "repcollapse/io.h"
+#include "repcollapse/fixedpoint.h"
 #include "repcollapse/report.h"
 #include "repcollapse/repcollapse.h"
 
@@ -37,6 +38,39 @@ json_t *rc_spectrum_json(const rc_spectrum *s, const rc_components *comp) {
   json_object_set_new(j, "rates", rates);
   json_object_set_new(j, "method", json_string(s->method == RC_SPECTRUM_KK ? "kxk" : "group"));
   json_object_set_new(j, "merge_tolerance", json_real(s->tolerance));
+  return j;
+}
+
+json_t *rc_head_json(const double *P, const double *Y, size_t K, size_t d) {
+  json_t *j = json_object();
+  double *re = malloc(d * sizeof *re), *im = malloc(d * sizeof *im);
+  size_t npairs = K * (K - 1) / 2;
+  double *gain = malloc((npairs ? npairs : 1) * sizeof *gain);
+  if (re && im && gain && rc_head_eigenvalues(P, d, re, im, NULL) == RC_OK) {
+    json_t *ev = json_array();
+    for (size_t k = 0; k < d; k++) {
+      json_t *pair = json_array();
+      json_array_append_new(pair, json_real(re[k]));
+      json_array_append_new(pair, json_real(im[k]));
+      json_array_append_new(ev, pair);
+    }
+    json_object_set_new(j, "head_eigenvalues", ev);
+    rc_separation_gains(Y, P, K, d, 1e-9, gain);
+    json_t *g = json_array();
+    size_t k = 0;
+    for (size_t a = 0; a < K; a++)
+      for (size_t b = a + 1; b < K; b++, k++) {
+        json_t *t = json_array();
+        json_array_append_new(t, json_integer((json_int_t)a));
+        json_array_append_new(t, json_integer((json_int_t)b));
+        json_array_append_new(t, rc_json_number(gain[k]));
+        json_array_append_new(g, t);
+      }
+    json_object_set_new(j, "separation_head_gain", g);
+  }
+  free(re);
+  free(im);
+  free(gain);
   return j;
 }
 
@@ -103,7 +137,18 @@ json_t *rc_run_summary_json(const rc_run_config *cfg, const rc_run_result *r) {
   json_object_set_new(data, "data_seed", json_integer((json_int_t)ds->data_seed));
   json_object_set_new(in, "data", data);
   json_t *model = json_object();
-  json_object_set_new(model, "model", json_string("minimal"));
+  char terms[256];
+  rc_model_format(&cfg->terms, terms, sizeof terms);
+  json_object_set_new(model, "model", json_string(cfg->terms.name));
+  json_object_set_new(model, "terms", json_string(terms));
+  if (rc_model_has_head(&cfg->terms)) {
+    json_object_set_new(model, "eta_head", json_real(cfg->eta_head));
+    json_object_set_new(model, "head_init", json_string(rc_head_init_name(cfg->head_init)));
+    if (cfg->head_init == RC_HEAD_GAUSSIAN) json_object_set_new(model, "head_scale", json_real(cfg->head_scale));
+    /* MODEL.md section 3: outcomes depend on eta_head sigma^2 / eta_x */
+    json_object_set_new(model, "head_rate_ratio",
+                        json_real(cfg->eta_head * cfg->init.sigma * cfg->init.sigma / cfg->model.eta_x));
+  }
   json_object_set_new(model, "rates", json_string(rc_rate_scheme_name(cfg->model.rates)));
   json_object_set_new(model, "eta_x", json_real(cfg->model.eta_x));
   json_object_set_new(model, "eta_y", json_real(cfg->model.eta_y));
@@ -142,6 +187,7 @@ json_t *rc_run_summary_json(const rc_run_config *cfg, const rc_run_result *r) {
   json_object_set_new(pred, "slow_rate", rc_json_number(r->spec->n_rates ? r->spec->slow_rate : NAN));
   json_object_set_new(j, "predicted", pred);
   json_object_set_new(j, "final", r->n_rows ? metrics_json(&r->rows[r->n_rows - 1]) : json_null());
+  if (r->has_head) json_object_set_new(j, "final_head", rc_head_json(r->final_head, r->final_labels, r->ds->n_classes, r->dim));
   json_object_set_new(j, "collapse_time", r->has_collapse_time ? json_real(r->collapse_time) : json_null());
   json_object_set_new(j, "fitted_slow_rate", r->has_fitted_slow_rate ? json_real(r->fitted_slow_rate) : json_null());
   json_object_set_new(j, "wall_seconds", json_real(r->wall_seconds));

@@ -11,7 +11,7 @@
 
 struct rc_snapshots {
   char path[4096], tmp[4200];
-  hid_t file, t, step, samples, labels;
+  hid_t file, t, step, samples, labels, head;
   size_t n_times, n, k, d;
 };
 
@@ -54,16 +54,17 @@ static void close_all(rc_snapshots *s) {
   if (s->step >= 0) H5Dclose(s->step);
   if (s->samples >= 0) H5Dclose(s->samples);
   if (s->labels >= 0) H5Dclose(s->labels);
+  if (s->head >= 0) H5Dclose(s->head);
   if (s->file >= 0) H5Fclose(s->file);
-  s->t = s->step = s->samples = s->labels = s->file = -1;
+  s->t = s->step = s->samples = s->labels = s->head = s->file = -1;
 }
 
-rc_status rc_snapshots_open(const char *path, size_t n_times, size_t n, size_t k, size_t d, const char *integrator,
-                            rc_snapshots **out, rc_error *err) {
+rc_status rc_snapshots_open(const char *path, size_t n_times, size_t n, size_t k, size_t d, int with_head,
+                            const char *integrator, rc_snapshots **out, rc_error *err) {
   *out = NULL;
   rc_snapshots *s = rc_calloc(1, sizeof *s, "snapshots", err);
   if (!s) return RC_ENOMEM;
-  s->t = s->step = s->samples = s->labels = s->file = -1;
+  s->t = s->step = s->samples = s->labels = s->head = s->file = -1;
   snprintf(s->path, sizeof s->path, "%s", path);
   snprintf(s->tmp, sizeof s->tmp, "%s.tmp.%ld", path, (long)getpid());
   s->n_times = n_times;
@@ -81,7 +82,9 @@ rc_status rc_snapshots_open(const char *path, size_t n_times, size_t n, size_t k
   s->step = make_dataset(s->file, "step", H5T_STD_I64LE, 1, d1);
   s->samples = make_dataset(s->file, "samples", H5T_IEEE_F64LE, 3, ds);
   s->labels = make_dataset(s->file, "labels", H5T_IEEE_F64LE, 3, dl);
-  if (s->t < 0 || s->step < 0 || s->samples < 0 || s->labels < 0) {
+  hsize_t dh[3] = {n_times, d, d};
+  if (with_head) s->head = make_dataset(s->file, "head", H5T_IEEE_F64LE, 3, dh);
+  if (s->t < 0 || s->step < 0 || s->samples < 0 || s->labels < 0 || (with_head && s->head < 0)) {
     close_all(s);
     unlink(s->tmp);
     free(s);
@@ -91,7 +94,7 @@ rc_status rc_snapshots_open(const char *path, size_t n_times, size_t n, size_t k
   attr_u64(s->file, "n_classes", k);
   attr_u64(s->file, "dim", d);
   attr_str(s->file, "integrator", integrator);
-  attr_str(s->file, "layout", "t[T], step[T], samples[T][N][d], labels[T][K][d], row-major float64");
+  attr_str(s->file, "layout", "t[T], step[T], samples[T][N][d], labels[T][K][d], head[T][d][d] (models with a head), row-major float64");
   *out = s;
   return RC_OK;
 }
@@ -115,6 +118,7 @@ rc_status rc_snapshots_write(rc_snapshots *s, size_t index, double t, long step,
   if (rc >= 0) rc = write_slab(s->step, H5T_NATIVE_LLONG, index, 0, 0, 1, &step64);
   if (rc >= 0 && s->n) rc = write_slab(s->samples, H5T_NATIVE_DOUBLE, index, s->n, s->d, 3, st->x);
   if (rc >= 0) rc = write_slab(s->labels, H5T_NATIVE_DOUBLE, index, s->k, s->d, 3, st->y);
+  if (rc >= 0 && s->head >= 0 && st->P) rc = write_slab(s->head, H5T_NATIVE_DOUBLE, index, s->d, s->d, 3, st->P);
   if (rc < 0) return rc_error_set(err, RC_EIO, "cannot write snapshot %zu to '%s'", index, s->path);
   return RC_OK;
 }
