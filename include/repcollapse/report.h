@@ -23,6 +23,10 @@ json_t *rc_run_summary_json(const rc_run_config *cfg, const rc_run_result *r);
 /** {"head_eigenvalues": [[re, im], ...], "separation_head_gain": [[a, b, gain], ...]} for head P and labels Y (K x d). */
 json_t *rc_head_json(const double *P, const double *Y, size_t K, size_t d);
 
+/** Stability of a fixed point: max_real_part, zero_modes, tolerance, verdict, leading eigenvalues. */
+#include "repcollapse/fixedpoint.h"
+json_t *rc_stability_json(const rc_stability *s);
+
 /** Write JSON to a file atomically (indent 2). */
 rc_status rc_json_write_file(json_t *j, const char *path, rc_error *err);
 

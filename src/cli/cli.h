@@ -6,6 +6,7 @@
 
 #include <stddef.h>
 
+#include "repcollapse/experiments.h"
 #include "repcollapse/repcollapse.h"
 
 /* option groups a subcommand accepts */
@@ -16,7 +17,9 @@ enum {
   OPT_RUN = 8,      /* integrator, times, out dir */
   OPT_OUTFILE = 16, /* --out FILE */
   OPT_SPECTRUM = 32, /* --method */
-  OPT_HEAD = 64      /* model terms and head */
+  OPT_HEAD = 64,     /* model terms and head */
+  OPT_SWEEP = 128,   /* frustration lists, seeds, models, ratios */
+  OPT_FIXED = 256    /* fixed point and stability options */
 };
 
 typedef struct {
@@ -28,7 +31,12 @@ typedef struct {
   char *command_line;
   const char *out;    /* --out */
   int quiet;
-  int model_given, terms_given;
+  int model_given, terms_given, integrator_given;
+  rc_sweep_settings sweep;
+  double *f_list, *ratio_list;
+  rc_model *models;
+  int json;
+  double zero_tol;
   int dim_given, seed_given, data_seed_given, init_seed_given, classes_given, per_class_given;
   rc_spectrum_method method;
 } cli_options;
@@ -54,5 +62,8 @@ void cli_progress_done(cli_progress *p);
 int cmd_data(int argc, char **argv);
 int cmd_spectrum(int argc, char **argv);
 int cmd_run(int argc, char **argv);
+int cmd_fixedpoint(int argc, char **argv);
+int cmd_selfconsistent(int argc, char **argv);
+int cmd_phase(int argc, char **argv);
 
 #endif

@@ -14,6 +14,9 @@ static void usage(FILE *fp) {
           "  run        simulate a model and record collapse metrics (metrics.csv, summary.json)\n"
           "  spectrum   exact rates of the minimal model's dynamics (JSON on stdout)\n"
           "  data       describe a data set, optionally write its observations (CSV)\n"
+          "  fixedpoint fixed point of a model (head, stop-gradient) and its stability (JSON)\n"
+          "  selfconsistent  mean-field self-consistency of the fixed points across f (CSV/JSON)\n"
+          "  phase      fraction of initial conditions that keep classes apart, crossover f_c\n"
           "\n"
           "  repcollapse <command> --help   lists a command's options\n"
           "  repcollapse --version          prints the version and source commit\n",
@@ -37,6 +40,9 @@ int main(int argc, char **argv) {
   if (!strcmp(cmd, "run")) return cmd_run(argc, argv);
   if (!strcmp(cmd, "spectrum")) return cmd_spectrum(argc, argv);
   if (!strcmp(cmd, "data")) return cmd_data(argc, argv);
+  if (!strcmp(cmd, "fixedpoint")) return cmd_fixedpoint(argc, argv);
+  if (!strcmp(cmd, "selfconsistent")) return cmd_selfconsistent(argc, argv);
+  if (!strcmp(cmd, "phase")) return cmd_phase(argc, argv);
   fprintf(stderr, "repcollapse: error: unknown command '%s' (try repcollapse --help)\n", cmd);
   return 2;
 }

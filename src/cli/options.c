@@ -13,7 +13,8 @@ typedef enum {
   O_CLASSES, O_PER_CLASS, O_FRUSTRATED, O_FRUSTRATION, O_PATTERN, O_OBSERVATIONS, O_SEED, O_DATA_SEED,
   O_INIT_SEED, O_RATES, O_ETA_X, O_ETA_Y, O_DIM, O_SIGMA, O_INIT, O_INIT_SPREAD, O_INTEGRATOR, O_T_END, O_DT,
   O_STEPS, O_TIMES, O_POINTS, O_T_MIN, O_EPS, O_RTOL, O_ATOL, O_OUT, O_SNAPSHOTS, O_QUIET, O_METHOD,
-  O_EXACT_METHOD, O_MODEL, O_TERMS, O_ETA_HEAD, O_HEAD_INIT, O_HEAD_SCALE, O_HELP
+  O_EXACT_METHOD, O_MODEL, O_TERMS, O_ETA_HEAD, O_HEAD_INIT, O_HEAD_SCALE, O_F_LIST, O_SEEDS, O_MODELS, O_RATIOS,
+  O_APART, O_CHECK, O_JSON, O_ZERO_TOL, O_HELP
 } opt_id;
 
 typedef struct {
@@ -53,7 +54,7 @@ static const opt_def OPTS[] = {
     {"atol", O_ATOL, 1, OPT_RUN, "a", "rk45 absolute tolerance (default 1e-12)"},
     {"out", O_OUT, 1, OPT_RUN | OPT_OUTFILE, "PATH", "output directory (run) or file (data)"},
     {"snapshots", O_SNAPSHOTS, 0, OPT_RUN, NULL, "also write snapshots.h5 (embeddings at every time)"},
-    {"quiet", O_QUIET, 0, OPT_RUN, NULL, "no progress display"},
+    {"quiet", O_QUIET, 0, OPT_RUN | OPT_SWEEP, NULL, "no progress display"},
     {"method", O_METHOD, 1, OPT_SPECTRUM, "M", "auto|kxk|group (default auto: kxk under degree)"},
     {"exact-method", O_EXACT_METHOD, 1, OPT_RUN, "M", "auto|kxk|group, for the exact integrator"},
     {"model", O_MODEL, 1, OPT_HEAD, "M", "minimal|head|siam|siam-sg (default minimal)"},
@@ -61,6 +62,14 @@ static const opt_def OPTS[] = {
     {"eta-head", O_ETA_HEAD, 1, OPT_HEAD, "E", "head learning rate eta_P (default 1)"},
     {"head-init", O_HEAD_INIT, 1, OPT_HEAD, "H", "identity|orthogonal|gaussian (default identity)"},
     {"head-scale", O_HEAD_SCALE, 1, OPT_HEAD, "s", "gaussian head init: entries N(0, s^2/d) (default 1)"},
+    {"frustration-list", O_F_LIST, 1, OPT_SWEEP, "LIST", "frustration values: f1,f2,... or a range a:b:n (n values)"},
+    {"seeds", O_SEEDS, 1, OPT_SWEEP, "S", "initial conditions per point: init seeds seed..seed+S-1 (default 10)"},
+    {"models", O_MODELS, 1, OPT_SWEEP, "M1,M2", "models to compare (phase; default siam,siam-sg)"},
+    {"head-ratio-list", O_RATIOS, 1, OPT_SWEEP, "LIST", "eta_head sigma^2/eta_x values (phase; default: from --eta-head)"},
+    {"apart-threshold", O_APART, 1, OPT_SWEEP, "a", "stays apart: D(t_end) > a D(0) (default 1e-3)"},
+    {"check", O_CHECK, 0, OPT_SWEEP, NULL, "selfconsistent: also run the particle simulation at each f"},
+    {"json", O_JSON, 0, OPT_SWEEP, NULL, "print JSON instead of CSV"},
+    {"zero-tol", O_ZERO_TOL, 1, OPT_FIXED, "r", "zero modes: |lambda| <= r max|lambda| (default 1e-6)"},
     {"help", O_HELP, 0, ~0, NULL, "this help"},
 };
 #define N_OPTS (sizeof OPTS / sizeof OPTS[0])
@@ -149,7 +158,33 @@ static int parse_list_size(const char *s, size_t **out, size_t *n) {
   return 1;
 }
 
+/* f1,f2,... or a:b:n (n evenly spaced values from a to b inclusive) */
+static int parse_list_or_range(const char *s, double **out, size_t *n) {
+  const char *c1 = strchr(s, ':');
+  if (!c1) return parse_list_double(s, out, n);
+  char a[64], b[64];
+  const char *c2 = strchr(c1 + 1, ':');
+  if (!c2 || strchr(c2 + 1, ':') || (size_t)(c1 - s) >= sizeof a || (size_t)(c2 - c1 - 1) >= sizeof b) return 0;
+  memcpy(a, s, (size_t)(c1 - s));
+  a[c1 - s] = '\0';
+  memcpy(b, c1 + 1, (size_t)(c2 - c1 - 1));
+  b[c2 - c1 - 1] = '\0';
+  double lo, hi;
+  size_t cnt;
+  if (!parse_double(a, &lo) || !parse_double(b, &hi) || !parse_size(c2 + 1, &cnt) || cnt == 0 || cnt > 100000) return 0;
+  if (cnt == 1 && lo != hi) return 0;
+  double *v = malloc(cnt * sizeof *v);
+  if (!v) return 0;
+  for (size_t k = 0; k < cnt; k++) v[k] = cnt == 1 ? lo : lo + (hi - lo) * (double)k / (double)(cnt - 1);
+  *out = v;
+  *n = cnt;
+  return 1;
+}
+
 void cli_options_free(cli_options *o) {
+  free(o->f_list);
+  free(o->ratio_list);
+  free(o->models);
   free(o->class_sizes);
   free(o->pairs);
   free(o->times);
@@ -168,6 +203,9 @@ int cli_parse(int argc, char **argv, int first, int groups, const char *cmd, cli
   memset(o, 0, sizeof *o);
   o->cfg = rc_run_config_default();
   o->method = RC_SPECTRUM_AUTO;
+  o->sweep.seeds = 10;
+  o->sweep.apart_threshold = 1e-3;
+  o->zero_tol = 1e-6;
   /* record the command line */
   size_t len = 1;
   for (int k = 0; k < argc; k++) len += strlen(argv[k]) + 1;
@@ -278,6 +316,7 @@ int cli_parse(int argc, char **argv, int first, int groups, const char *cmd, cli
         break;
       case O_INTEGRATOR:
         if (rc_parse_integrator(v, &c->integrator, &err)) return err_usage(cmd, "%s%s", err.msg, "");
+        o->integrator_given = 1;
         break;
       case O_T_END:
         NEED(parse_double(v, &x) && x > 0, "expected a positive number");
@@ -341,6 +380,55 @@ int cli_parse(int argc, char **argv, int first, int groups, const char *cmd, cli
       case O_HEAD_SCALE:
         NEED(parse_double(v, &x) && x > 0, "expected a positive number");
         c->head_scale = x;
+        break;
+      case O_F_LIST:
+        free(o->f_list);
+        o->f_list = NULL;
+        NEED(parse_list_or_range(v, &o->f_list, &n), "expected f1,f2,... or a:b:n");
+        for (size_t q = 0; q < n; q++)
+          if (!(o->f_list[q] >= 0 && o->f_list[q] < 1)) return err_usage(cmd, "--frustration-list: %s contains a value outside [0, 1)%s", v, "");
+        o->sweep.f = o->f_list;
+        o->sweep.n_f = n;
+        break;
+      case O_SEEDS:
+        NEED(parse_size(v, &n) && n > 0 && n <= 1000000, "expected a positive integer");
+        o->sweep.seeds = n;
+        break;
+      case O_MODELS: {
+        free(o->models);
+        size_t cap = 1;
+        for (const char *p = v; *p; p++) cap += *p == ',';
+        o->models = calloc(cap, sizeof *o->models);
+        char *copy = strdup(v), *save = NULL;
+        n = 0;
+        for (char *tok = copy ? strtok_r(copy, ",", &save) : NULL; tok; tok = strtok_r(NULL, ",", &save))
+          if (!o->models || rc_model_preset(tok, &o->models[n++], &err)) {
+            free(copy);
+            return err_usage(cmd, "--models: %s%s", o->models ? err.msg : "out of memory", "");
+          }
+        free(copy);
+        NEED(n == cap, "expected a comma list of models");
+        o->sweep.models = o->models;
+        o->sweep.n_models = n;
+        break;
+      }
+      case O_RATIOS:
+        free(o->ratio_list);
+        o->ratio_list = NULL;
+        NEED(parse_list_or_range(v, &o->ratio_list, &n), "expected r1,r2,... or a:b:n");
+        for (size_t q = 0; q < n; q++) NEED(o->ratio_list[q] > 0, "every ratio must be positive");
+        o->sweep.ratios = o->ratio_list;
+        o->sweep.n_ratios = n;
+        break;
+      case O_APART:
+        NEED(parse_double(v, &x) && x > 0 && x < 1, "expected a number in (0, 1)");
+        o->sweep.apart_threshold = x;
+        break;
+      case O_CHECK: o->sweep.check = 1; break;
+      case O_JSON: o->json = 1; break;
+      case O_ZERO_TOL:
+        NEED(parse_double(v, &x) && x > 0 && x < 1, "expected a number in (0, 1)");
+        o->zero_tol = x;
         break;
       case O_HELP: print_help(cmd, groups); return -1;
     }

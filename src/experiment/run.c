@@ -167,6 +167,8 @@ static rc_status run_times(const rc_run_config *cfg, const rc_spectrum *spec, do
   if (!(t_end > 0)) {
     if (spec->slow_rate > 0) t_end = 10.0 / spec->slow_rate;
     else return rc_error_set(err, RC_EINVAL, "no --t-end given and the spectrum has no nonzero rate");
+    /* term models settle on their own timescales, not the minimal model's: give them at least 500 / eta_x */
+    if (!rc_model_is_minimal(&cfg->terms) && t_end < 500.0 / cfg->model.eta_x) t_end = 500.0 / cfg->model.eta_x;
   }
   double t_min = cfg->t_min > 0 ? cfg->t_min : 1e-2 / spec->fast_rate;
   if (dt > 0 && t_min < dt) t_min = dt;

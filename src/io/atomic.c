@@ -13,6 +13,16 @@ rc_status rc_atomic_open(rc_atomic_file *f, const char *path, rc_error *err) {
   memset(f, 0, sizeof *f);
   if (strlen(path) >= sizeof f->path) return rc_error_set(err, RC_EIO, "path too long: %.60s...", path);
   snprintf(f->path, sizeof f->path, "%s", path);
+  struct stat sb;
+  if (lstat(path, &sb) == 0 && !S_ISREG(sb.st_mode)) {
+    /* a link, device or pipe (/dev/stdout, a FIFO): renaming would replace the
+     * link or device itself, so write through it directly */
+    if (S_ISDIR(sb.st_mode) || (stat(path, &sb) == 0 && S_ISDIR(sb.st_mode))) return rc_error_set(err, RC_EIO, "cannot write '%s': it is a directory", path);
+    f->tmp[0] = '\0';
+    f->fp = fopen(path, "w");
+    if (!f->fp) return rc_error_set(err, RC_EIO, "cannot write '%s': %s", path, strerror(errno));
+    return RC_OK;
+  }
   snprintf(f->tmp, sizeof f->tmp, "%s.tmp.%ld", path, (long)getpid());
   f->fp = fopen(f->tmp, "w");
   if (!f->fp) return rc_error_set(err, RC_EIO, "cannot write '%s': %s", path, strerror(errno));
@@ -31,6 +41,7 @@ rc_status rc_atomic_commit(rc_atomic_file *f, rc_error *err) {
     saved = errno;
   }
   f->fp = NULL;
+  if (!f->tmp[0]) return bad ? rc_error_set(err, RC_EIO, "cannot write '%s': %s", f->path, strerror(saved ? saved : EIO)) : RC_OK;
   if (bad) {
     unlink(f->tmp);
     return rc_error_set(err, RC_EIO, "cannot write '%s': %s", f->path, strerror(saved ? saved : EIO));

@@ -1,0 +1,50 @@
+/* experiments.h: the analyses of MODEL.md section 3 as experiments over runs:
+ * a fixed point found from the end of a run, the mean-field self-consistency
+ * table across frustration, and the phase diagram over initial conditions.
+ * Each produces JSON (and CSV where tabular); the CLI only parses and prints. */
+#ifndef REPCOLLAPSE_EXPERIMENTS_H
+#define REPCOLLAPSE_EXPERIMENTS_H
+
+#include <jansson.h>
+
+#include "repcollapse/run.h"
+
+/** Run cfg (no files), then find a fixed point of the reduced vector field
+ * from the run's end state and check its stability (zero-mode tolerance
+ * rel_tol * max |lambda|). JSON keys: residual, start_residual, loss,
+ * min_label_distance, head_eigenvalues, separation_head_gain, stability,
+ * run (t_end, integrator, final metrics). */
+rc_status rc_fixedpoint_experiment(const rc_run_config *cfg, double rel_tol, json_t **out, rc_error *err);
+
+/** Settings of the self-consistency table and the phase diagram. */
+typedef struct {
+  const double *f;       /* frustration fractions */
+  size_t n_f;
+  const double *ratios;  /* eta_head sigma^2 / eta_x values (phase diagram; NULL: the base config's) */
+  size_t n_ratios;
+  const rc_model *models; /* models compared (phase diagram; NULL: the base config's) */
+  size_t n_models;
+  size_t seeds;          /* initial conditions: init seeds base.init.seed ... + seeds - 1 */
+  double apart_threshold; /* "stays apart": D(t_end) > apart_threshold * D(0) (default 1e-3) */
+  int check;             /* selfconsistent: add particle simulations at each f */
+} rc_sweep_settings;
+
+/** The self-consistency table across f (MODEL.md section 3): one JSON object
+ * with "rows" (one per f) and the notes on which quantities are predicted and
+ * which are free. The pattern must be pair, ring or complete. */
+rc_status rc_selfconsistent_experiment(const rc_run_config *base, const rc_sweep_settings *s, json_t **out,
+                                       rc_error *err);
+
+/** Phase diagram: fraction of initial conditions whose classes stay apart
+ * (Wilson 95% interval), median final separation, per model, f and head rate
+ * ratio; crossover f_c where the fraction crosses one half. JSON with "rows"
+ * and "crossover". Runs use base->integrator (reduced by default). */
+rc_status rc_phase_experiment(const rc_run_config *base, const rc_sweep_settings *s, json_t **out, rc_error *err);
+
+/** Write the "rows" array of such a JSON object as CSV (columns from the first row's keys). */
+rc_status rc_json_rows_write_csv(json_t *obj, const char *path, rc_error *err);
+
+/** Wilson score interval (95%) of k successes in n trials. */
+void rc_wilson_interval(size_t k, size_t n, double *lo, double *hi);
+
+#endif

@@ -1,0 +1,29 @@
+/* cmd_fixedpoint.c: `repcollapse fixedpoint`: run a model (reduced dynamics by
+ * default), find the fixed point near the run's end on the reduced equations,
+ * report it and its stability as one JSON object. */
+#include <stdio.h>
+
+#include "cli/cli.h"
+#include "repcollapse/report.h"
+
+int cmd_fixedpoint(int argc, char **argv) {
+  cli_options o;
+  int rc = cli_parse(argc, argv, 2, OPT_DATA | OPT_MODEL | OPT_INIT | OPT_RUN | OPT_HEAD | OPT_FIXED, "fixedpoint", &o);
+  if (rc) {
+    cli_options_free(&o);
+    return rc < 0 ? 0 : rc;
+  }
+  if (!o.integrator_given) o.cfg.integrator = RC_INTEGRATOR_REDUCED;
+  rc_error err;
+  rc_error_clear(&err);
+  json_t *j = NULL;
+  rc_status st = rc_fixedpoint_experiment(&o.cfg, o.zero_tol, &j, &err);
+  if (!st && o.out) st = rc_json_write_file(j, o.out, &err);
+  if (!st) {
+    json_dumpf(j, stdout, JSON_INDENT(2) | JSON_REAL_PRECISION(17));
+    fputc('\n', stdout);
+  }
+  json_decref(j);
+  cli_options_free(&o);
+  return st ? cli_fail(&err) : 0;
+}

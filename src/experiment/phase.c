@@ -1,0 +1,162 @@
+/* phase.c: the phase diagram of MODEL.md section 3: over many initial
+ * conditions, the fraction of runs whose classes stay apart (with a Wilson
+ * 95% interval) and the median final separation, per model, frustration and
+ * head rate ratio eta_head sigma^2 / eta_x; the crossover f_c where the
+ * fraction crosses one half. Whether a run stays apart is decided by basins
+ * of attraction (both kinds of fixed point can be stable), so this is a
+ * statistic over initial conditions, not a threshold of one equation. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "repcollapse/experiments.h"
+#include "repcollapse/io.h"
+#include "repcollapse/report.h"
+
+void rc_wilson_interval(size_t k, size_t n, double *lo, double *hi) {
+  if (n == 0) {
+    *lo = 0;
+    *hi = 1;
+    return;
+  }
+  const double z = 1.959963984540054, p = (double)k / (double)n, nn = (double)n;
+  const double den = 1 + z * z / nn, centre = (p + z * z / (2 * nn)) / den;
+  const double half = z * sqrt(p * (1 - p) / nn + z * z / (4 * nn * nn)) / den;
+  *lo = fmax(0.0, centre - half);
+  *hi = fmin(1.0, centre + half);
+}
+
+static int cmp_double(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
+
+rc_status rc_phase_experiment(const rc_run_config *base, const rc_sweep_settings *s, json_t **out, rc_error *err) {
+  *out = NULL;
+  if (s->n_f == 0) return rc_error_set(err, RC_EINVAL, "no frustration values (--frustration-list)");
+  if (s->seeds == 0) return rc_error_set(err, RC_EINVAL, "--seeds must be at least 1");
+  if (base->data.observations_file || base->data.n_pairs)
+    return rc_error_set(err, RC_EINVAL, "phase needs generated data (--classes, --per-class, a --pattern) to vary f");
+  for (size_t k = 1; k < s->n_f; k++)
+    if (!(s->f[k] > s->f[k - 1])) return rc_error_set(err, RC_EINVAL, "--frustration-list must be increasing");
+  const size_t n_models = s->models ? s->n_models : 1, n_ratios = s->ratios ? s->n_ratios : 1;
+  json_t *top = json_object(), *rows = json_array(), *cross = json_array();
+  json_object_set_new(top, "seeds", json_integer((json_int_t)s->seeds));
+  json_object_set_new(top, "apart_threshold", json_real(s->apart_threshold));
+  json_object_set_new(top, "integrator", json_string(rc_integrator_name(base->integrator)));
+  json_object_set_new(top, "dim", json_integer((json_int_t)base->dim));
+  json_object_set_new(top, "definition",
+                      json_string("a run stays apart when min_label_distance(t_end) > apart_threshold * "
+                                  "min_label_distance(0); fraction_apart over init seeds with a Wilson 95% interval; "
+                                  "f_c interpolates linearly where fraction_apart first falls below 1/2"));
+  double *D = calloc(s->seeds, sizeof *D), *frac = calloc(s->n_f, sizeof *frac);
+  rc_status st = (D && frac) ? RC_OK : rc_error_set(err, RC_ENOMEM, "phase diagram");
+  size_t done = 0, total = n_models * n_ratios * s->n_f * s->seeds;
+  for (size_t mi = 0; mi < n_models && !st; mi++)
+    for (size_t ri = 0; ri < n_ratios && !st; ri++) {
+      rc_run_config c = *base;
+      c.out_dir = NULL;
+      c.snapshots = 0;
+      c.progress = NULL;
+      if (s->models) c.terms = s->models[mi];
+      if (s->ratios) c.eta_head = s->ratios[ri] * c.model.eta_x / (c.init.sigma * c.init.sigma);
+      const double ratio = c.eta_head * c.init.sigma * c.init.sigma / c.model.eta_x;
+      for (size_t fi = 0; fi < s->n_f && !st; fi++) {
+        c.data.has_frustration = 1;
+        c.data.frustration = s->f[fi];
+        size_t apart = 0;
+        double t_end = NAN;
+        for (size_t k = 0; k < s->seeds && !st; k++) {
+          rc_run_config cr = c;
+          cr.init.seed = base->init.seed + k;
+          rc_run_result *r = NULL;
+          st = rc_run_execute(&cr, &r, err);
+          if (st) break;
+          double D0 = r->rows[0].value[RC_M_MIN_LABEL_DISTANCE];
+          D[k] = r->rows[r->n_rows - 1].value[RC_M_MIN_LABEL_DISTANCE] / D0;
+          if (D[k] > s->apart_threshold) apart++;
+          t_end = r->t_end;
+          rc_run_result_free(r);
+          done++;
+          if (base->progress) base->progress((double)done / (double)total, base->progress_ctx);
+        }
+        if (st) break;
+        qsort(D, s->seeds, sizeof *D, cmp_double);
+        double lo, hi, med = s->seeds % 2 ? D[s->seeds / 2] : 0.5 * (D[s->seeds / 2 - 1] + D[s->seeds / 2]);
+        rc_wilson_interval(apart, s->seeds, &lo, &hi);
+        frac[fi] = (double)apart / (double)s->seeds;
+        json_t *row = json_object();
+        json_object_set_new(row, "model", json_string(c.terms.name));
+        json_object_set_new(row, "f", json_real(s->f[fi]));
+        json_object_set_new(row, "head_rate_ratio", json_real(ratio));
+        json_object_set_new(row, "seeds", json_integer((json_int_t)s->seeds));
+        json_object_set_new(row, "apart", json_integer((json_int_t)apart));
+        json_object_set_new(row, "fraction_apart", json_real(frac[fi]));
+        json_object_set_new(row, "ci_low", json_real(lo));
+        json_object_set_new(row, "ci_high", json_real(hi));
+        json_object_set_new(row, "median_final_separation", rc_json_number(med));
+        json_object_set_new(row, "t_end", rc_json_number(t_end));
+        json_array_append_new(rows, row);
+      }
+      if (st) break;
+      json_t *cr = json_object();
+      json_object_set_new(cr, "model", json_string(c.terms.name));
+      json_object_set_new(cr, "head_rate_ratio", json_real(ratio));
+      double fc = NAN;
+      const char *why = NULL;
+      for (size_t fi = 0; fi < s->n_f; fi++) {
+        if (frac[fi] < 0.5) {
+          if (fi == 0) why = "below one half already at the smallest f";
+          else fc = s->f[fi - 1] + (s->f[fi] - s->f[fi - 1]) * (frac[fi - 1] - 0.5) / (frac[fi - 1] - frac[fi]);
+          break;
+        }
+      }
+      if (isnan(fc) && !why) why = "at least one half stay apart at every f";
+      json_object_set_new(cr, "f_c", rc_json_number(fc));
+      if (why) json_object_set_new(cr, "note", json_string(why));
+      json_array_append_new(cross, cr);
+    }
+  free(D);
+  free(frac);
+  json_object_set_new(top, "rows", rows);
+  json_object_set_new(top, "crossover", cross);
+  if (st) {
+    json_decref(top);
+    return st;
+  }
+  *out = top;
+  return RC_OK;
+}
+
+rc_status rc_json_rows_write_csv(json_t *obj, const char *path, rc_error *err) {
+  json_t *rows = json_object_get(obj, "rows");
+  if (!json_is_array(rows)) return rc_error_set(err, RC_EINVAL, "no rows to write");
+  rc_atomic_file f;
+  rc_status st = rc_atomic_open(&f, path, err);
+  if (st) return st;
+  json_t *first = json_array_get(rows, 0);
+  const char *key;
+  json_t *v;
+  int col = 0;
+  json_object_foreach(first, key, v) {
+    if (json_is_array(v) || json_is_object(v)) continue;
+    fprintf(f.fp, "%s%s", col++ ? "," : "", key);
+  }
+  fputc('\n', f.fp);
+  size_t i;
+  json_t *row;
+  json_array_foreach(rows, i, row) {
+    col = 0;
+    json_object_foreach(first, key, v) {
+      if (json_is_array(v) || json_is_object(v)) continue;
+      json_t *x = json_object_get(row, key);
+      if (col++) fputc(',', f.fp);
+      if (json_is_real(x)) fprintf(f.fp, "%.17g", json_real_value(x));
+      else if (json_is_integer(x)) fprintf(f.fp, "%lld", (long long)json_integer_value(x));
+      else if (json_is_boolean(x)) fprintf(f.fp, "%s", json_is_true(x) ? "true" : "false");
+      else if (json_is_string(x)) fprintf(f.fp, "%s", json_string_value(x));
+    }
+    fputc('\n', f.fp);
+  }
+  return rc_atomic_commit(&f, err);
+}
