@@ -22,8 +22,8 @@ void rc_wilson_interval(size_t k, size_t n, double *lo, double *hi) {
   const double z = 1.959963984540054, p = (double)k / (double)n, nn = (double)n;
   const double den = 1 + z * z / nn, centre = (p + z * z / (2 * nn)) / den;
   const double half = z * sqrt(p * (1 - p) / nn + z * z / (4 * nn * nn)) / den;
-  *lo = fmax(0.0, centre - half);
-  *hi = fmin(1.0, centre + half);
+  *lo = k == 0 ? 0.0 : fmax(0.0, centre - half); /* exact ends: round-off must not cut the point estimate out */
+  *hi = k == n ? 1.0 : fmin(1.0, centre + half);
 }
 
 static int cmp_double(const void *a, const void *b) {

@@ -84,6 +84,28 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 expect_error 1 "not a directory" run $D2 --out "$T/good.csv"
 
+# models with a head (MODEL.md section 3)
+expect_error 2 "unknown model 'simsiam'" run $D2 --model simsiam --out "$T/x"
+expect_error 2 "malformed term" run $D2 --terms 'Px-sg(y' --out "$T/x"
+expect_error 2 "compares a sample with a label" run $D2 --terms 'Px-x' --out "$T/x"
+expect_error 2 "empty" run $D2 --terms '' --out "$T/x"
+expect_error 2 "bad weight" run $D2 --terms '0*x-y' --out "$T/x"
+expect_error 2 "positive number" run $D2 --model siam-sg --eta-head 0 --out "$T/x"
+expect_error 2 "positive number" run $D2 --model siam-sg --eta-head -1 --out "$T/x"
+expect_error 2 "unknown head init" run $D2 --model siam-sg --head-init random --out "$T/x"
+expect_error 2 "not both" run $D2 --model siam --terms 'Px-y' --out "$T/x"
+expect_error 2 "exact integrator solves the minimal model only" run $D2 --model siam-sg --integrator exact --out "$T/x"
+expect_error 2 "no particles\|has none" run $D2 --model siam-sg --integrator reduced --snapshots --out "$T/x"
+expect_error 2 "unstable" run $D2 --frustration 0.1 --model siam-sg --integrator gd --dt 10 --steps 3 --out "$T/x"
+expect_error 2 "symmetric pattern" selfconsistent --classes 3 --per-class 10 --pattern random --frustration-list 0,0.1 --model siam-sg
+expect_error 2 "outside \[0, 1)" selfconsistent $D2 --frustration-list 0,1.2 --model siam-sg
+expect_error 2 "expected f1,f2" selfconsistent $D2 --frustration-list 0:0.2 --model siam-sg
+expect_error 2 "frustration-list (not --frustration)" selfconsistent $D2 --frustration 0.1 --model siam-sg
+expect_error 2 "out DIR is required" phase $D2 --frustration-list 0,0.1
+expect_error 2 "unknown model" phase $D2 --frustration-list 0,0.1 --models siam,foo --out "$T/x"
+expect_error 2 "increasing" phase $D2 --frustration-list 0.2,0.1 --out "$T/x"
+expect_error 2 "positive integer" phase $D2 --frustration-list 0,0.1 --seeds 0 --out "$T/x"
+
 # ---- good input ----
 "$RC" --help | grep -q "spectrum" && ok || bad "--help"
 "$RC" run --help | grep -q -- "--integrator" && ok || bad "run --help"
@@ -138,6 +160,41 @@ tail -1 "$T/gd/metrics.csv" | grep -q "^50," && ok || bad "gd last time"
 cmp -s "$T/s1/metrics.csv" "$T/s2/metrics.csv" && ok || bad "seed equivalence"
 "$RC" run --classes 3 --per-class 10 --frustration 0.1 --pattern random --data-seed 4 --init-seed 5 --times 0,1,10 --quiet --out "$T/s3" >/dev/null
 cmp -s "$T/s1/metrics.csv" "$T/s3/metrics.csv" && bad "init seed ignored" || ok
+
+# head models end to end: run (particles and reduced), fixedpoint, selfconsistent, phase
+"$RC" run $D2 --frustration 0.05 --dim 4 --model siam-sg --integrator rk45 --t-end 300 --snapshots --quiet --out "$T/sg" >/dev/null || bad "siam-sg run"
+"$RC" run $D2 --frustration 0.05 --dim 4 --model siam-sg --integrator reduced --t-end 300 --quiet --out "$T/sgr" >/dev/null || bad "siam-sg reduced run"
+"$RC" fixedpoint $D2 --frustration 0.05 --dim 4 --model siam-sg --t-end 300 >"$T/fp.json" || bad "fixedpoint"
+"$RC" selfconsistent $D2 --pattern pair --frustration-list 0:0.1:3 --dim 4 --model siam-sg --seeds 2 --t-end 300 >"$T/sc.csv" || bad "selfconsistent"
+"$RC" phase $D2 --frustration-list 0,0.3 --dim 4 --seeds 3 --t-end 300 --quiet --out "$T/phase" >"$T/phase.txt" || bad "phase"
+/usr/bin/python3 - "$T" <<'PY' && ok || bad "head model outputs"
+import json, sys, csv, h5py, math
+T = sys.argv[1]
+s = json.load(open(T + "/sg/summary.json"))
+m = s["inputs"]["model"]
+assert m["model"] == "siam-sg" and m["terms"] == "Px-sg(y)+Py-sg(x)" and m["head_rate_ratio"] == 1.0
+h = h5py.File(T + "/sg/snapshots.h5", "r")
+assert h["head"].shape == (len(h["t"]), 4, 4)
+f = 5 / 105
+gain = s["final_head"]["separation_head_gain"][0][2]
+assert abs(gain - math.sqrt((1 - f) / (1 + f))) < 1e-8, gain
+r = json.load(open(T + "/sgr/summary.json"))
+assert abs(r["final"]["min_label_distance"] - s["final"]["min_label_distance"]) < 1e-7
+rows = list(csv.DictReader(open(T + "/sgr/metrics.csv")))
+assert rows[0]["accuracy"] == "" and rows[0]["margin"] == ""  # reduced: no individual samples
+fp = json.load(open(T + "/fp.json"))
+assert fp["residual"] < 1e-10 and fp["stability"]["verdict"] == "stable" and fp["loss"] > 1e-3
+sc = list(csv.DictReader(open(T + "/sc.csv")))
+assert [float(x["f"]) for x in sc] == [0, 0.05, 0.1]
+for x in sc:
+    assert x["separation_source"] == "from_dynamics" and x["stability"] == "stable"
+ph = json.load(open(T + "/phase/phase.json"))
+assert len(ph["rows"]) == 4 and {c["model"] for c in ph["crossover"]} == {"siam", "siam-sg"}
+for row in ph["rows"]:
+    assert 0 <= row["ci_low"] <= row["fraction_apart"] <= row["ci_high"] <= 1
+    if row["model"] == "siam" and row["f"] > 0:
+        assert row["fraction_apart"] == 0
+PY
 
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
