@@ -1,5 +1,6 @@
 /* groups.c: the group reduction's grouping (samples with identical rows of A,
  * MODEL.md section 2) and the class graph's connected components. */
+#define _GNU_SOURCE /* qsort_r */
 #include <stdlib.h>
 #include <string.h>
 
@@ -7,12 +8,11 @@
 #include "repcollapse/data.h"
 
 /* Rows are compared by (length, labels, counts); sorting sample indices by row
- * puts identical rows next to each other. */
-static const rc_dataset *g_ds; /* qsort has no context argument in C11 */
-
-static int cmp_rows(const void *pa, const void *pb) {
+ * puts identical rows next to each other. glibc's qsort_r carries the data set
+ * (no global state: data sets may be grouped in several threads at once). */
+static int cmp_rows(const void *pa, const void *pb, void *ctx) {
   size_t i = *(const size_t *)pa, j = *(const size_t *)pb;
-  const rc_dataset *ds = g_ds;
+  const rc_dataset *ds = ctx;
   size_t ai = ds->row_ptr[i], li = ds->row_ptr[i + 1] - ai;
   size_t aj = ds->row_ptr[j], lj = ds->row_ptr[j + 1] - aj;
   if (li != lj) return li < lj ? -1 : 1;
@@ -51,8 +51,7 @@ rc_status rc_groups_compute(const rc_dataset *ds, rc_groups **out, rc_error *err
     return RC_ENOMEM;
   }
   for (size_t i = 0; i < N; i++) order[i] = i;
-  g_ds = ds;
-  qsort(order, N, sizeof *order, cmp_rows);
+  qsort_r(order, N, sizeof *order, cmp_rows, (void *)ds);
   size_t G = 0;
   for (size_t k = 0; k < N; k++)
     if (k == 0 || !same_row(ds, order[k], order[k - 1])) G++;
