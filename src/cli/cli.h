@@ -19,7 +19,8 @@ enum {
   OPT_SPECTRUM = 32, /* --method */
   OPT_HEAD = 64,     /* model terms and head */
   OPT_SWEEP = 128,   /* frustration lists, seeds, models, ratios */
-  OPT_FIXED = 256    /* fixed point and stability options */
+  OPT_FIXED = 256,   /* fixed point and stability options */
+  OPT_FIGURES = 512  /* figures */
 };
 
 typedef struct {
@@ -35,7 +36,7 @@ typedef struct {
   rc_sweep_settings sweep;
   double *f_list, *ratio_list;
   rc_model *models;
-  int json;
+  int json, quick;
   double zero_tol;
   int dim_given, seed_given, data_seed_given, init_seed_given, classes_given, per_class_given;
   rc_spectrum_method method;
@@ -65,5 +66,9 @@ int cmd_run(int argc, char **argv);
 int cmd_fixedpoint(int argc, char **argv);
 int cmd_selfconsistent(int argc, char **argv);
 int cmd_phase(int argc, char **argv);
+int cmd_figures(int argc, char **argv);
+
+/* Run one command line (argv[0] is the program name) as main() would. */
+int cli_dispatch(int argc, char **argv);
 
 #endif

@@ -9,7 +9,7 @@
 
 int cmd_spectrum(int argc, char **argv) {
   cli_options o;
-  int rc = cli_parse(argc, argv, 2, OPT_DATA | OPT_MODEL | OPT_INIT | OPT_SPECTRUM, "spectrum", &o);
+  int rc = cli_parse(argc, argv, 2, OPT_DATA | OPT_MODEL | OPT_INIT | OPT_SPECTRUM | OPT_OUTFILE, "spectrum", &o);
   if (rc) {
     cli_options_free(&o);
     return rc < 0 ? 0 : rc;
@@ -39,8 +39,11 @@ int cmd_spectrum(int argc, char **argv) {
       json_object_set_new(j, "initial_min_label_distance", rc_json_number(rc_min_label_distance(init)));
       json_object_set_new(j, "final_min_label_distance", rc_json_number(rc_min_label_distance(fixed)));
     }
-    json_dumpf(j, stdout, JSON_INDENT(2) | JSON_REAL_PRECISION(17));
-    fputc('\n', stdout);
+    if (o.out) st = rc_json_write_file(j, o.out, &err);
+    else {
+      json_dumpf(j, stdout, JSON_INDENT(2) | JSON_REAL_PRECISION(17));
+      fputc('\n', stdout);
+    }
     json_decref(j);
   }
   rc_state_free(init);

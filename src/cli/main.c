@@ -17,13 +17,14 @@ static void usage(FILE *fp) {
           "  fixedpoint fixed point of a model (head, stop-gradient) and its stability (JSON)\n"
           "  selfconsistent  mean-field self-consistency of the fixed points across f (CSV/JSON)\n"
           "  phase      fraction of initial conditions that keep classes apart, crossover f_c\n"
+          "  figures    reproduce every claim of the paper: figures, CSVs and report.md\n"
           "\n"
           "  repcollapse <command> --help   lists a command's options\n"
           "  repcollapse --version          prints the version and source commit\n",
           rc_version());
 }
 
-int main(int argc, char **argv) {
+int cli_dispatch(int argc, char **argv) {
   if (argc < 2) {
     usage(stderr);
     return 2;
@@ -43,6 +44,9 @@ int main(int argc, char **argv) {
   if (!strcmp(cmd, "fixedpoint")) return cmd_fixedpoint(argc, argv);
   if (!strcmp(cmd, "selfconsistent")) return cmd_selfconsistent(argc, argv);
   if (!strcmp(cmd, "phase")) return cmd_phase(argc, argv);
+  if (!strcmp(cmd, "figures")) return cmd_figures(argc, argv);
   fprintf(stderr, "repcollapse: error: unknown command '%s' (try repcollapse --help)\n", cmd);
   return 2;
 }
+
+int main(int argc, char **argv) { return cli_dispatch(argc, argv); }

@@ -14,7 +14,7 @@ typedef enum {
   O_INIT_SEED, O_RATES, O_ETA_X, O_ETA_Y, O_DIM, O_SIGMA, O_INIT, O_INIT_SPREAD, O_INTEGRATOR, O_T_END, O_DT,
   O_STEPS, O_TIMES, O_POINTS, O_T_MIN, O_EPS, O_RTOL, O_ATOL, O_OUT, O_SNAPSHOTS, O_QUIET, O_METHOD,
   O_EXACT_METHOD, O_MODEL, O_TERMS, O_ETA_HEAD, O_HEAD_INIT, O_HEAD_SCALE, O_F_LIST, O_SEEDS, O_MODELS, O_RATIOS,
-  O_APART, O_CHECK, O_JSON, O_ZERO_TOL, O_HELP
+  O_APART, O_CHECK, O_JSON, O_ZERO_TOL, O_QUICK, O_HELP
 } opt_id;
 
 typedef struct {
@@ -52,7 +52,7 @@ static const opt_def OPTS[] = {
     {"eps", O_EPS, 1, OPT_RUN, "e", "collapse threshold: D(t) <= e D(0) (default 0.01)"},
     {"rtol", O_RTOL, 1, OPT_RUN, "r", "rk45 relative tolerance (default 1e-10)"},
     {"atol", O_ATOL, 1, OPT_RUN, "a", "rk45 absolute tolerance (default 1e-12)"},
-    {"out", O_OUT, 1, OPT_RUN | OPT_OUTFILE, "PATH", "output directory (run) or file (data)"},
+    {"out", O_OUT, 1, OPT_RUN | OPT_OUTFILE | OPT_SWEEP | OPT_FIGURES, "PATH", "output directory (run, phase, figures) or file (data, spectrum, fixedpoint, selfconsistent)"},
     {"snapshots", O_SNAPSHOTS, 0, OPT_RUN, NULL, "also write snapshots.h5 (embeddings at every time)"},
     {"quiet", O_QUIET, 0, OPT_RUN | OPT_SWEEP, NULL, "no progress display"},
     {"method", O_METHOD, 1, OPT_SPECTRUM, "M", "auto|kxk|group (default auto: kxk under degree)"},
@@ -70,6 +70,7 @@ static const opt_def OPTS[] = {
     {"check", O_CHECK, 0, OPT_SWEEP, NULL, "selfconsistent: also run the particle simulation at each f"},
     {"json", O_JSON, 0, OPT_SWEEP, NULL, "print JSON instead of CSV"},
     {"zero-tol", O_ZERO_TOL, 1, OPT_FIXED, "r", "zero modes: |lambda| <= r max|lambda| (default 1e-6)"},
+    {"quick", O_QUICK, 0, OPT_FIGURES, NULL, "figures: small sizes, under a minute"},
     {"help", O_HELP, 0, ~0, NULL, "this help"},
 };
 #define N_OPTS (sizeof OPTS / sizeof OPTS[0])
@@ -425,6 +426,7 @@ int cli_parse(int argc, char **argv, int first, int groups, const char *cmd, cli
         o->sweep.apart_threshold = x;
         break;
       case O_CHECK: o->sweep.check = 1; break;
+      case O_QUICK: o->quick = 1; break;
       case O_JSON: o->json = 1; break;
       case O_ZERO_TOL:
         NEED(parse_double(v, &x) && x > 0 && x < 1, "expected a number in (0, 1)");

@@ -196,5 +196,18 @@ for row in ph["rows"]:
         assert row["fraction_apart"] == 0
 PY
 
+# figures --quick: every file of the report
+"$RC" figures --quick --out "$T/fig" >"$T/fig.log" 2>&1 || bad "figures --quick: $(tail -1 "$T/fig.log")"
+for k in 1 2 3 4 5; do grep -q "^## Claim $k:" "$T/fig/report.md" 2>/dev/null || bad "report lacks claim $k"; done
+for fig in fig1_trajectories fig2_slow_rate fig3_gap fig4_phase fig5_selfconsistency; do
+  grep -q "($fig.png)" "$T/fig/report.md" 2>/dev/null || bad "report does not show $fig"
+  head -c 4 "$T/fig/$fig.png" 2>/dev/null | grep -q PNG && grep -q "<svg" "$T/fig/$fig.svg" 2>/dev/null && ok || bad "$fig.png/.svg missing"
+done
+for csv in claim3/slow_rate.csv claim3/gap.csv claim4/phase.csv claim5/selfconsistent.csv claim1/frustrated/metrics.csv; do
+  [ -s "$T/fig/$csv" ] && ok || bad "figures: $csv missing"
+done
+grep -q "^repcollapse run --classes 2" "$T/fig/report.md" && ok || bad "report lacks its commands"
+expect_error 2 "out DIR is required" figures --quick
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -1,0 +1,133 @@
+/* figures_util.c: running repcollapse command lines in-process for
+ * `repcollapse figures`, and reading their outputs back (figures_util.h). */
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "cli/figures_util.h"
+
+void fig_text_add(fig_text *t, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  int n = vsnprintf(NULL, 0, fmt, ap);
+  va_end(ap);
+  if (n < 0) return;
+  if (t->len + (size_t)n + 1 > t->cap) {
+    size_t cap = (t->cap ? 2 * t->cap : 1024) + (size_t)n;
+    char *s = realloc(t->s, cap);
+    if (!s) return;
+    t->s = s;
+    t->cap = cap;
+  }
+  va_start(ap, fmt);
+  vsnprintf(t->s + t->len, t->cap - t->len, fmt, ap);
+  va_end(ap);
+  t->len += (size_t)n;
+}
+
+void fig_text_free(fig_text *t) {
+  free(t->s);
+  t->s = NULL;
+  t->len = t->cap = 0;
+}
+
+static void fail(fig_run *f, const char *what) {
+  if (!f->failed) snprintf(f->failure, sizeof f->failure, "%s", what);
+  f->failed = 1;
+}
+
+int fig_cmd(fig_run *f, const char *fmt, ...) {
+  char line[4096];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(line, sizeof line, fmt, ap);
+  va_end(ap);
+  if (f->failed) return 1;
+  fig_text_add(&f->commands, "repcollapse %s\n", line);
+  char *argv[128], copy[4096];
+  snprintf(copy, sizeof copy, "%s", line);
+  int argc = 0;
+  argv[argc++] = "repcollapse";
+  for (char *save = NULL, *tok = strtok_r(copy, " ", &save); tok && argc < 127; tok = strtok_r(NULL, " ", &save))
+    argv[argc++] = tok;
+  argv[argc] = NULL;
+  fflush(stdout);
+  int rc = cli_dispatch(argc, argv);
+  fflush(stdout);
+  if (rc != 0) {
+    char msg[4200];
+    snprintf(msg, sizeof msg, "command failed (exit %d): repcollapse %s", rc, line);
+    fail(f, msg);
+  }
+  return rc;
+}
+
+json_t *fig_json(fig_run *f, const char *fmt, ...) {
+  char path[4096];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(path, sizeof path, fmt, ap);
+  va_end(ap);
+  json_error_t je;
+  json_t *j = json_load_file(path, 0, &je);
+  if (!j) {
+    char msg[4300];
+    snprintf(msg, sizeof msg, "cannot read %s: %s", path, je.text);
+    fail(f, msg);
+  }
+  return j;
+}
+
+double fig_num(json_t *j, const char *path) {
+  char buf[256];
+  snprintf(buf, sizeof buf, "%s", path);
+  json_t *cur = j;
+  for (char *save = NULL, *tok = strtok_r(buf, ".", &save); tok && cur; tok = strtok_r(NULL, ".", &save))
+    cur = json_object_get(cur, tok);
+  return cur && json_is_number(cur) ? json_number_value(cur) : NAN;
+}
+
+size_t fig_csv_column(const char *path, const char *column, double **out) {
+  *out = NULL;
+  FILE *fp = fopen(path, "r");
+  if (!fp) return 0;
+  char *line = NULL;
+  size_t cap = 0, n = 0, alloc = 0;
+  int col = -1;
+  if (getline(&line, &cap, fp) > 0) {
+    line[strcspn(line, "\r\n")] = '\0';
+    int k = 0;
+    for (char *save = NULL, *tok = strtok_r(line, ",", &save); tok; tok = strtok_r(NULL, ",", &save), k++)
+      if (!strcmp(tok, column)) col = k;
+  }
+  while (col >= 0 && getline(&line, &cap, fp) > 0) {
+    line[strcspn(line, "\r\n")] = '\0';
+    /* split keeping empty cells */
+    char *p = line;
+    double v = NAN;
+    for (int k = 0; p; k++) {
+      char *comma = strchr(p, ',');
+      if (comma) *comma = '\0';
+      if (k == col) {
+        char *end;
+        double x = strtod(p, &end);
+        v = (end != p && *end == '\0') ? x : NAN;
+        break;
+      }
+      p = comma ? comma + 1 : NULL;
+    }
+    if (n == alloc) {
+      alloc = alloc ? 2 * alloc : 64;
+      double *bigger = realloc(*out, alloc * sizeof **out);
+      if (!bigger) break;
+      *out = bigger;
+    }
+    (*out)[n++] = v;
+  }
+  free(line);
+  fclose(fp);
+  return n;
+}

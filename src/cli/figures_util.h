@@ -1,0 +1,43 @@
+/* figures_util.h (private): what `repcollapse figures` is built from: running
+ * repcollapse command lines in-process (each one recorded for the report),
+ * reading their JSON and CSV outputs back, and a growing text buffer. */
+#ifndef RC_FIGURES_UTIL_H
+#define RC_FIGURES_UTIL_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+/* a growing string */
+typedef struct {
+  char *s;
+  size_t len, cap;
+} fig_text;
+
+void fig_text_add(fig_text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void fig_text_free(fig_text *t);
+
+/* The figures run: output directory, size preset, report, first failure. */
+typedef struct {
+  char dir[2048];
+  int quick;
+  fig_text commands; /* the commands of the claim being built */
+  int failed;
+  char failure[8192];
+} fig_run;
+
+/* Run `repcollapse <line>` in-process (line: blank-separated arguments, no
+ * quoting), record it in f->commands; returns the exit code (and records the
+ * first failure). */
+int fig_cmd(fig_run *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* JSON file, or NULL (recording a failure). */
+json_t *fig_json(fig_run *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* A number at a dotted path ("final.min_label_distance"), NAN if absent/null. */
+double fig_num(json_t *j, const char *path);
+
+/* One column of a CSV file with a header line (empty cells are NAN);
+ * returns the number of rows, *out malloc'ed. */
+size_t fig_csv_column(const char *path, const char *column, double **out);
+
+#endif
