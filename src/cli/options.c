@@ -42,7 +42,7 @@ static const opt_def OPTS[] = {
     {"sigma", O_SIGMA, 1, OPT_INIT, "s", "initial entries N(0, s^2/d) (default 1)"},
     {"init", O_INIT, 1, OPT_INIT, "I", "gaussian|class (default gaussian)"},
     {"init-spread", O_INIT_SPREAD, 1, OPT_INIT, "s", "class init: x_i = m_c + s*noise (default 0.1)"},
-    {"integrator", O_INTEGRATOR, 1, OPT_RUN, "I", "exact|rk45|gd (default exact)"},
+    {"integrator", O_INTEGRATOR, 1, OPT_RUN, "I", "exact|rk45|gd|reduced (default exact; reduced: term models)"},
     {"t-end", O_T_END, 1, OPT_RUN, "T", "final time (default 10/slow_rate)"},
     {"dt", O_DT, 1, OPT_RUN, "h", "gd step"},
     {"steps", O_STEPS, 1, OPT_RUN, "S", "gd steps (t-end = S*dt)"},

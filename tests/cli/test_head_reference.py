@@ -313,6 +313,28 @@ def fixedpoint_cases(ck, cli, tmp):
         st = js.get("stability", {})
         ck.ok(st.get("verdict") == "stable", f"{what}: stability {st.get('verdict')}")
         ck.ok(st.get("zero_modes") == dim * dim, f"{what}: zero_modes {st.get('zero_modes')}, want d^2 = {dim * dim}")
+        if n == 10:
+            # independent stability: a long rk45 particle run from the same
+            # initial state reaches the same fixed point; the reference takes the
+            # full particle Jacobian there (complex step) and its spectrum
+            out = os.path.join(tmp, ck.case)
+            rargs = ["run"] + data + ["--dim", dim, "--model", "siam-sg", "--seed", seed, "--integrator", "rk45",
+                                      "--times", "0,600", "--snapshots", "--out", out, "--quiet"]
+            run_cli(cli, rargs)
+            sn = read_snapshots(os.path.join(out, "snapshots.h5"))
+            A = hr.read_observations(os.path.join(tmp, ck.case + ".csv"))
+            model = hr.HeadModel(A, "siam-sg")
+            X, Y, P = sn["samples"][-1], sn["labels"][-1], sn["head"][-1]
+            res = max(float(np.abs(v).max()) for v in model.field(X, Y, P))
+            ck.ok(res < 1e-9, f"{cmdline(cli, rargs)}: reference residual at t=600 {res:.2e}")
+            ck.close(D, float(np.linalg.norm(Y[0] - Y[1])), f"{what}: D vs the particle run's", 1e-7, 0)
+            ev = np.linalg.eigvals(hr.jacobian(model, X, Y, P))
+            tol = st.get("tolerance", 1e-6 * np.abs(ev).max())
+            zero = np.abs(ev) <= tol
+            ck.ok(int(zero.sum()) == st.get("zero_modes"),
+                  f"{what}: zero modes {st.get('zero_modes')} vs particle Jacobian {int(zero.sum())} (tol {tol:.2g})")
+            ck.close(st.get("max_real_part"), float(ev[~zero].real.max()),
+                     f"{what}: max_real_part vs the particle Jacobian", 1e-6, 1e-9)
 
     # siam-sg, complete K = 3 with F divisible by 3: every pair gain sqrt(mu).
     # Seed 2 ends with the two separation modes in two directions (P has the
