@@ -34,6 +34,10 @@ typedef struct {
   const char *command_line;   /* recorded in summary.json */
   rc_progress progress;
   void *progress_ctx;
+  double checkpoint_every;    /* simulated time between checkpoints in out_dir (0: none; checkpoint.h) */
+  int resume;                 /* continue from out_dir/checkpoint.bin when there is one */
+  const char *settings;       /* the settings as given (JSON object text): summary.json's "settings", and
+                                 part of a checkpoint's fingerprint */
 } rc_run_config;
 
 /** Defaults of every setting (MODEL.md defaults; pattern pair; seed 1). */
@@ -49,7 +53,9 @@ typedef struct {
   int has_collapse_time, has_fitted_slow_rate;
   double collapse_time, fitted_slow_rate;
   double predicted_final_min_label_distance; /* exact t -> infinity value (NAN when K < 2) */
-  double wall_seconds;
+  double wall_seconds;        /* including the time spent before the checkpoint resumed from */
+  int resumed;                /* continued from a checkpoint */
+  double resumed_from_t;
 } rc_run_result;
 
 /** Run the experiment; on success *out holds everything computed. Files are

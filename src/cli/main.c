@@ -34,9 +34,9 @@ int main(int argc, char **argv) {
     printf("repcollapse %s (commit %s)\n", rc_version(), rc_source_commit());
     return 0;
   }
-  if (!strcmp(cmd, "run")) return cmd_run(argc, argv);
-  if (!strcmp(cmd, "spectrum")) return cmd_spectrum(argc, argv);
-  if (!strcmp(cmd, "data")) return cmd_data(argc, argv);
+  if (!strcmp(cmd, "run")) return cli_finish(cmd_run(argc, argv));
+  if (!strcmp(cmd, "spectrum")) return cli_finish(cmd_spectrum(argc, argv));
+  if (!strcmp(cmd, "data")) return cli_finish(cmd_data(argc, argv));
   fprintf(stderr, "repcollapse: error: unknown command '%s' (try repcollapse --help)\n", cmd);
   return 2;
 }

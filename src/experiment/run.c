@@ -1,12 +1,16 @@
 /* run.c: one experiment end to end (run.h): data -> spectrum -> initial state
  * -> integrator -> metrics at each recorded time -> collapse_time and
- * fitted_slow_rate -> metrics.csv, summary.json, snapshots.h5. */
+ * fitted_slow_rate -> metrics.csv, summary.json, snapshots.h5; checkpoints
+ * and resuming (experiment/checkpoints.c); a run that cannot fit in memory
+ * refused before it starts; a NaN or Inf anywhere stops it. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "core/alloc.h"
+#include "core/memory.h"
+#include "experiment/checkpoints.h"
 #include "repcollapse/io.h"
 #include "repcollapse/report.h"
 #include "repcollapse/run.h"
@@ -75,17 +79,53 @@ typedef struct {
   rc_metrics_row *rows;
   size_t n;
   rc_snapshots *snap;
+  run_checkpoints *ck;
 } observer_ctx;
+
+/* Every recorded state and its metrics must be finite: the first NaN or Inf
+ * stops the run, named with the time and the step. */
+static rc_status check_finite(double t, size_t step, const rc_state *s, const rc_metrics_row *row, rc_error *err) {
+  char what[200];
+  if (rc_describe_non_finite(s->z, s->n, s->k, s->d, "the embedding", what, sizeof what))
+    return rc_error_set(err, RC_ENUMERIC, "non-finite state at t = %g (step %zu): %s", t, step, what);
+  for (int m = 0; m < RC_N_METRICS; m++)
+    if (row->valid[m] && !isfinite(row->value[m]))
+      return rc_error_set(err, RC_ENUMERIC, "non-finite metric at t = %g (step %zu): %s is %g", t, step,
+                          rc_metric_names[m], row->value[m]);
+  return RC_OK;
+}
 
 static rc_status observe(double t, size_t step, const rc_state *s, void *vctx, rc_error *err) {
   observer_ctx *c = vctx;
   rc_metrics_compute(c->ds, s, &c->ref, t, &c->rows[c->n]);
-  if (c->snap) {
-    rc_status st = rc_snapshots_write(c->snap, c->n, t, (long)step, s, err);
-    if (st) return st;
-  }
+  rc_status st = check_finite(t, step, s, &c->rows[c->n], err);
+  if (!st && c->snap) st = rc_snapshots_write(c->snap, c->n, t, (long)step, s, err);
+  if (!st) st = run_checkpoints_record(c->ck, t, step, s, err);
+  if (st) return st;
   c->n++;
   return RC_OK;
+}
+
+/* Bytes a run needs besides its data set: the state vectors alive at once
+ * (the initial state, the integrator's, the fixed point computed at the end;
+ * rk45 adds GSL's twelve work vectors: six stages, y0 and ytmp in the rkf45
+ * stepper, y0, yerr, dydt_in and dydt_out in the evolver). */
+static double embedding_bytes(const rc_run_config *cfg, size_t n, size_t k) {
+  double vectors = cfg->integrator == RC_INTEGRATOR_RK45 ? 15.0 : 3.0;
+  return vectors * (double)(n + k) * (double)cfg->dim * (double)sizeof(double);
+}
+
+static rc_status check_memory(const rc_run_config *cfg, size_t n, size_t k, double data_bytes, rc_error *err) {
+  char what[300], a[32], b[32];
+  double emb = embedding_bytes(cfg, n, k);
+  snprintf(what, sizeof what, "this run (N = %zu samples, K = %zu classes, d = %zu, %s; data set %s, embeddings %s)",
+           n, k, cfg->dim, rc_integrator_name(cfg->integrator), rc_format_bytes(data_bytes, a, sizeof a),
+           rc_format_bytes(emb, b, sizeof b));
+  return rc_memory_check(data_bytes + emb, what, err);
+}
+
+static void out_path(char *buf, size_t size, const rc_run_config *cfg, const char *name) {
+  snprintf(buf, size, "%s/%s", cfg->out_dir, name);
 }
 
 static double now_seconds(void) {
@@ -102,21 +142,26 @@ rc_status rc_run_execute(const rc_run_config *cfg, rc_run_result **out, rc_error
   if (!(cfg->eps > 0 && cfg->eps < 1)) return rc_error_set(err, RC_EINVAL, "--eps must be in (0, 1) (got %g)", cfg->eps);
   if (cfg->integrator == RC_INTEGRATOR_GD && !(cfg->dt > 0))
     return rc_error_set(err, RC_EINVAL, "the gd integrator needs --dt > 0");
+  if (!(cfg->checkpoint_every >= 0) || !isfinite(cfg->checkpoint_every))
+    return rc_error_set(err, RC_EINVAL, "--checkpoint-every must be a positive time (got %g)", cfg->checkpoint_every);
+  if ((cfg->checkpoint_every > 0 || cfg->resume) && !cfg->out_dir)
+    return rc_error_set(err, RC_EINVAL, "checkpoints need an output directory");
+  size_t n0, k0;
+  double data_bytes;
+  rc_status st = rc_data_spec_size(&cfg->data, &n0, &k0, &data_bytes, err);
+  if (!st && n0) st = check_memory(cfg, n0, k0, data_bytes, err); /* before anything is allocated */
+  if (st) return st;
   rc_run_result *r = rc_calloc(1, sizeof *r, "run result", err);
   if (!r) return RC_ENOMEM;
   rc_state *init = NULL, *fixed = NULL;
   double *grid = NULL;
   rc_snapshots *snap = NULL;
-  rc_status st = rc_data_generate(&cfg->data, &r->ds, err);
+  run_checkpoints ck;
+  memset(&ck, 0, sizeof ck);
+  st = rc_data_generate(&cfg->data, &r->ds, err);
+  if (!st) st = check_memory(cfg, r->ds->n_samples, r->ds->n_classes, 0.0, err); /* an observations file's sizes */
   if (!st) st = rc_components_compute(r->ds, &r->comp, err);
   if (!st) st = rc_spectrum_compute(r->ds, &cfg->model, RC_SPECTRUM_AUTO, &r->spec, err);
-  if (!st) {
-    double bytes = (double)(r->ds->n_samples + r->ds->n_classes) * (double)cfg->dim * 8.0 *
-                   (cfg->integrator == RC_INTEGRATOR_RK45 ? 9.0 : 3.0);
-    if (bytes > 16e9)
-      st = rc_error_set(err, RC_ENOMEM, "this run needs about %.3g GB of memory for the embeddings; refusing",
-                        bytes / 1e9);
-  }
   if (!st) st = rc_state_init(r->ds, &cfg->init, cfg->dim, &init, err);
   /* the time grid */
   size_t n_times = 0;
@@ -162,17 +207,27 @@ rc_status rc_run_execute(const rc_run_config *cfg, rc_run_result **out, rc_error
     if (!r->rows) st = RC_ENOMEM;
   }
   if (!st && cfg->out_dir) st = rc_mkdir_p(cfg->out_dir, err);
+  char path[4200];
+  static const char *const outputs[] = {"metrics.csv", "summary.json", "snapshots.h5"};
+  for (size_t q = 0; !st && cfg->out_dir && q < 3; q++) { /* temporaries of a run killed while writing */
+    out_path(path, sizeof path, cfg, outputs[q]);
+    rc_atomic_remove_stale(path);
+  }
   if (!st && cfg->out_dir && cfg->snapshots) {
-    char path[4200];
-    snprintf(path, sizeof path, "%s/snapshots.h5", cfg->out_dir);
+    out_path(path, sizeof path, cfg, "snapshots.h5");
     st = rc_snapshots_open(path, n_times, r->ds->n_samples, r->ds->n_classes, cfg->dim,
                            rc_integrator_name(cfg->integrator), &snap, err);
   }
+  observer_ctx oc = {r->ds, {0.0, 0.0}, r->rows, 0, snap, &ck};
+  if (init) oc.ref = rc_metrics_reference(init);
+  if (!st) st = run_checkpoints_open(&ck, cfg, r->ds, init, grid, n_times, r->rows, &oc.n, snap, t_start, err);
   if (!st) {
-    observer_ctx oc = {r->ds, rc_metrics_reference(init), r->rows, 0, snap};
     rc_integrate_config ic = {cfg->integrator, grid, n_times, cfg->dt, cfg->rtol, cfg->atol, cfg->exact_method,
                               cfg->progress, cfg->progress_ctx};
-    st = rc_integrate(r->ds, &cfg->model, r->spec, init, &ic, observe, &oc, err);
+    rc_checkpointing cking = {ck.every, run_checkpoints_save, &ck, ck.loaded ? &ck.from : NULL};
+    r->resumed = ck.loaded != NULL;
+    r->resumed_from_t = ck.loaded ? ck.from.t : 0.0;
+    st = rc_integrate_resumable(r->ds, &cfg->model, r->spec, init, &ic, &cking, observe, &oc, err);
     r->n_rows = oc.n;
   }
   if (!st) { /* summaries */
@@ -192,14 +247,13 @@ rc_status rc_run_execute(const rc_run_config *cfg, rc_run_result **out, rc_error
   }
   if (!st) st = rc_fixed_point_state(r->ds, &cfg->model, init, &fixed, err);
   if (!st) r->predicted_final_min_label_distance = rc_min_label_distance(fixed);
-  r->wall_seconds = now_seconds() - t_start;
+  r->wall_seconds = now_seconds() - t_start + ck.wall_before;
   if (!st && cfg->out_dir) {
-    char path[4200];
-    snprintf(path, sizeof path, "%s/metrics.csv", cfg->out_dir);
+    out_path(path, sizeof path, cfg, "metrics.csv");
     st = rc_write_metrics_csv(path, r->rows, r->n_rows, err);
     if (!st) {
       json_t *j = rc_run_summary_json(cfg, r);
-      snprintf(path, sizeof path, "%s/summary.json", cfg->out_dir);
+      out_path(path, sizeof path, cfg, "summary.json");
       st = j ? rc_json_write_file(j, path, err) : rc_error_set(err, RC_ENOMEM, "summary.json");
       json_decref(j);
     }
@@ -208,6 +262,7 @@ rc_status rc_run_execute(const rc_run_config *cfg, rc_run_result **out, rc_error
     rc_status s2 = rc_snapshots_close(snap, st == RC_OK, st == RC_OK ? err : NULL);
     if (!st) st = s2;
   }
+  run_checkpoints_close(&ck, st == RC_OK);
   free(grid);
   rc_state_free(init);
   rc_state_free(fixed);
