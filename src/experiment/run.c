@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "core/alloc.h"
 #include "core/memory.h"
@@ -248,6 +249,17 @@ rc_status rc_run_execute(const rc_run_config *cfg, rc_run_result **out, rc_error
   if (!st) st = rc_fixed_point_state(r->ds, &cfg->model, init, &fixed, err);
   if (!st) r->predicted_final_min_label_distance = rc_min_label_distance(fixed);
   r->wall_seconds = now_seconds() - t_start + ck.wall_before;
+  /* Outputs in the order snapshots.h5, metrics.csv, summary.json, after
+   * removing a former run's summary.json: a directory with a summary.json
+   * holds the complete outputs of the run it describes. */
+  if (!st && cfg->out_dir) {
+    out_path(path, sizeof path, cfg, "summary.json");
+    unlink(path);
+  }
+  if (snap) {
+    rc_status s2 = rc_snapshots_close(snap, st == RC_OK, st == RC_OK ? err : NULL);
+    if (!st) st = s2;
+  }
   if (!st && cfg->out_dir) {
     out_path(path, sizeof path, cfg, "metrics.csv");
     st = rc_write_metrics_csv(path, r->rows, r->n_rows, err);
@@ -257,10 +269,6 @@ rc_status rc_run_execute(const rc_run_config *cfg, rc_run_result **out, rc_error
       st = j ? rc_json_write_file(j, path, err) : rc_error_set(err, RC_ENOMEM, "summary.json");
       json_decref(j);
     }
-  }
-  if (snap) {
-    rc_status s2 = rc_snapshots_close(snap, st == RC_OK, st == RC_OK ? err : NULL);
-    if (!st) st = s2;
   }
   run_checkpoints_close(&ck, st == RC_OK);
   free(grid);
