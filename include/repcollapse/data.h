@@ -64,6 +64,9 @@ typedef struct {
 rc_status rc_dataset_from_observations(const rc_observation *obs, size_t n_obs, size_t n_samples,
                                        size_t n_classes, rc_dataset **out, rc_error *err);
 
+/** Bytes that building a data set of n_obs observations and n_samples samples takes. */
+double rc_dataset_bytes(size_t n_obs, size_t n_samples);
+
 /** Build the data set a spec describes (generators of MODEL.md section 1). */
 rc_status rc_data_generate(const rc_data_spec *spec, rc_dataset **out, rc_error *err);
 

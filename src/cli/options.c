@@ -206,6 +206,7 @@ static int parse_method(const char *v, rc_spectrum_method *m) {
 
 int cli_parse(int argc, char **argv, int first, int groups, const char *cmd, cli_options *o) {
   memset(o, 0, sizeof *o);
+  option_origin = NULL;
   o->cfg = rc_run_config_default();
   o->method = RC_SPECTRUM_AUTO;
   /* record the command line */

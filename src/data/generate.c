@@ -81,12 +81,6 @@ rc_status rc_parse_pairs(const char *text, rc_pair_count **out, size_t *n_out, r
   return RC_OK;
 }
 
-/* Bytes a data set of n_obs observations and n_samples samples needs while it is built. */
-static double dataset_bytes(size_t n_obs, size_t n_samples) {
-  return (double)n_obs * (sizeof(rc_observation) + 2 * sizeof(uint32_t) + sizeof(double)) +
-         (double)n_samples * (3 * sizeof(size_t) + 2 * sizeof(double) + sizeof(int32_t));
-}
-
 /* Check a generator spec and count what it describes: K, the clean samples C
  * and the frustrated samples F. */
 static rc_status plan(const rc_data_spec *spec, size_t *K_out, size_t *C_out, size_t *F_out, rc_error *err) {
@@ -145,7 +139,7 @@ rc_status rc_data_spec_size(const rc_data_spec *spec, size_t *n_samples, size_t 
   if (st) return st;
   *n_samples = n_clean + F;
   *n_classes = K;
-  *bytes = dataset_bytes(n_clean + 2 * F, n_clean + F);
+  *bytes = rc_dataset_bytes(n_clean + 2 * F, n_clean + F);
   return RC_OK;
 }
 
@@ -156,7 +150,7 @@ rc_status rc_data_generate(const rc_data_spec *spec, rc_dataset **out, rc_error 
   rc_status st = plan(spec, &K, &n_clean, &F, err);
   if (st) return st;
   size_t N = n_clean + F, n_obs = n_clean + 2 * F;
-  st = rc_memory_check(dataset_bytes(n_obs, N), "the data set", err);
+  st = rc_memory_check(rc_dataset_bytes(n_obs, N) + (double)n_obs * sizeof(rc_observation), "the data set", err);
   if (st) return st;
   rc_observation *obs = rc_calloc(n_obs, sizeof *obs, "observations", err);
   if (!obs) return RC_ENOMEM;

@@ -26,7 +26,13 @@ static hid_t make_dataset(hid_t file, const char *name, hid_t type, int rank, co
     while (chunk[1] > 1 && chunk[1] * chunk[2] * 8 > (hsize_t)64 << 20) chunk[1] = (chunk[1] + 1) / 2;
     H5Pset_chunk(dcpl, 3, chunk);
   }
-  hid_t ds = H5Dcreate2(file, name, type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+  /* no chunk cache: each chunk (one recorded time) is written once, whole, so
+   * caching it only delays a write error (a full disk) to the close, where
+   * HDF5 1.10 then loses the cached chunks */
+  hid_t dapl = H5Pcreate(H5P_DATASET_ACCESS);
+  H5Pset_chunk_cache(dapl, 0, 0, H5D_CHUNK_CACHE_W0_DEFAULT);
+  hid_t ds = H5Dcreate2(file, name, type, space, H5P_DEFAULT, dcpl, dapl);
+  H5Pclose(dapl);
   H5Pclose(dcpl);
   H5Sclose(space);
   return ds;

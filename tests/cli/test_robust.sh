@@ -205,6 +205,11 @@ REPCOLLAPSE_MEMORY_LIMIT=20M expect_error 1 "d = 1000, rk45.*needs about .* MB o
   run --classes 2 --per-class 1000 --dim 1000 --integrator rk45 --out lim
 REPCOLLAPSE_MEMORY_LIMIT=1k expect_error 1 "N = 12 samples.*more than the 1 kB allowed" run --observations obs.csv --dim 8 --out lim
 REPCOLLAPSE_MEMORY_LIMIT=1M expect_error 1 "the data set needs about" spectrum --classes 2 --per-class 100000
+# a typo in a hand-written observations file (sample 999999999) is named at once, nothing allocated for it
+printf '0,0\n999999999,1\n' >typo.csv
+start=$(date +%s)
+expect_error 2 "typo.csv: sample 1 has no observation" spectrum --observations typo.csv
+[ $(($(date +%s) - start)) -le 2 ] && ok || bad "the typo was not refused at once"
 
 # ================= determinism =================
 for integ in "exact" "rk45" "gd --dt 0.05"; do
