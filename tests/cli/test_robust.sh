@@ -147,16 +147,21 @@ expect_limited() { # BLOCKS PATTERN args...
 }
 expect_limited 4 "cannot write 'big1/metrics.csv': File too large" run $D --points 200 --out big1
 no_files big1
-expect_limited 40 "cannot write 'big2/snapshots.h5': File too large" run $D --snapshots --out big2
+expect_limited 40 "cannot write snapshot [0-9]* to 'big2/snapshots.h5': File too large" run $D --snapshots --out big2
 no_files big2
 expect_limited 1 "cannot write 'big3.csv': File too large" data --classes 2 --per-class 500 --out big3.csv
 [ -z "$(ls big3.csv* 2>/dev/null)" ] && ok || bad "data csv left: $(ls big3.csv*)"
 expect_limited 40 "cannot write 'big4/checkpoint.bin': File too large" run --classes 2 --per-class 500 --frustration 0.05 \
   --dim 16 --integrator gd --dt 0.1 --steps 300 --checkpoint-every 10 --quiet --out big4
 no_files big4
-# a failing output after a finished former run leaves no summary.json claiming the directory complete
+# a run failing in a directory holding a former run: that run's files stay whole and together ...
 "$RC" run $D --snapshots --out again >/dev/null
-expect_limited 40 "cannot write 'again/snapshots.h5'" run $D --dim 5 --snapshots --out again
+cp again/metrics.csv former.csv
+expect_limited 40 "cannot write snapshot [0-9]* to 'again/snapshots.h5'" run $D --dim 5 --snapshots --out again
+cmp -s again/metrics.csv former.csv && grep -q '"dim": "4"' again/summary.json && [ -e again/snapshots.h5 ] &&
+  [ "$(ls -A again | wc -l)" -eq 3 ] && ok || bad "a failed run damaged the former run: $(ls -A again)"
+# ... and once the new run has replaced some of them, no summary.json claims the directory complete
+expect_limited 4 "cannot write 'again/metrics.csv'" run $D --dim 5 --points 200 --out again
 [ ! -e again/summary.json ] && ok || bad "a stale summary.json survived a failed run"
 # standard output on a full device
 for cmd in "spectrum --classes 2 --per-class 5" "data --classes 2 --per-class 5" "run $D --out stdoutfull"; do
@@ -169,7 +174,7 @@ done
 mkdir -p "$T/full"
 if mount -t tmpfs -o size=48k tmpfs "$T/full" 2>/dev/null; then
   MNT="$T/full"
-  expect_error 1 "cannot write '$T/full/a/snapshots.h5': No space left on device" run $D --snapshots --out "$T/full/a"
+  expect_error 1 "cannot write snapshot [0-9]* to '$T/full/a/snapshots.h5': No space left on device" run $D --snapshots --out "$T/full/a"
   expect_error 1 "cannot write '$T/full/b/metrics.csv': No space left on device" run $D --points 800 --out "$T/full/b"
   [ -z "$(find "$T/full" -type f)" ] && ok || bad "files left on the full disk: $(find "$T/full" -type f)"
   umount "$T/full" && MNT=""
