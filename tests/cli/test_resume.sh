@@ -15,7 +15,7 @@ ok() { pass=$((pass + 1)); }
 bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
 
 case "$MODE" in
-  gd) ARGS=(--classes 4 --per-class 500 --frustration 0.05 --dim 16 --integrator gd --dt 0.1 --steps 30000
+  gd) ARGS=(--classes 4 --per-class 250 --frustration 0.05 --dim 16 --integrator gd --dt 0.1 --steps 30000
             --points 40 --snapshots --checkpoint-every 200) ;;
   rk45) ARGS=(--classes 4 --per-class 500 --frustration 0.05 --dim 8 --integrator rk45 --t-end 1000
               --points 200 --snapshots --checkpoint-every 20) ;;
