@@ -5,13 +5,6 @@
 #include "fuzz_input.h" /* first: it sets _GNU_SOURCE */
 #include "cli/cli.h"
 
-int LLVMFuzzerInitialize(int *argc, char ***argv) {
-  (void)argc;
-  (void)argv;
-  fuzz_limit_memory();
-  return 0;
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   char path[64];
   int fd = fuzz_file(data, size, path, sizeof path);

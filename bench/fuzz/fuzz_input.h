@@ -14,8 +14,16 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-/* The budget every target runs under (REPCOLLAPSE_MEMORY_LIMIT, core/memory.h). */
-static inline void fuzz_limit_memory(void) { setenv("REPCOLLAPSE_MEMORY_LIMIT", "64M", 1); }
+/* Every target runs under a small memory budget (REPCOLLAPSE_MEMORY_LIMIT,
+ * core/memory.h): a huge size in an input must be refused, not allocated.
+ * (Defined here, once per target binary: each includes this header once.) */
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+int LLVMFuzzerInitialize(int *argc, char ***argv) {
+  (void)argc;
+  (void)argv;
+  setenv("REPCOLLAPSE_MEMORY_LIMIT", "64M", 1);
+  return 0;
+}
 
 /* An in-memory file holding data; its name goes into path. Returns the fd (close it), or -1. */
 static inline int fuzz_file(const uint8_t *data, size_t size, char *path, size_t path_size) {

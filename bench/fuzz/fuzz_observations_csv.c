@@ -4,13 +4,6 @@
 #include "fuzz_input.h"
 #include "repcollapse/data.h"
 
-int LLVMFuzzerInitialize(int *argc, char ***argv) {
-  (void)argc;
-  (void)argv;
-  fuzz_limit_memory();
-  return 0;
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   char path[64];
   int fd = fuzz_file(data, size, path, sizeof path);

@@ -7,12 +7,7 @@
 set -u
 RC="$1"
 MODE="$2"
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+source "$(dirname "$0")/lib.sh"
 
 case "$MODE" in
   gd) ARGS=(--classes 4 --per-class 250 --frustration 0.05 --dim 16 --integrator gd --dt 0.1 --steps 30000
@@ -44,7 +39,7 @@ wait "$pid" 2>/dev/null
 status=$?
 if [ "$status" -ne 137 ] || [ -e run/metrics.csv ]; then
   bad "the run was not interrupted mid-way (exit $status): make it longer"
-  echo "$pass passed, $fail failed"
+  finish
   exit 1
 fi
 ok
@@ -108,5 +103,4 @@ rm -rf run && cp -r "$T/killed" run
 "$RC" run "${ARGS[@]}" >"$T/out" 2>&1 && ! grep -q resumed "$T/out" && cmp -s run/metrics.csv "$T/A/run/metrics.csv" &&
   [ ! -e run/checkpoint.bin ] && ok || bad "a fresh run over a checkpoint: $(cat "$T/out")"
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish

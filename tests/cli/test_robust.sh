@@ -6,26 +6,10 @@
 # and no file or temporary left behind. Usage: test_robust.sh path/to/repcollapse
 set -u
 RC="$1"
-T=$(mktemp -d)
+source "$(dirname "$0")/lib.sh"
 MNT=""
-trap '[ -n "$MNT" ] && umount "$MNT" 2>/dev/null; rm -rf "$T"' EXIT
+CLEANUP='[ -n "$MNT" ] && umount "$MNT" 2>/dev/null'
 cd "$T"
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
-
-# expect_error CODE PATTERN args...: exit CODE, one stderr line matching PATTERN
-expect_error() {
-  local code="$1" pat="$2"
-  shift 2
-  "$RC" "$@" >"$T/out" 2>"$T/err"
-  local rc=$?
-  if [ "$rc" -ne "$code" ]; then bad "exit $rc (want $code): $*  [$(head -c 300 "$T/err")]"; return; fi
-  if [ "$(wc -l <"$T/err")" -ne 1 ]; then bad "not one stderr line: $*  [$(cat "$T/err")]"; return; fi
-  if ! grep -q -- "$pat" "$T/err"; then bad "stderr lacks '$pat': $*  [$(cat "$T/err")]"; return; fi
-  ok
-}
 # no_files DIR: the directory is absent or empty (no result, no temporary)
 no_files() { [ -z "$(ls -A "$1" 2>/dev/null)" ] && ok || bad "files left in $1: $(ls -A "$1")"; }
 same_summary() { # A B: equal but for wall_seconds and command_line
@@ -225,5 +209,4 @@ for integ in "exact" "rk45" "gd --dt 0.05"; do
   rm -rf det1 det2
 done
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish

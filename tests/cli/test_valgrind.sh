@@ -6,14 +6,11 @@
 set -u
 RC="$1"
 HERE=$(cd "$(dirname "$0")" && pwd)
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
+source "$HERE/lib.sh"
 cd "$T"
 export OPENBLAS_NUM_THREADS=1
 VG=(valgrind --quiet --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite
     --show-leak-kinds=definite --suppressions="$HERE/../valgrind.supp")
-pass=0
-fail=0
 # vg CODE args...: the command exits with CODE under valgrind (99: valgrind found something)
 vg() {
   local code="$1"
@@ -21,10 +18,9 @@ vg() {
   (if [ -n "${LIMIT:-}" ]; then trap '' XFSZ; ulimit -f "$LIMIT"; fi; exec "${VG[@]}" "$RC" "$@") >"$T/out" 2>"$T/err"
   local rc=$?
   if [ "$rc" -eq "$code" ]; then
-    pass=$((pass + 1))
+    ok
   else
-    fail=$((fail + 1))
-    echo "FAIL (exit $rc, want $code): $*"
+    bad "(exit $rc, want $code): $*"
     head -40 "$T/err"
   fi
 }
@@ -46,5 +42,4 @@ vg 2 spectrum --observations bad.csv
 vg 1 run --classes 2 --per-class 5 --dim 1 --sigma 1e308 --integrator rk45 --times 1,2 --quiet --out r6
 vg 1 run --classes 2 --per-class 5 --dim 2 --quiet --out obs.csv
 LIMIT=4 vg 1 run --classes 2 --per-class 5 --dim 2 --points 100 --snapshots --quiet --out r7   # a full disk
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish
