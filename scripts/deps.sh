@@ -1,11 +1,16 @@
 #!/usr/bin/env bash
 # Installs, idempotently, the Debian packages repcollapse needs to build, test and plot.
 # Safe to run repeatedly: it only calls apt-get when a package is missing.
+#   bash scripts/deps.sh          what building and the test suite need
+#   bash scripts/deps.sh --fuzz   also clang-14 and libFuzzer (bench/fuzz/run.sh)
 set -euo pipefail
 PKGS=(build-essential cmake pkg-config git
       libgsl-dev libopenblas-dev liblapacke-dev libhdf5-dev libjansson-dev
       libinih-dev libcmocka-dev gnuplot-nox
-      python3-numpy python3-h5py)
+      python3-numpy python3-h5py valgrind)
+if [ "${1:-}" = "--fuzz" ]; then
+  PKGS+=(clang-14 libclang-rt-14-dev)
+fi
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -64,8 +64,18 @@ typedef struct {
 rc_status rc_dataset_from_observations(const rc_observation *obs, size_t n_obs, size_t n_samples,
                                        size_t n_classes, rc_dataset **out, rc_error *err);
 
+/** Bytes that building a data set of n_obs observations and n_samples samples takes. */
+double rc_dataset_bytes(size_t n_obs, size_t n_samples);
+
 /** Build the data set a spec describes (generators of MODEL.md section 1). */
 rc_status rc_data_generate(const rc_data_spec *spec, rc_dataset **out, rc_error *err);
+
+/** Sizes of the data set a generator spec describes, without building it: N,
+ * K and the bytes building it takes (all 0 for an observations file, whose
+ * sizes are known once read). Returns the error rc_data_generate would give
+ * for a malformed spec. */
+rc_status rc_data_spec_size(const rc_data_spec *spec, size_t *n_samples, size_t *n_classes, double *bytes,
+                            rc_error *err);
 
 /** Read a CSV file of observations (`sample,label` per line; an optional
  * header line `sample,label`, blank lines and lines starting with '#' are

@@ -49,6 +49,36 @@ rc_status rc_integrate(const rc_dataset *ds, const rc_minimal_params *p, const r
                        const rc_state *init, const rc_integrate_config *cfg, rc_observer obs,
                        void *obs_ctx, rc_error *err);
 
+/* ---- checkpoints and resuming (checkpoint.h) ---- */
+
+/** Where an integrator stands at a point from which it can continue bit for
+ * bit: gd after any step, rk45 and exact at a recorded time. */
+typedef struct {
+  size_t next_time; /* recorded times already handed to the observer */
+  size_t step;      /* gd: steps taken */
+  double t;         /* time of `state` */
+  double h;         /* rk45: the driver's next step size (what its controller chose) */
+  rc_state *state;  /* embeddings at t (exact: NULL, it needs none) */
+} rc_resume_point;
+
+typedef rc_status (*rc_checkpoint_fn)(const rc_resume_point *p, void *ctx, rc_error *err);
+
+typedef struct {
+  double every;                /* simulated time between two calls of save (0: never) */
+  rc_checkpoint_fn save;
+  void *ctx;
+  const rc_resume_point *from; /* continue from here instead of from t = 0, or NULL */
+} rc_checkpointing;
+
+/** rc_integrate that can start from a resume point and calls ck->save about
+ * every ck->every of simulated time (gd: every round(every/dt) steps; rk45 and
+ * exact: at the first recorded time at least `every` after the last save). The
+ * states visited and the numbers produced are exactly those of an
+ * uninterrupted run. ck may be NULL. */
+rc_status rc_integrate_resumable(const rc_dataset *ds, const rc_minimal_params *p, const rc_spectrum *spec,
+                                 const rc_state *init, const rc_integrate_config *cfg,
+                                 const rc_checkpointing *ck, rc_observer obs, void *obs_ctx, rc_error *err);
+
 /** One gd step in place: z <- z + dt F(z); label_acc is scratch of (K + 1) * d doubles. Returns RC_ENUMERIC (naming the
  * first non-finite quantity) if the new state is not finite. Exposed for tests and benchmarks. */
 rc_status rc_gd_step(const rc_dataset *ds, const rc_minimal_params *p, rc_state *s, double dt,

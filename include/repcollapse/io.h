@@ -21,10 +21,14 @@ typedef struct {
 
 /** Open `path` for writing (under its temporary name). */
 rc_status rc_atomic_open(rc_atomic_file *f, const char *path, rc_error *err);
-/** Flush, close and rename into place; on any failure removes the temporary and reports the file. */
+/** Flush, fsync, close and rename into place; on any failure removes the temporary and reports the file. */
 rc_status rc_atomic_commit(rc_atomic_file *f, rc_error *err);
 /** Abandon: close and remove the temporary. */
 void rc_atomic_abort(rc_atomic_file *f);
+
+/** Remove `<path>.tmp.<pid>` files whose writer no longer runs (left by a
+ * process killed while writing `path`). */
+void rc_atomic_remove_stale(const char *path);
 
 /** Create a directory (and parents) if missing; error names it. */
 rc_status rc_mkdir_p(const char *path, rc_error *err);

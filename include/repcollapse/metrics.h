@@ -16,7 +16,9 @@ enum {
   RC_M_MEAN_LABEL_DISTANCE, RC_M_WITHIN_CLASS_SPREAD, RC_M_LABEL_EFFECTIVE_RANK
 };
 
-/** Metric values at one time; a null metric is NAN with valid[m] = 0. */
+/** Metric values at one time; a null metric (undefined, MODEL.md section 2)
+ * is NAN with valid[m] = 0. A defined metric of a state that overflowed keeps
+ * its non-finite value with valid[m] = 1 (a run stops on it). */
 typedef struct {
   double t;
   double value[RC_N_METRICS];

@@ -56,6 +56,12 @@ rc_state *rc_state_clone(const rc_state *s);
 void rc_state_copy(rc_state *dst, const rc_state *src);
 void rc_state_free(rc_state *s);
 
+/** If the (N + K) d values v (a state's z, or its velocity) hold a NaN or an
+ * Inf, describe the first in out ("<what> of sample 3 (coordinate 0) is inf")
+ * and return 1; return 0 if all are finite. */
+int rc_describe_non_finite(const double *v, size_t n, size_t k, size_t d, const char *what, char *out,
+                           size_t size);
+
 /** Initialisations of MODEL.md section 2. */
 typedef enum { RC_INIT_GAUSSIAN = 0, RC_INIT_CLASS = 1 } rc_init_kind;
 

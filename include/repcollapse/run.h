@@ -39,6 +39,10 @@ typedef struct {
   const char *command_line;   /* recorded in summary.json */
   rc_progress progress;
   void *progress_ctx;
+  double checkpoint_every;    /* simulated time between checkpoints in out_dir (0: none; checkpoint.h) */
+  int resume;                 /* continue from out_dir/checkpoint.bin when there is one */
+  const char *settings;       /* the settings as given (JSON object text): summary.json's "settings", and
+                                 part of a checkpoint's fingerprint */
 } rc_run_config;
 
 /** Defaults of every setting (MODEL.md defaults; pattern pair; seed 1). */
@@ -61,7 +65,9 @@ typedef struct {
   const double *final_head;   /* P at the last time (into final_reduced), models with a head */
   const double *final_labels; /* y at the last time */
   size_t reduced_dim;
-  double wall_seconds;
+  double wall_seconds;        /* including the time spent before the checkpoint resumed from */
+  int resumed;                /* continued from a checkpoint */
+  double resumed_from_t;
 } rc_run_result;
 
 /** The dynamics parameters of cfg as a term model. */

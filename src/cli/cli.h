@@ -8,6 +8,7 @@
 
 #include "repcollapse/experiments.h"
 #include "repcollapse/repcollapse.h"
+#include "repcollapse/report.h"
 
 /* option groups a subcommand accepts */
 enum {
@@ -40,12 +41,31 @@ typedef struct {
   double zero_tol;
   int dim_given, seed_given, data_seed_given, init_seed_given, classes_given, per_class_given;
   rc_spectrum_method method;
+  /* --config: the arguments with the file's settings in front, and for each
+   * the file, line and key it came from (NULL: the command line) */
+  char **args, **origins;
+  int nargs;
+  json_t *settings;    /* every option applied (name -> value as given), for summary.json */
+  char *settings_text; /* the same, canonical JSON (sorted keys, compact) */
 } cli_options;
 
 /* Parse argv[first..argc) for a subcommand accepting `groups`. Returns 0, or
  * prints a one-line error and returns the exit code (2). */
 int cli_parse(int argc, char **argv, int first, int groups, const char *cmd, cli_options *o);
 void cli_options_free(cli_options *o);
+
+/* Look an option up by name (name[0..len), without "--"): 1 if it exists,
+ * with whether it takes a value and its option groups. */
+int cli_option_find(const char *name, size_t len, int *has_arg, int *groups);
+
+/* --config FILE: if argv has it, read the file and fill o->args / o->origins
+ * with argv[0..first), the file's settings as options, then the rest of argv
+ * without --config. Returns 0, or prints a one-line error and returns the exit code. */
+int cli_config_expand(int argc, char **argv, int first, int groups, const char *cmd, cli_options *o);
+
+/* Exit code of a subcommand after checking that standard output was written
+ * (a full disk or a closed pipe is an error, not a silent success). */
+int cli_finish(int rc);
 
 /* Print "repcollapse: error: <msg>" and return the exit code for the status. */
 int cli_fail(const rc_error *err);

@@ -35,6 +35,7 @@ int cmd_run(int argc, char **argv) {
            last->value[RC_M_MIN_LABEL_DISTANCE], r->rows[0].value[RC_M_MIN_LABEL_DISTANCE]);
     if (r->has_collapse_time) printf(", collapsed at t=%.4g", r->collapse_time);
     else printf(", no collapse");
+    if (r->resumed) printf(" (resumed from the checkpoint at t=%.6g)", r->resumed_from_t);
     printf("\n");
   }
   rc_run_result_free(r);

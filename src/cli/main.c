@@ -38,13 +38,13 @@ int cli_dispatch(int argc, char **argv) {
     printf("repcollapse %s (commit %s)\n", rc_version(), rc_source_commit());
     return 0;
   }
-  if (!strcmp(cmd, "run")) return cmd_run(argc, argv);
-  if (!strcmp(cmd, "spectrum")) return cmd_spectrum(argc, argv);
-  if (!strcmp(cmd, "data")) return cmd_data(argc, argv);
-  if (!strcmp(cmd, "fixedpoint")) return cmd_fixedpoint(argc, argv);
-  if (!strcmp(cmd, "selfconsistent")) return cmd_selfconsistent(argc, argv);
-  if (!strcmp(cmd, "phase")) return cmd_phase(argc, argv);
-  if (!strcmp(cmd, "figures")) return cmd_figures(argc, argv);
+  if (!strcmp(cmd, "run")) return cli_finish(cmd_run(argc, argv));
+  if (!strcmp(cmd, "spectrum")) return cli_finish(cmd_spectrum(argc, argv));
+  if (!strcmp(cmd, "data")) return cli_finish(cmd_data(argc, argv));
+  if (!strcmp(cmd, "fixedpoint")) return cli_finish(cmd_fixedpoint(argc, argv));
+  if (!strcmp(cmd, "selfconsistent")) return cli_finish(cmd_selfconsistent(argc, argv));
+  if (!strcmp(cmd, "phase")) return cli_finish(cmd_phase(argc, argv));
+  if (!strcmp(cmd, "figures")) return cli_finish(cmd_figures(argc, argv));
   fprintf(stderr, "repcollapse: error: unknown command '%s' (try repcollapse --help)\n", cmd);
   return 2;
 }

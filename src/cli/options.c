@@ -1,6 +1,7 @@
 /* options.c: one table of every command-line option, parsed strictly into an
  * rc_run_config. A subcommand accepts the option groups it names; anything
  * else (unknown flag, bad number, missing value) is a one-line error. */
+#define _XOPEN_SOURCE 700 /* realpath */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -14,7 +15,8 @@ typedef enum {
   O_INIT_SEED, O_RATES, O_ETA_X, O_ETA_Y, O_DIM, O_SIGMA, O_INIT, O_INIT_SPREAD, O_INTEGRATOR, O_T_END, O_DT,
   O_STEPS, O_TIMES, O_POINTS, O_T_MIN, O_EPS, O_RTOL, O_ATOL, O_OUT, O_SNAPSHOTS, O_QUIET, O_METHOD,
   O_EXACT_METHOD, O_MODEL, O_TERMS, O_ETA_HEAD, O_HEAD_INIT, O_HEAD_SCALE, O_F_LIST, O_SEEDS, O_MODELS, O_RATIOS,
-  O_APART, O_CHECK, O_JSON, O_ZERO_TOL, O_QUICK, O_HELP
+  O_APART, O_CHECK, O_JSON, O_ZERO_TOL, O_QUICK, O_HELP,
+  O_CONFIG, O_CHECKPOINT_EVERY, O_RESUME
 } opt_id;
 
 typedef struct {
@@ -72,6 +74,9 @@ static const opt_def OPTS[] = {
     {"zero-tol", O_ZERO_TOL, 1, OPT_FIXED, "r", "zero modes: |lambda| <= r max|lambda| (default 1e-6)"},
     {"quick", O_QUICK, 0, OPT_FIGURES, NULL, "figures: small sizes, under a minute"},
     {"help", O_HELP, 0, ~0, NULL, "this help"},
+    {"config", O_CONFIG, 1, ~0, "FILE", "settings from an INI file or a summary.json (flags given here override it)"},
+    {"checkpoint-every", O_CHECKPOINT_EVERY, 1, OPT_RUN, "T", "save the run's state to DIR/checkpoint.bin every T of simulated time"},
+    {"resume", O_RESUME, 0, OPT_RUN, NULL, "continue from DIR/checkpoint.bin (same settings) if there is one"},
 };
 #define N_OPTS (sizeof OPTS / sizeof OPTS[0])
 
@@ -85,8 +90,12 @@ static void print_help(const char *cmd, int groups) {
   }
 }
 
+/* where the option being parsed comes from when not the command line ("exp.ini:7: key 'dim'") */
+static const char *option_origin;
+
 static int err_usage(const char *cmd, const char *fmt, const char *a, const char *b) {
   fprintf(stderr, "repcollapse %s: error: ", cmd);
+  if (option_origin) fprintf(stderr, "%s: ", option_origin);
   fprintf(stderr, fmt, a, b);
   fputc('\n', stderr);
   return 2;
@@ -190,6 +199,42 @@ void cli_options_free(cli_options *o) {
   free(o->pairs);
   free(o->times);
   free(o->command_line);
+  for (int k = 0; k < o->nargs; k++) {
+    free(o->args[k]);
+    free(o->origins[k]);
+  }
+  free(o->args);
+  free(o->origins);
+  json_decref(o->settings);
+  free(o->settings_text);
+}
+
+int cli_option_find(const char *name, size_t len, int *has_arg, int *groups) {
+  for (size_t q = 0; q < N_OPTS; q++)
+    if (strlen(OPTS[q].name) == len && !strncmp(OPTS[q].name, name, len)) {
+      *has_arg = OPTS[q].has_arg;
+      *groups = OPTS[q].group;
+      return 1;
+    }
+  return 0;
+}
+
+/* Options that say where and how to run, not what: not recorded in
+ * summary.json's settings, and not part of a checkpoint's fingerprint. */
+static int is_recorded(const char *name) {
+  static const char *const not_recorded[] = {"out", "quiet", "config", "help", "resume", "checkpoint-every"};
+  for (size_t k = 0; k < sizeof not_recorded / sizeof *not_recorded; k++)
+    if (!strcmp(name, not_recorded[k])) return 0;
+  return 1;
+}
+
+/* Record an applied option as a setting (a file path made absolute, so that a
+ * summary.json reruns from any directory). */
+static void record_setting(cli_options *o, const opt_def *def, const char *v) {
+  if (!is_recorded(def->name)) return;
+  char *abs = v && def->arg && !strcmp(def->arg, "FILE") ? realpath(v, NULL) : NULL;
+  json_object_set_new(o->settings, def->name, json_string(abs ? abs : v ? v : "true"));
+  free(abs);
 }
 
 static int parse_method(const char *v, rc_spectrum_method *m) {
@@ -202,6 +247,7 @@ static int parse_method(const char *v, rc_spectrum_method *m) {
 
 int cli_parse(int argc, char **argv, int first, int groups, const char *cmd, cli_options *o) {
   memset(o, 0, sizeof *o);
+  option_origin = NULL;
   o->cfg = rc_run_config_default();
   o->method = RC_SPECTRUM_AUTO;
   o->sweep.seeds = 10;
@@ -212,13 +258,22 @@ int cli_parse(int argc, char **argv, int first, int groups, const char *cmd, cli
   for (int k = 0; k < argc; k++) len += strlen(argv[k]) + 1;
   o->command_line = calloc(len, 1);
   for (int k = 0; o->command_line && k < argc; k++) {
+    if (!strcmp(argv[k], "--resume")) continue; /* a resumed run records the command it continues */
     if (k) strcat(o->command_line, " ");
     strcat(o->command_line, argv[k]);
   }
   o->cfg.command_line = o->command_line;
+  o->settings = json_object();
+  int config_rc = cli_config_expand(argc, argv, first, groups, cmd, o);
+  if (config_rc) return config_rc;
+  if (o->args) {
+    argc = o->nargs;
+    argv = o->args;
+  }
   rc_error err;
   for (int k = first; k < argc; k++) {
     const char *a = argv[k];
+    option_origin = o->origins ? o->origins[k] : NULL;
     if (strncmp(a, "--", 2) != 0 || a[2] == '\0')
       return err_usage(cmd, "unexpected argument '%s'%s", a, " (options start with --)");
     const char *name = a + 2, *eq = strchr(name, '=');
@@ -433,11 +488,21 @@ int cli_parse(int argc, char **argv, int first, int groups, const char *cmd, cli
         o->zero_tol = x;
         break;
       case O_HELP: print_help(cmd, groups); return -1;
+      case O_CONFIG: break; /* read by cli_config_expand */
+      case O_CHECKPOINT_EVERY:
+        NEED(parse_double(v, &x) && x > 0, "expected a positive simulated time");
+        c->checkpoint_every = x;
+        break;
+      case O_RESUME: c->resume = 1; break;
     }
 #undef NEED
+    record_setting(o, def, v);
   }
   if (o->model_given && o->terms_given)
     return err_usage(cmd, "give either --model or --terms, not both%s%s", "", "");
+  option_origin = NULL;
+  o->settings_text = json_dumps(o->settings, JSON_COMPACT | JSON_SORT_KEYS);
+  o->cfg.settings = o->settings_text;
   if (groups & OPT_DATA) {
     rc_data_spec *d = &o->cfg.data;
     if (d->observations_file) {
@@ -451,6 +516,14 @@ int cli_parse(int argc, char **argv, int first, int groups, const char *cmd, cli
     }
   }
   return 0;
+}
+
+int cli_finish(int rc) {
+  if (fflush(stdout) != 0 || ferror(stdout)) {
+    fprintf(stderr, "repcollapse: error: cannot write to standard output: %s\n", strerror(errno ? errno : EIO));
+    return rc ? rc : 1;
+  }
+  return rc;
 }
 
 int cli_fail(const rc_error *err) {

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core/alloc.h"
+#include "core/memory.h"
 #include "repcollapse/data.h"
 
 void rc_dataset_free(rc_dataset *ds) {
@@ -36,6 +37,31 @@ static int cmp_u32(const void *a, const void *b) {
   return (x > y) - (x < y);
 }
 
+double rc_dataset_bytes(size_t n_obs, size_t n_samples) {
+  return (double)n_obs * (sizeof(rc_observation) + 2 * sizeof(uint32_t) + sizeof(double)) +
+         (double)n_samples * (3 * sizeof(size_t) + 2 * sizeof(double) + sizeof(int32_t));
+}
+
+static int cmp_size(const void *a, const void *b) {
+  size_t x = *(const size_t *)a, y = *(const size_t *)b;
+  return (x > y) - (x < y);
+}
+
+/* More samples than observations: name the first sample without one, without
+ * allocating N of anything (a typo such as sample 100000000 in a hand-written
+ * file must not take the machine's memory). */
+static rc_status first_missing_sample(const rc_observation *obs, size_t n_obs, rc_error *err) {
+  size_t *ids = rc_calloc(n_obs, sizeof *ids, "sample indices", err), gap = 0;
+  if (!ids) return RC_ENOMEM;
+  for (size_t o = 0; o < n_obs; o++) ids[o] = obs[o].sample;
+  qsort(ids, n_obs, sizeof *ids, cmp_size);
+  for (size_t o = 0; o < n_obs && ids[o] <= gap; o++)
+    if (ids[o] == gap) gap++;
+  free(ids);
+  return rc_error_set(err, RC_EINVAL, "sample %zu has no observation (samples must be numbered 0..N-1 without gaps)",
+                      gap);
+}
+
 rc_status rc_dataset_from_observations(const rc_observation *obs, size_t n_obs, size_t n_samples,
                                        size_t n_classes, rc_dataset **out, rc_error *err) {
   *out = NULL;
@@ -45,6 +71,9 @@ rc_status rc_dataset_from_observations(const rc_observation *obs, size_t n_obs, 
     if (obs[o].sample + 1 > N) N = obs[o].sample + 1;
     if ((size_t)obs[o].label + 1 > K) K = (size_t)obs[o].label + 1;
   }
+  if (N > n_obs) return first_missing_sample(obs, n_obs, err);
+  rc_status mem = rc_memory_check(rc_dataset_bytes(n_obs, N), "the data set", err);
+  if (mem) return mem;
   rc_dataset *ds = rc_calloc(1, sizeof *ds, "data set", err);
   if (!ds) return RC_ENOMEM;
   ds->n_samples = N;

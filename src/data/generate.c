@@ -7,11 +7,11 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <gsl/gsl_rng.h>
 
 #include "core/alloc.h"
+#include "core/memory.h"
 #include "repcollapse/data.h"
 
 size_t rc_frustrated_count(double f, size_t n_clean) {
@@ -81,22 +81,9 @@ rc_status rc_parse_pairs(const char *text, rc_pair_count **out, size_t *n_out, r
   return RC_OK;
 }
 
-/* Refuse up front a data set that cannot fit in memory (with the estimate). */
-static rc_status check_memory(size_t n_obs, size_t n_samples, rc_error *err) {
-  double bytes = (double)n_obs * (sizeof(rc_observation) + 2 * sizeof(uint32_t) + sizeof(double)) +
-                 (double)n_samples * (3 * sizeof(size_t) + 2 * sizeof(double) + sizeof(int32_t));
-  long pages = sysconf(_SC_PHYS_PAGES), psize = sysconf(_SC_PAGESIZE);
-  double avail = (pages > 0 && psize > 0) ? (double)pages * (double)psize : 1e18;
-  if (bytes > 0.8 * avail)
-    return rc_error_set(err, RC_ENOMEM,
-                        "the data set needs about %.3g GB, more than this machine's %.3g GB of memory allows",
-                        bytes / 1e9, avail / 1e9);
-  return RC_OK;
-}
-
-rc_status rc_data_generate(const rc_data_spec *spec, rc_dataset **out, rc_error *err) {
-  *out = NULL;
-  if (spec->observations_file) return rc_dataset_read_csv(spec->observations_file, out, err);
+/* Check a generator spec and count what it describes: K, the clean samples C
+ * and the frustrated samples F. */
+static rc_status plan(const rc_data_spec *spec, size_t *K_out, size_t *C_out, size_t *F_out, rc_error *err) {
   size_t K = spec->n_classes;
   if (spec->n_class_sizes == 0) return rc_error_set(err, RC_EINVAL, "no class sizes given (use --per-class)");
   if (spec->n_class_sizes > 1) {
@@ -126,6 +113,7 @@ rc_status rc_data_generate(const rc_data_spec *spec, rc_dataset **out, rc_error 
                             pc->b, K);
       if (pc->count > ((size_t)1 << 40)) return rc_error_set(err, RC_ENOMEM, "--frustrated count too large");
       F += pc->count;
+      if (F > ((size_t)1 << 50)) return rc_error_set(err, RC_ENOMEM, "--frustrated: too many frustrated samples");
     }
   } else if (spec->has_frustration) {
     double f = spec->frustration;
@@ -135,8 +123,34 @@ rc_status rc_data_generate(const rc_data_spec *spec, rc_dataset **out, rc_error 
     if (F > 0 && K < 2) return rc_error_set(err, RC_EINVAL, "frustration needs at least 2 classes (K = %zu)", K);
     if ((double)F > 1e12) return rc_error_set(err, RC_ENOMEM, "f = %g gives too many frustrated samples", f);
   }
+  *K_out = K;
+  *C_out = n_clean;
+  *F_out = F;
+  return RC_OK;
+}
+
+rc_status rc_data_spec_size(const rc_data_spec *spec, size_t *n_samples, size_t *n_classes, double *bytes,
+                            rc_error *err) {
+  *n_samples = *n_classes = 0;
+  *bytes = 0.0;
+  if (spec->observations_file) return RC_OK;
+  size_t K, n_clean, F;
+  rc_status st = plan(spec, &K, &n_clean, &F, err);
+  if (st) return st;
+  *n_samples = n_clean + F;
+  *n_classes = K;
+  *bytes = rc_dataset_bytes(n_clean + 2 * F, n_clean + F);
+  return RC_OK;
+}
+
+rc_status rc_data_generate(const rc_data_spec *spec, rc_dataset **out, rc_error *err) {
+  *out = NULL;
+  if (spec->observations_file) return rc_dataset_read_csv(spec->observations_file, out, err);
+  size_t K, n_clean, F;
+  rc_status st = plan(spec, &K, &n_clean, &F, err);
+  if (st) return st;
   size_t N = n_clean + F, n_obs = n_clean + 2 * F;
-  rc_status st = check_memory(n_obs, N, err);
+  st = rc_memory_check(rc_dataset_bytes(n_obs, N) + (double)n_obs * sizeof(rc_observation), "the data set", err);
   if (st) return st;
   rc_observation *obs = rc_calloc(n_obs, sizeof *obs, "observations", err);
   if (!obs) return RC_ENOMEM;

@@ -1,12 +1,17 @@
 /* run.c: one experiment end to end (run.h): data -> spectrum -> initial state
  * -> integrator -> metrics at each recorded time -> collapse_time and
- * fitted_slow_rate -> metrics.csv, summary.json, snapshots.h5. */
+ * fitted_slow_rate -> metrics.csv, summary.json, snapshots.h5; checkpoints
+ * and resuming (experiment/checkpoints.c); a run that cannot fit in memory
+ * refused before it starts; a NaN or Inf anywhere stops it. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "core/alloc.h"
+#include "core/memory.h"
+#include "experiment/checkpoints.h"
 #include "repcollapse/fixedpoint.h"
 #include "repcollapse/io.h"
 #include "repcollapse/report.h"
@@ -86,7 +91,8 @@ rc_head_params rc_run_head_params(const rc_run_config *cfg) {
   return hp;
 }
 
-/* What every observer does: metrics of the state, optional snapshot, keep the state. */
+/* What every observer does: metrics of the state (checked finite), optional
+ * snapshot and checkpoint journal record, keep the state. */
 typedef struct {
   const rc_dataset *ds;
   const rc_head_params *hp; /* NULL: minimal model */
@@ -94,12 +100,31 @@ typedef struct {
   rc_metrics_row *rows;
   size_t n;
   rc_snapshots *snap;
+  run_checkpoints *ck;
   rc_state *view;     /* scratch with x replaced by P x (head models) */
   rc_head_ws *ws;
   rc_state *last;     /* copy of the last particle state */
-  rc_reduced *red;    /* reduced runs */
+  rc_reduced *red;    /* term models: their reduced system */
   double *last_u;
 } observer_ctx;
+
+/* Every recorded state and its metrics must be finite: the first NaN or Inf
+ * stops the run, named with the time and the step. */
+static rc_status check_finite(double t, size_t step, const rc_state *s, const rc_metrics_row *row, rc_error *err) {
+  char what[200];
+  if (s && rc_describe_non_finite(s->z, s->n, s->k, s->d, "the embedding", what, sizeof what))
+    return rc_error_set(err, RC_ENUMERIC, "non-finite state at t = %g (step %zu): %s", t, step, what);
+  if (s && s->P)
+    for (size_t q = 0; q < s->d * s->d; q++)
+      if (!isfinite(s->P[q]))
+        return rc_error_set(err, RC_ENUMERIC, "non-finite state at t = %g (step %zu): head P[%zu][%zu] is %g", t, step,
+                            q / s->d, q % s->d, s->P[q]);
+  for (int m = 0; m < RC_N_METRICS; m++)
+    if (row->valid[m] && !isfinite(row->value[m]))
+      return rc_error_set(err, RC_ENUMERIC, "non-finite metric at t = %g (step %zu): %s is %g", t, step,
+                          rc_metric_names[m], row->value[m]);
+  return RC_OK;
+}
 
 static rc_status observe(double t, size_t step, const rc_state *s, void *vctx, rc_error *err) {
   observer_ctx *c = vctx;
@@ -113,24 +138,50 @@ static rc_status observe(double t, size_t step, const rc_state *s, void *vctx, r
   }
   if (c->hp) {
     c->rows[c->n].value[RC_M_LOSS] = rc_head_loss(c->ds, c->hp, s->z, s->d, c->ws);
-    c->rows[c->n].valid[RC_M_LOSS] = isfinite(c->rows[c->n].value[RC_M_LOSS]);
+    c->rows[c->n].valid[RC_M_LOSS] = 1;
   }
-  if (c->snap) {
-    rc_status st = rc_snapshots_write(c->snap, c->n, t, (long)step, s, err);
-    if (st) return st;
-  }
-  rc_state_copy(c->last, s);
+  rc_status st = check_finite(t, step, s, &c->rows[c->n], err);
+  if (!st && c->snap) st = rc_snapshots_write(c->snap, c->n, t, (long)step, s, err);
+  if (!st && c->ck) st = run_checkpoints_record(c->ck, t, step, s, err);
+  if (st) return st;
+  if (c->last) rc_state_copy(c->last, s);
   c->n++;
   return RC_OK;
 }
 
 static rc_status observe_reduced(double t, const double *u, void *vctx, rc_error *err) {
-  (void)err;
   observer_ctx *c = vctx;
   rc_reduced_metrics(c->red, u, &c->ref, t, &c->rows[c->n]);
+  rc_status st = check_finite(t, 0, NULL, &c->rows[c->n], err);
+  if (st) return st;
   memcpy(c->last_u, u, rc_reduced_dim(c->red) * sizeof(double));
   c->n++;
   return RC_OK;
+}
+
+/* Bytes a run needs besides its data set: the state vectors alive at once
+ * (the initial state, the integrator's, the fixed point computed at the end;
+ * rk45 adds GSL's twelve work vectors: six stages, y0 and ytmp in the rkf45
+ * stepper, y0, yerr, dydt_in and dydt_out in the evolver; a term model's gd
+ * adds its vector field and four work arrays). */
+static double embedding_bytes(const rc_run_config *cfg, size_t n, size_t k) {
+  double vectors = cfg->integrator == RC_INTEGRATOR_RK45 ? 15.0 : 3.0;
+  if (!rc_model_is_minimal(&cfg->terms)) vectors += 6.0;
+  if (cfg->integrator == RC_INTEGRATOR_REDUCED) vectors = 1.0;
+  return vectors * (double)(n + k) * (double)cfg->dim * (double)sizeof(double);
+}
+
+static rc_status check_memory(const rc_run_config *cfg, size_t n, size_t k, double data_bytes, rc_error *err) {
+  char what[300], a[32], b[32];
+  double emb = embedding_bytes(cfg, n, k);
+  snprintf(what, sizeof what, "this run (N = %zu samples, K = %zu classes, d = %zu, %s; data set %s, embeddings %s)",
+           n, k, cfg->dim, rc_integrator_name(cfg->integrator), rc_format_bytes(data_bytes, a, sizeof a),
+           rc_format_bytes(emb, b, sizeof b));
+  return rc_memory_check(data_bytes + emb, what, err);
+}
+
+static void out_path(char *buf, size_t size, const rc_run_config *cfg, const char *name) {
+  snprintf(buf, size, "%s/%s", cfg->out_dir, name);
 }
 
 static double now_seconds(void) {
@@ -217,6 +268,19 @@ rc_status rc_run_execute(const rc_run_config *cfg, rc_run_result **out, rc_error
                         cfg->terms.name);
   if (cfg->integrator == RC_INTEGRATOR_REDUCED && cfg->snapshots)
     return rc_error_set(err, RC_EINVAL, "--snapshots records particles: the reduced integrator has none (use rk45 or gd)");
+  if (!(cfg->checkpoint_every >= 0) || !isfinite(cfg->checkpoint_every))
+    return rc_error_set(err, RC_EINVAL, "--checkpoint-every must be a positive time (got %g)", cfg->checkpoint_every);
+  if ((cfg->checkpoint_every > 0 || cfg->resume) && !cfg->out_dir)
+    return rc_error_set(err, RC_EINVAL, "checkpoints need an output directory");
+  if ((cfg->checkpoint_every > 0 || cfg->resume) && !minimal)
+    return rc_error_set(err, RC_EINVAL,
+                        "checkpoints are implemented for the minimal model's integrators (exact, rk45, gd), not yet for model '%s'",
+                        cfg->terms.name);
+  size_t n0, k0;
+  double data_bytes;
+  rc_status st = rc_data_spec_size(&cfg->data, &n0, &k0, &data_bytes, err);
+  if (!st && n0) st = check_memory(cfg, n0, k0, data_bytes, err); /* before anything is allocated */
+  if (st) return st;
   rc_run_result *r = rc_calloc(1, sizeof *r, "run result", err);
   if (!r) return RC_ENOMEM;
   r->has_head = head;
@@ -225,18 +289,14 @@ rc_status rc_run_execute(const rc_run_config *cfg, rc_run_result **out, rc_error
   rc_state *init = NULL, *fixed = NULL;
   double *grid = NULL;
   rc_snapshots *snap = NULL;
+  run_checkpoints ck;
+  memset(&ck, 0, sizeof ck);
   observer_ctx oc;
   memset(&oc, 0, sizeof oc);
-  rc_status st = rc_data_generate(&cfg->data, &r->ds, err);
+  st = rc_data_generate(&cfg->data, &r->ds, err);
+  if (!st) st = check_memory(cfg, r->ds->n_samples, r->ds->n_classes, 0.0, err); /* an observations file's sizes */
   if (!st) st = rc_components_compute(r->ds, &r->comp, err);
   if (!st) st = rc_spectrum_compute(r->ds, &cfg->model, RC_SPECTRUM_AUTO, &r->spec, err);
-  if (!st && cfg->integrator != RC_INTEGRATOR_REDUCED) {
-    double per = cfg->integrator == RC_INTEGRATOR_RK45 ? 9.0 : (minimal ? 3.0 : 6.0);
-    double bytes = (double)(r->ds->n_samples + r->ds->n_classes) * (double)cfg->dim * 8.0 * per;
-    if (bytes > 16e9)
-      st = rc_error_set(err, RC_ENOMEM, "this run needs about %.3g GB of memory for the embeddings; refusing",
-                        bytes / 1e9);
-  }
   if (!st) st = initial_state(cfg, r->ds, head, &init, err);
   size_t n_times = 0;
   if (!st) st = run_times(cfg, r->spec, &grid, &n_times, &r->t_end, err);
@@ -245,18 +305,27 @@ rc_status rc_run_execute(const rc_run_config *cfg, rc_run_result **out, rc_error
     if (!r->rows) st = RC_ENOMEM;
   }
   if (!st && cfg->out_dir) st = rc_mkdir_p(cfg->out_dir, err);
+  char path[4200];
+  static const char *const outputs[] = {"metrics.csv", "summary.json", "snapshots.h5"};
+  for (size_t q = 0; !st && cfg->out_dir && q < 3; q++) { /* temporaries of a run killed while writing */
+    out_path(path, sizeof path, cfg, outputs[q]);
+    rc_atomic_remove_stale(path);
+  }
   if (!st && cfg->out_dir && cfg->snapshots) {
-    char path[4200];
-    snprintf(path, sizeof path, "%s/snapshots.h5", cfg->out_dir);
+    out_path(path, sizeof path, cfg, "snapshots.h5");
     st = rc_snapshots_open(path, n_times, r->ds->n_samples, r->ds->n_classes, cfg->dim, head,
                            rc_integrator_name(cfg->integrator), &snap, err);
   }
+  oc.ds = r->ds;
+  oc.hp = minimal ? NULL : &hp;
+  oc.rows = r->rows;
+  oc.snap = snap;
+  if (init) oc.ref = rc_metrics_reference(init);
+  if (!st && minimal) {
+    oc.ck = &ck;
+    st = run_checkpoints_open(&ck, cfg, r->ds, init, grid, n_times, r->rows, &oc.n, snap, t_start, err);
+  }
   if (!st) {
-    oc.ds = r->ds;
-    oc.hp = minimal ? NULL : &hp;
-    oc.ref = rc_metrics_reference(init);
-    oc.rows = r->rows;
-    oc.snap = snap;
     rc_integrate_config ic = {cfg->integrator, grid, n_times, cfg->dt, cfg->rtol, cfg->atol, cfg->exact_method,
                               cfg->progress, cfg->progress_ctx};
     if (!minimal) st = rc_reduced_alloc(r->ds, &hp, cfg->dim, &oc.red, err);
@@ -281,9 +350,14 @@ rc_status rc_run_execute(const rc_run_config *cfg, rc_run_result **out, rc_error
         st = rc_state_alloc(r->ds->n_samples, r->ds->n_classes, cfg->dim, &oc.view, err);
         if (!st) st = rc_head_ws_alloc(r->ds->n_samples, r->ds->n_classes, cfg->dim, &oc.ws, err);
       }
-      if (!st)
-        st = minimal ? rc_integrate(r->ds, &cfg->model, r->spec, init, &ic, observe, &oc, err)
-                     : rc_integrate_head(r->ds, &hp, init, &ic, observe, &oc, err);
+      if (!st && minimal) {
+        rc_checkpointing cking = {ck.every, run_checkpoints_save, &ck, ck.loaded ? &ck.from : NULL};
+        r->resumed = ck.loaded != NULL;
+        r->resumed_from_t = ck.loaded ? ck.from.t : 0.0;
+        st = rc_integrate_resumable(r->ds, &cfg->model, r->spec, init, &ic, &cking, observe, &oc, err);
+      } else if (!st) {
+        st = rc_integrate_head(r->ds, &hp, init, &ic, observe, &oc, err);
+      }
       if (!st && !minimal) rc_reduced_from_state(oc.red, oc.last, r->final_reduced);
     }
     r->n_rows = oc.n;
@@ -313,22 +387,29 @@ rc_status rc_run_execute(const rc_run_config *cfg, rc_run_result **out, rc_error
     st = rc_fixed_point_state(r->ds, &cfg->model, init, &fixed, err);
     if (!st) r->predicted_final_min_label_distance = rc_min_label_distance(fixed);
   }
-  r->wall_seconds = now_seconds() - t_start;
+  r->wall_seconds = now_seconds() - t_start + ck.wall_before;
+  /* Outputs in the order snapshots.h5, metrics.csv, summary.json, after
+   * removing a former run's summary.json: a directory with a summary.json
+   * holds the complete outputs of the run it describes. */
   if (!st && cfg->out_dir) {
-    char path[4200];
-    snprintf(path, sizeof path, "%s/metrics.csv", cfg->out_dir);
-    st = rc_write_metrics_csv(path, r->rows, r->n_rows, err);
-    if (!st) {
-      json_t *j = rc_run_summary_json(cfg, r);
-      snprintf(path, sizeof path, "%s/summary.json", cfg->out_dir);
-      st = j ? rc_json_write_file(j, path, err) : rc_error_set(err, RC_ENOMEM, "summary.json");
-      json_decref(j);
-    }
+    out_path(path, sizeof path, cfg, "summary.json");
+    unlink(path);
   }
   if (snap) {
     rc_status s2 = rc_snapshots_close(snap, st == RC_OK, st == RC_OK ? err : NULL);
     if (!st) st = s2;
   }
+  if (!st && cfg->out_dir) {
+    out_path(path, sizeof path, cfg, "metrics.csv");
+    st = rc_write_metrics_csv(path, r->rows, r->n_rows, err);
+    if (!st) {
+      json_t *j = rc_run_summary_json(cfg, r);
+      out_path(path, sizeof path, cfg, "summary.json");
+      st = j ? rc_json_write_file(j, path, err) : rc_error_set(err, RC_ENOMEM, "summary.json");
+      json_decref(j);
+    }
+  }
+  if (minimal) run_checkpoints_close(&ck, st == RC_OK);
   rc_state_free(oc.view);
   rc_head_ws_free(oc.ws);
   rc_reduced_free(oc.red);

@@ -1,5 +1,6 @@
 /* integrate.c: one interface over the three integrators (exact, rk45, gd):
- * visit the recorded times in order, hand each state to the observer. */
+ * visit the recorded times in order, hand each state to the observer; save a
+ * resume point now and then, and start from one (integrate.h). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,8 +36,18 @@ rc_status rc_parse_integrator(const char *text, rc_integrator *out, rc_error *er
   return rc_error_set(err, RC_EINVAL, "unknown integrator '%s' (expected exact, rk45, gd or reduced)", text);
 }
 
+/* exact and rk45 save at recorded times: after visiting times[k], when `every` has passed since the last save */
+static rc_status save_at_time(const rc_checkpointing *ck, const rc_integrate_config *cfg, size_t k, double t,
+                              double h, rc_state *s, double *last, rc_error *err) {
+  if (!ck || !(ck->every > 0) || k + 1 >= cfg->n_times || t - *last < ck->every) return RC_OK;
+  rc_resume_point pt = {k + 1, 0, t, h, s};
+  *last = t;
+  return ck->save(&pt, ck->ctx, err);
+}
+
 static rc_status run_exact(const rc_dataset *ds, const rc_minimal_params *p, const rc_state *init,
-                           const rc_integrate_config *cfg, rc_observer obs, void *ctx, rc_error *err) {
+                           const rc_integrate_config *cfg, const rc_checkpointing *ck, rc_observer obs, void *ctx,
+                           rc_error *err) {
   rc_exact *e;
   rc_status st = rc_exact_alloc(ds, p, init, cfg->exact_method, &e, err);
   if (st) return st;
@@ -45,9 +56,12 @@ static rc_status run_exact(const rc_dataset *ds, const rc_minimal_params *p, con
     rc_exact_free(e);
     return rc_error_set(err, RC_ENOMEM, "cannot allocate the state");
   }
-  for (size_t k = 0; k < cfg->n_times && st == RC_OK; k++) {
+  const rc_resume_point *from = ck ? ck->from : NULL;
+  double last = from ? from->t : 0.0;
+  for (size_t k = from ? from->next_time : 0; k < cfg->n_times && st == RC_OK; k++) {
     st = rc_exact_eval(e, cfg->times[k], s, err);
     if (st == RC_OK) st = obs(cfg->times[k], 0, s, ctx, err);
+    if (st == RC_OK) st = save_at_time(ck, cfg, k, cfg->times[k], 0.0, NULL, &last, err);
     if (cfg->progress) cfg->progress((double)(k + 1) / (double)cfg->n_times, cfg->progress_ctx);
   }
   rc_state_free(s);
@@ -58,23 +72,38 @@ static rc_status run_exact(const rc_dataset *ds, const rc_minimal_params *p, con
 typedef struct {
   const rc_dataset *ds;
   const rc_minimal_params *p;
-  size_t d;
+  size_t d, dim;
+  char fault[200]; /* the first non-finite quantity met, if any */
 } ode_params;
 
+/* The vector field; a non-finite state or velocity stops the driver
+ * (GSL_EBADFUNC) instead of letting NaN propagate to the next recorded time. */
 static int ode_rhs(double t, const double z[], double dz[], void *params) {
   (void)t;
-  const ode_params *op = params;
+  ode_params *op = params;
   rc_minimal_vector_field(op->ds, op->p, z, op->d, dz);
-  return GSL_SUCCESS;
+  double probe = 0.0;
+  for (size_t q = 0; q < op->dim; q++) probe += 0.0 * dz[q]; /* NaN if any dz (hence any z) is not finite */
+  if (probe == 0.0) return GSL_SUCCESS;
+  size_t n = op->ds->n_samples, k = op->ds->n_classes;
+  if (!rc_describe_non_finite(z, n, k, op->d, "the embedding", op->fault, sizeof op->fault))
+    rc_describe_non_finite(dz, n, k, op->d, "the velocity", op->fault, sizeof op->fault);
+  return GSL_EBADFUNC;
 }
 
 static rc_status run_rk45(const rc_dataset *ds, const rc_minimal_params *p, const rc_state *init,
-                          const rc_integrate_config *cfg, rc_observer obs, void *ctx, rc_error *err) {
-  ode_params op = {ds, p, init->d};
+                          const rc_integrate_config *cfg, const rc_checkpointing *ck, rc_observer obs, void *ctx,
+                          rc_error *err) {
   size_t dim = (init->n + init->k) * init->d;
+  ode_params op = {ds, p, init->d, dim, ""};
   gsl_odeiv2_system sys = {ode_rhs, NULL, dim, &op};
   double rtol = cfg->rtol > 0 ? cfg->rtol : 1e-10, atol = cfg->atol > 0 ? cfg->atol : 1e-12;
-  double h0 = 1e-3;
+  const rc_resume_point *from = ck ? ck->from : NULL;
+  /* resuming bit for bit: the driver's only state between two apply calls is
+   * its next step size h (rkf45 keeps nothing across steps; the standard
+   * controller keeps nothing), so restoring t, z and h restores the run */
+  double h0 = from && from->h > 0 ? from->h : 1e-3;
+  gsl_set_error_handler_off(); /* every GSL status is checked and reported through rc_error */
   gsl_odeiv2_driver *drv = gsl_odeiv2_driver_alloc_y_new(&sys, gsl_odeiv2_step_rkf45, h0, atol, rtol);
   rc_state *s = rc_state_clone(init);
   if (!drv || !s) {
@@ -83,14 +112,18 @@ static rc_status run_rk45(const rc_dataset *ds, const rc_minimal_params *p, cons
     return rc_error_set(err, RC_ENOMEM, "cannot allocate the rk45 integrator for %zu unknowns", dim);
   }
   gsl_odeiv2_driver_set_nmax(drv, 0);
-  double t = cfg->n_times ? (cfg->times[0] < 0 ? cfg->times[0] : 0.0) : 0.0;
+  double t = from ? from->t : 0.0, last = t;
+  if (from) rc_state_copy(s, from->state);
+  unsigned long steps = 0; /* accepted steps, for messages */
   rc_status st = RC_OK;
-  for (size_t k = 0; k < cfg->n_times && st == RC_OK; k++) {
+  for (size_t k = from ? from->next_time : 0; k < cfg->n_times && st == RC_OK; k++) {
     if (cfg->times[k] > t) {
       double target = cfg->times[k];
       int rc = gsl_odeiv2_driver_apply(drv, &t, target, s->z);
+      steps += drv->n;
       if (rc != GSL_SUCCESS) {
-        st = rc_error_set(err, RC_ENUMERIC, "rk45 failed at t = %g: %s", t, gsl_strerror(rc));
+        st = rc_error_set(err, RC_ENUMERIC, "rk45 failed at t = %g (step %lu of this run): %s", t, steps,
+                          op.fault[0] ? op.fault : gsl_strerror(rc));
         break;
       }
     }
@@ -102,6 +135,7 @@ static rc_status run_rk45(const rc_dataset *ds, const rc_minimal_params *p, cons
         break;
       }
     if (st == RC_OK) st = obs(cfg->times[k], 0, s, ctx, err);
+    if (st == RC_OK) st = save_at_time(ck, cfg, k, t, drv->h, s, &last, err);
     if (cfg->progress) cfg->progress((double)(k + 1) / (double)cfg->n_times, cfg->progress_ctx);
   }
   gsl_odeiv2_driver_free(drv);
@@ -110,8 +144,8 @@ static rc_status run_rk45(const rc_dataset *ds, const rc_minimal_params *p, cons
 }
 
 static rc_status run_gd(const rc_dataset *ds, const rc_minimal_params *p, const rc_spectrum *spec,
-                        const rc_state *init, const rc_integrate_config *cfg, rc_observer obs, void *ctx,
-                        rc_error *err) {
+                        const rc_state *init, const rc_integrate_config *cfg, const rc_checkpointing *ck,
+                        rc_observer obs, void *ctx, rc_error *err) {
   double dt = cfg->dt;
   if (!(dt > 0) || !isfinite(dt)) return rc_error_set(err, RC_EINVAL, "gd needs a positive step --dt (got %g)", dt);
   if (!spec) return rc_error_set(err, RC_EINVAL, "gd needs the spectrum to check its step");
@@ -126,9 +160,17 @@ static rc_status run_gd(const rc_dataset *ds, const rc_minimal_params *p, const 
     free(acc);
     return RC_ENOMEM;
   }
-  size_t total = cfg->n_times ? (size_t)llround(cfg->times[cfg->n_times - 1] / dt) : 0, step = 0;
+  size_t total = cfg->n_times ? (size_t)llround(cfg->times[cfg->n_times - 1] / dt) : 0, step = 0, k0 = 0;
+  const rc_resume_point *from = ck ? ck->from : NULL;
+  if (from) {
+    rc_state_copy(s, from->state);
+    step = from->step;
+    k0 = from->next_time;
+  }
+  /* a checkpoint every `every` steps (any step is a point gd can resume from) */
+  size_t every = ck && ck->every > 0 ? (size_t)fmax(1.0, (double)llround(ck->every / dt)) : 0, last = step;
   rc_status st = RC_OK;
-  for (size_t k = 0; k < cfg->n_times && st == RC_OK; k++) {
+  for (size_t k = k0; k < cfg->n_times && st == RC_OK; k++) {
     size_t target = (size_t)llround(cfg->times[k] / dt);
     while (step < target && st == RC_OK) {
       st = rc_gd_step(ds, p, s, dt, acc, err);
@@ -137,6 +179,11 @@ static rc_status run_gd(const rc_dataset *ds, const rc_minimal_params *p, const 
         char msg[sizeof err->msg];
         snprintf(msg, sizeof msg, "%s", err ? err->msg : "");
         st = rc_error_set(err, st, "gd diverged at step %zu (t = %g): %s", step, step * dt, msg);
+      }
+      if (st == RC_OK && every && step - last >= every && step < total) {
+        rc_resume_point pt = {k, step, (double)step * dt, 0.0, s};
+        last = step;
+        st = ck->save(&pt, ck->ctx, err);
       }
       if (cfg->progress && (step & 63) == 0 && total) cfg->progress((double)step / (double)total, cfg->progress_ctx);
     }
@@ -151,12 +198,23 @@ static rc_status run_gd(const rc_dataset *ds, const rc_minimal_params *p, const 
 rc_status rc_integrate(const rc_dataset *ds, const rc_minimal_params *p, const rc_spectrum *spec,
                        const rc_state *init, const rc_integrate_config *cfg, rc_observer obs, void *ctx,
                        rc_error *err) {
+  return rc_integrate_resumable(ds, p, spec, init, cfg, NULL, obs, ctx, err);
+}
+
+rc_status rc_integrate_resumable(const rc_dataset *ds, const rc_minimal_params *p, const rc_spectrum *spec,
+                                 const rc_state *init, const rc_integrate_config *cfg,
+                                 const rc_checkpointing *ck, rc_observer obs, void *ctx, rc_error *err) {
   rc_status st = rc_integrate_check_times(cfg, err);
   if (st) return st;
+  if (ck && ck->from) {
+    const rc_resume_point *f = ck->from;
+    if (f->next_time > cfg->n_times || (cfg->integrator != RC_INTEGRATOR_EXACT && !f->state))
+      return rc_error_set(err, RC_EINVAL, "the resume point does not fit this run");
+  }
   switch (cfg->integrator) {
-    case RC_INTEGRATOR_EXACT: return run_exact(ds, p, init, cfg, obs, ctx, err);
-    case RC_INTEGRATOR_RK45: return run_rk45(ds, p, init, cfg, obs, ctx, err);
-    case RC_INTEGRATOR_GD: return run_gd(ds, p, spec, init, cfg, obs, ctx, err);
+    case RC_INTEGRATOR_EXACT: return run_exact(ds, p, init, cfg, ck, obs, ctx, err);
+    case RC_INTEGRATOR_RK45: return run_rk45(ds, p, init, cfg, ck, obs, ctx, err);
+    case RC_INTEGRATOR_GD: return run_gd(ds, p, spec, init, cfg, ck, obs, ctx, err);
     case RC_INTEGRATOR_REDUCED: break;
   }
   return rc_error_set(err, RC_EINVAL, "unknown integrator");

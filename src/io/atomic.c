@@ -1,8 +1,11 @@
 /* atomic.c: result files written under a temporary name and renamed into
  * place only when complete, so no half-written result ever carries the final
  * name; directories created on demand. */
+#include <dirent.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -33,6 +36,10 @@ rc_status rc_atomic_commit(rc_atomic_file *f, rc_error *err) {
   int bad = ferror(f->fp);
   int saved = errno;
   if (fflush(f->fp) != 0) {
+    bad = 1;
+    saved = errno;
+  }
+  if (!bad && fsync(fileno(f->fp)) != 0 && errno != EINVAL) { /* EINVAL: a file that cannot be synced (a pipe) */
     bad = 1;
     saved = errno;
   }
@@ -77,4 +84,29 @@ rc_status rc_mkdir_p(const char *path, rc_error *err) {
   if (stat(buf, &sb) != 0 || !S_ISDIR(sb.st_mode))
     return rc_error_set(err, RC_EIO, "'%s' is not a directory", buf);
   return RC_OK;
+}
+
+void rc_atomic_remove_stale(const char *path) {
+  char dir[4096];
+  const char *slash = strrchr(path, '/'), *base = slash ? slash + 1 : path;
+  if (strlen(path) >= sizeof dir) return;
+  snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - path) : 1, slash ? path : ".");
+  if (slash == path) snprintf(dir, sizeof dir, "/");
+  DIR *dp = opendir(dir);
+  if (!dp) return;
+  size_t blen = strlen(base);
+  struct dirent *e;
+  while ((e = readdir(dp)) != NULL) {
+    const char *name = e->d_name;
+    if (strncmp(name, base, blen) != 0 || strncmp(name + blen, ".tmp.", 5) != 0) continue;
+    const char *digits = name + blen + 5;
+    char *end;
+    long pid = strtol(digits, &end, 10);
+    if (!*digits || *end || pid <= 0 || pid == (long)getpid()) continue;
+    if (kill((pid_t)pid, 0) == 0 || errno != ESRCH) continue; /* its writer may still be running */
+    char full[8400];
+    snprintf(full, sizeof full, "%s/%s", dir, name);
+    unlink(full);
+  }
+  closedir(dp);
 }

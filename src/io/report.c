@@ -111,6 +111,10 @@ json_t *rc_run_summary_json(const rc_run_config *cfg, const rc_run_result *r) {
   json_object_set_new(j, "tool", tool);
   if (cfg->command_line) json_object_set_new(j, "command_line", json_string(cfg->command_line));
   json_object_set_new(j, "rng", json_string(rc_rng_name()));
+  if (cfg->settings) { /* the options as given: `repcollapse run --config summary.json` reruns this run */
+    json_t *settings = json_loads(cfg->settings, 0, NULL);
+    if (settings) json_object_set_new(j, "settings", settings);
+  }
 
   json_t *in = json_object();
   json_t *data = json_object();

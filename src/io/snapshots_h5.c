@@ -1,5 +1,6 @@
 /* snapshots_h5.c: embeddings at every recorded time in HDF5 (layout in io.h
  * and README.md), written to a temporary file and renamed when complete. */
+#include <errno.h>
 #include <hdf5.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,12 +20,19 @@ static hid_t make_dataset(hid_t file, const char *name, hid_t type, int rank, co
   hid_t space = H5Screate_simple(rank, dims, NULL);
   if (space < 0) return -1;
   hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
+  H5Pset_obj_track_times(dcpl, 0); /* no timestamps: the same run gives the same file, byte for byte */
   if (rank == 3 && dims[0] > 0 && dims[1] > 0 && dims[2] > 0) { /* one chunk per recorded time */
     hsize_t chunk[3] = {1, dims[1], dims[2]};
     while (chunk[1] > 1 && chunk[1] * chunk[2] * 8 > (hsize_t)64 << 20) chunk[1] = (chunk[1] + 1) / 2;
     H5Pset_chunk(dcpl, 3, chunk);
   }
-  hid_t ds = H5Dcreate2(file, name, type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+  /* no chunk cache: each chunk (one recorded time) is written once, whole, so
+   * caching it only delays a write error (a full disk) to the close, where
+   * HDF5 1.10 then loses the cached chunks */
+  hid_t dapl = H5Pcreate(H5P_DATASET_ACCESS);
+  H5Pset_chunk_cache(dapl, 0, 0, H5D_CHUNK_CACHE_W0_DEFAULT);
+  hid_t ds = H5Dcreate2(file, name, type, space, H5P_DEFAULT, dcpl, dapl);
+  H5Pclose(dapl);
   H5Pclose(dcpl);
   H5Sclose(space);
   return ds;
@@ -49,14 +57,17 @@ static void attr_str(hid_t obj, const char *name, const char *v) {
   H5Sclose(sp);
 }
 
-static void close_all(rc_snapshots *s) {
-  if (s->t >= 0) H5Dclose(s->t);
-  if (s->step >= 0) H5Dclose(s->step);
-  if (s->samples >= 0) H5Dclose(s->samples);
-  if (s->labels >= 0) H5Dclose(s->labels);
-  if (s->head >= 0) H5Dclose(s->head);
-  if (s->file >= 0) H5Fclose(s->file);
+/* close everything; negative if anything (a last flush) failed */
+static herr_t close_all(rc_snapshots *s) {
+  herr_t rc = 0;
+  if (s->t >= 0 && H5Dclose(s->t) < 0) rc = -1;
+  if (s->step >= 0 && H5Dclose(s->step) < 0) rc = -1;
+  if (s->samples >= 0 && H5Dclose(s->samples) < 0) rc = -1;
+  if (s->labels >= 0 && H5Dclose(s->labels) < 0) rc = -1;
+  if (s->head >= 0 && H5Dclose(s->head) < 0) rc = -1;
+  if (s->file >= 0 && H5Fclose(s->file) < 0) rc = -1;
   s->t = s->step = s->samples = s->labels = s->head = s->file = -1;
+  return rc;
 }
 
 rc_status rc_snapshots_open(const char *path, size_t n_times, size_t n, size_t k, size_t d, int with_head,
@@ -71,6 +82,9 @@ rc_status rc_snapshots_open(const char *path, size_t n_times, size_t n, size_t k
   s->n = n;
   s->k = k;
   s->d = d;
+  /* HDF5 1.10 crashes in its exit handler when a file could not be closed
+   * (a full disk): keep it from installing one; the OS closes what is left */
+  H5dont_atexit();
   H5Eset_auto2(H5E_DEFAULT, NULL, NULL); /* errors are reported through rc_error */
   s->file = H5Fcreate(s->tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
   if (s->file < 0) {
@@ -119,19 +133,23 @@ rc_status rc_snapshots_write(rc_snapshots *s, size_t index, double t, long step,
   if (rc >= 0 && s->n) rc = write_slab(s->samples, H5T_NATIVE_DOUBLE, index, s->n, s->d, 3, st->x);
   if (rc >= 0) rc = write_slab(s->labels, H5T_NATIVE_DOUBLE, index, s->k, s->d, 3, st->y);
   if (rc >= 0 && s->head >= 0 && st->P) rc = write_slab(s->head, H5T_NATIVE_DOUBLE, index, s->d, s->d, 3, st->P);
-  if (rc < 0) return rc_error_set(err, RC_EIO, "cannot write snapshot %zu to '%s'", index, s->path);
+  if (rc < 0) return rc_error_set(err, RC_EIO, "cannot write snapshot %zu to '%s': %s", index, s->path, strerror(errno));
   return RC_OK;
 }
 
 rc_status rc_snapshots_close(rc_snapshots *s, int commit, rc_error *err) {
   if (!s) return RC_OK;
+  errno = 0;
   herr_t rc = H5Fflush(s->file, H5F_SCOPE_GLOBAL);
-  close_all(s);
+  int saved = errno;
+  if (close_all(s) < 0) rc = -1;
+  if (!saved) saved = errno;
   rc_status st = RC_OK;
   if (commit && rc >= 0) {
-    if (rename(s->tmp, s->path) != 0) st = rc_error_set(err, RC_EIO, "cannot move '%s' into place", s->path);
+    if (rename(s->tmp, s->path) != 0)
+      st = rc_error_set(err, RC_EIO, "cannot move '%s' into place: %s", s->path, strerror(errno));
   } else {
-    if (commit) st = rc_error_set(err, RC_EIO, "cannot write HDF5 file '%s'", s->path);
+    if (commit) st = rc_error_set(err, RC_EIO, "cannot write '%s': %s", s->path, strerror(saved ? saved : EIO));
   }
   if (st != RC_OK || !commit) unlink(s->tmp);
   free(s);

@@ -73,9 +73,11 @@ rc_metrics_ref rc_metrics_reference(const rc_state *init) {
   return r;
 }
 
+/* valid: defined (MODEL.md); a defined metric of an overflowing state keeps
+ * its non-finite value, so the run can stop on it rather than record a null */
 static void set(rc_metrics_row *row, int m, double v, int valid) {
   row->value[m] = valid ? v : NAN;
-  row->valid[m] = valid && isfinite(v);
+  row->valid[m] = valid;
 }
 
 void rc_metrics_compute(const rc_dataset *ds, const rc_state *s, const rc_metrics_ref *ref, double t,

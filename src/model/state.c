@@ -2,6 +2,7 @@
  * random initialisation (MODEL.md section 2: entries N(0, sigma^2/d), or
  * class-structured samples around random class centres). */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -52,6 +53,18 @@ void rc_state_free(rc_state *s) {
   if (!s) return;
   free(s->z);
   free(s);
+}
+
+int rc_describe_non_finite(const double *v, size_t n, size_t k, size_t d, const char *what, char *out,
+                           size_t size) {
+  size_t nx = n * d;
+  for (size_t q = 0; q < (n + k) * d; q++)
+    if (!isfinite(v[q])) {
+      size_t r = q < nx ? q : q - nx;
+      snprintf(out, size, "%s of %s %zu (coordinate %zu) is %g", what, q < nx ? "sample" : "label", r / d, r % d, v[q]);
+      return 1;
+    }
+  return 0;
 }
 
 rc_init_params rc_init_params_default(void) {

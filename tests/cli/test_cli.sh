@@ -4,27 +4,7 @@
 # result file left behind). Usage: test_cli.sh path/to/repcollapse
 set -u
 RC="$1"
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
-
-# expect_error CODE PATTERN args...: exit code CODE (1 or 2), one stderr line
-# matching PATTERN, nothing on stdout that looks like a result, no crash.
-expect_error() {
-  local code="$1" pat="$2"
-  shift 2
-  "$RC" "$@" >"$T/out" 2>"$T/err"
-  local rc=$?
-  local lines
-  lines=$(wc -l <"$T/err")
-  if [ "$rc" -ne "$code" ]; then bad "exit $rc (want $code): $*  [$(head -c 300 "$T/err")]"; return; fi
-  if [ "$lines" -ne 1 ]; then bad "$lines stderr lines: $*  [$(cat "$T/err")]"; return; fi
-  if ! grep -q -- "$pat" "$T/err"; then bad "stderr lacks '$pat': $*  [$(cat "$T/err")]"; return; fi
-  ok
-}
+source "$(dirname "$0")/lib.sh"
 
 D2="--classes 2 --per-class 50"
 # ---- bad input ----
@@ -74,8 +54,8 @@ expect_error 2 "drop" spectrum --observations "$T/good.csv" --classes 2
 # gd: an unstable step is refused before anything is written
 expect_error 2 "unstable" run $D2 --frustration 0.1 --integrator gd --dt 1.0 --steps 10 --out "$T/unstable"
 [ ! -e "$T/unstable/metrics.csv" ] && [ ! -e "$T/unstable/summary.json" ] && ok || bad "unstable gd left files"
-# gd: a run whose embeddings overflow stops with the step and the quantity, and leaves no result
-expect_error 1 "gd diverged at step 1 .*non-finite" run $D2 --integrator gd --dt 0.5 --steps 5 --dim 1 --sigma 1e308 --seed 3 --out "$T/diverge" --snapshots
+# a run whose initial embeddings overflow stops at t = 0 naming the quantity, and leaves no result
+expect_error 1 "non-finite state at t = 0 (step 0): the embedding of sample" run $D2 --integrator gd --dt 0.5 --steps 5 --dim 1 --sigma 1e308 --seed 3 --out "$T/diverge" --snapshots
 [ -z "$(ls -A "$T/diverge" 2>/dev/null)" ] && ok || bad "diverged gd left files: $(ls "$T/diverge")"
 # an unwritable output directory names the file
 mkdir -p "$T/ro" && chmod 500 "$T/ro"

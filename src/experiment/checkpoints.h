@@ -1,0 +1,50 @@
+/* checkpoints.h (private): checkpoints of one run (checkpoint.h): the run's
+ * fingerprint, the snapshot journal, saving, and resuming. */
+#ifndef RC_EXPERIMENT_CHECKPOINTS_H
+#define RC_EXPERIMENT_CHECKPOINTS_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "repcollapse/checkpoint.h"
+#include "repcollapse/io.h"
+#include "repcollapse/run.h"
+
+typedef struct {
+  char path[4200];         /* DIR/checkpoint.bin */
+  char journal_path[4200]; /* DIR/checkpoint.snapshots: every snapshot record, so a resumed run rebuilds snapshots.h5 */
+  uint64_t fingerprint;
+  double every;
+  rc_integrator integrator;
+  size_t n, k, d;
+  FILE *journal;
+  uint64_t journal_records, journal_hash;
+  int have_checkpoint;     /* a checkpoint file of this run exists (loaded or written) */
+  rc_checkpoint *loaded;   /* what the run resumes from, or NULL */
+  rc_resume_point from;
+  rc_state *from_state;
+  double wall_before, wall_start;
+  rc_metrics_row *rows;    /* the run's rows and their count, saved with each checkpoint */
+  size_t *n_rows;
+} run_checkpoints;
+
+/* Set up checkpointing for a run writing to cfg->out_dir (nothing happens
+ * without checkpoint_every or resume). With cfg->resume and a checkpoint in
+ * DIR, check that it belongs to this very run, restore the rows and rebuild
+ * the snapshots recorded so far into `snap`; c->loaded is then set. */
+rc_status run_checkpoints_open(run_checkpoints *c, const rc_run_config *cfg, const rc_dataset *ds,
+                               const rc_state *init, const double *grid, size_t n_times, rc_metrics_row *rows,
+                               size_t *n_rows, rc_snapshots *snap, double wall_start, rc_error *err);
+
+/* Append one snapshot record to the journal (when there is one). */
+rc_status run_checkpoints_record(run_checkpoints *c, double t, size_t step, const rc_state *s, rc_error *err);
+
+/* The integrator's checkpoint hook (ctx: run_checkpoints). */
+rc_status run_checkpoints_save(const rc_resume_point *p, void *ctx, rc_error *err);
+
+/* Finish: after success remove the checkpoint and the journal; after a
+ * failure keep them if a checkpoint exists (so --resume can continue), else
+ * remove the journal. */
+void run_checkpoints_close(run_checkpoints *c, int success);
+
+#endif

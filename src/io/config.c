@@ -1,0 +1,182 @@
+/* config.c: experiment files (config.h): INI through libinih, JSON through
+ * jansson, both into one list of key/value entries with line numbers.
+ *
+ * libinih is used with two of its defaults changed, for hand-written files:
+ * multi-line values are off (with them, an indented `key = value` line would
+ * silently become a continuation of the previous value), and a line may be
+ * long (a list of recorded times easily exceeds the default 200 bytes, which
+ * libinih would split into a second, garbled line). */
+#include <errno.h>
+#include <ini.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/alloc.h"
+#include "repcollapse/config.h"
+
+void rc_config_free(rc_config *c) {
+  if (!c) return;
+  for (size_t k = 0; k < c->n; k++) {
+    free(c->entry[k].section);
+    free(c->entry[k].key);
+    free(c->entry[k].value);
+  }
+  free(c->entry);
+  free(c->source);
+  free(c);
+}
+
+static int config_add(rc_config *c, const char *section, const char *key, const char *value, int line) {
+  rc_config_entry *e = realloc(c->entry, (c->n + 1) * sizeof *e);
+  if (!e) return 0;
+  c->entry = e;
+  e += c->n;
+  e->section = strdup(section);
+  e->key = strdup(key);
+  e->value = strdup(value);
+  e->line = line;
+  c->n++;
+  return e->section && e->key && e->value;
+}
+
+/* ---- INI ---- */
+
+typedef struct {
+  FILE *fp;
+  rc_config *c;
+  int line;        /* line being read (1-based) */
+  int at_start;    /* the next read starts a new line */
+  int nul_line;    /* first line with a NUL byte (0: none) */
+  int nomem;
+} ini_ctx;
+
+/* fgets-like reader that counts lines and notices NUL bytes */
+static char *ini_read(char *str, int num, void *stream) {
+  ini_ctx *x = stream;
+  int k = 0, ch = EOF;
+  while (k < num - 1 && (ch = getc(x->fp)) != EOF) {
+    if (k == 0 && x->at_start) {
+      x->line++;
+      x->at_start = 0;
+    }
+    if (ch == '\0') {
+      if (!x->nul_line) x->nul_line = x->line;
+      ch = ' ';
+    }
+    str[k++] = (char)ch;
+    if (ch == '\n') {
+      x->at_start = 1;
+      break;
+    }
+  }
+  if (k == 0) return NULL;
+  str[k] = '\0';
+  return str;
+}
+
+static int ini_entry(void *user, const char *section, const char *name, const char *value) {
+  ini_ctx *x = user;
+  if (!config_add(x->c, section, name, value, x->line)) x->nomem = 1;
+  return !x->nomem;
+}
+
+static rc_status read_ini(FILE *fp, rc_config *c, rc_error *err) {
+  ini_ctx x = {fp, c, 0, 1, 0, 0};
+  ini_allow_multiline = 0;
+  ini_use_stack = 0;
+  ini_allow_realloc = 1;
+  ini_max_line = 1 << 20;
+  int bad = ini_parse_stream(ini_read, &x, ini_entry, &x);
+  if (x.nomem || bad == -2) return rc_error_set(err, RC_ENOMEM, "%s: out of memory", c->source);
+  if (ferror(fp)) return rc_error_set(err, RC_EIO, "cannot read config file '%s'", c->source);
+  if (x.nul_line) return rc_error_set(err, RC_EINVAL, "%s:%d: binary data (NUL byte) in a config file", c->source, x.nul_line);
+  if (bad > 0)
+    return rc_error_set(err, RC_EINVAL, "%s:%d: expected 'key = value', '[section]' or a comment (';' or '#')",
+                        c->source, bad);
+  return RC_OK;
+}
+
+/* ---- JSON ---- */
+
+static int json_text(json_t *v, char *buf, size_t size) {
+  switch (json_typeof(v)) {
+    case JSON_STRING: return snprintf(buf, size, "%s", json_string_value(v)) < (int)size;
+    case JSON_INTEGER: return snprintf(buf, size, "%" JSON_INTEGER_FORMAT, json_integer_value(v)) < (int)size;
+    case JSON_REAL: return snprintf(buf, size, "%.17g", json_real_value(v)) < (int)size;
+    case JSON_TRUE: return snprintf(buf, size, "true") < (int)size;
+    case JSON_FALSE: return snprintf(buf, size, "false") < (int)size;
+    default: return 0;
+  }
+}
+
+static rc_status json_value(json_t *v, const char *source, const char *key, char **out, rc_error *err) {
+  size_t n = json_is_array(v) ? json_array_size(v) : 1, cap = 64 * n + 4096, len = 0;
+  char *buf = rc_calloc(cap, 1, "config value", err);
+  if (!buf) return RC_ENOMEM;
+  for (size_t k = 0; k < n; k++) {
+    json_t *item = json_is_array(v) ? json_array_get(v, k) : v;
+    if (k) buf[len++] = ',';
+    if (json_is_array(item) || !json_text(item, buf + len, cap - len)) {
+      free(buf);
+      return rc_error_set(err, RC_EINVAL, "%s: key '%s': expected a string, a number, true, false or a list of them",
+                          source, key);
+    }
+    len += strlen(buf + len);
+  }
+  *out = buf;
+  return RC_OK;
+}
+
+static rc_status read_json(FILE *fp, rc_config *c, rc_error *err) {
+  json_error_t je;
+  json_t *root = json_loadf(fp, JSON_REJECT_DUPLICATES, &je);
+  if (!root) return rc_error_set(err, RC_EINVAL, "%s:%d: invalid JSON: %s", c->source, je.line, je.text);
+  json_t *obj = json_object_get(root, "settings");
+  const char *section = "settings";
+  if (!obj) {
+    obj = root;
+    section = "";
+  }
+  rc_status st = RC_OK;
+  if (!json_is_object(obj))
+    st = rc_error_set(err, RC_EINVAL, "%s: expected a JSON object of settings (or a summary.json with \"settings\")",
+                      c->source);
+  const char *key;
+  json_t *v;
+  json_object_foreach(obj, key, v) {
+    char *text = NULL;
+    if (st) break;
+    st = json_value(v, c->source, key, &text, err);
+    if (!st && !config_add(c, section, key, text, 0)) st = rc_error_set(err, RC_ENOMEM, "%s: out of memory", c->source);
+    free(text);
+  }
+  json_decref(root);
+  return st;
+}
+
+rc_status rc_config_read(const char *path, rc_config **out, rc_error *err) {
+  *out = NULL;
+  FILE *fp = fopen(path, "rb");
+  if (!fp) return rc_error_set(err, RC_EIO, "cannot read config file '%s': %s", path, strerror(errno));
+  rc_config *c = rc_calloc(1, sizeof *c, "config", err);
+  if (c) c->source = strdup(path);
+  if (!c || !c->source) {
+    fclose(fp);
+    rc_config_free(c);
+    return rc_error_set(err, RC_ENOMEM, "out of memory reading '%s'", path);
+  }
+  int ch;
+  while ((ch = getc(fp)) == ' ' || ch == '\t' || ch == '\n' || ch == '\r') {}
+  c->is_json = ch == '{';
+  rewind(fp);
+  rc_status st = c->is_json ? read_json(fp, c, err) : read_ini(fp, c, err);
+  fclose(fp);
+  if (st) {
+    rc_config_free(c);
+    return st;
+  }
+  *out = c;
+  return RC_OK;
+}
