@@ -46,6 +46,10 @@ typedef struct {
 int cli_parse(int argc, char **argv, int first, int groups, const char *cmd, cli_options *o);
 void cli_options_free(cli_options *o);
 
+/* Strict parsing of one number (the whole string, finite); 1 on success. */
+int cli_parse_double(const char *s, double *v);
+int cli_parse_size(const char *s, size_t *v);
+
 /* Print "repcollapse: error: <msg>" and return the exit code for the status. */
 int cli_fail(const rc_error *err);
 
@@ -62,6 +66,8 @@ void cli_progress_done(cli_progress *p);
 int cmd_data(int argc, char **argv);
 int cmd_spectrum(int argc, char **argv);
 int cmd_run(int argc, char **argv);
+int cmd_run_teacher_student(int argc, char **argv); /* run --task teacher-student */
+int cli_task_requested(int argc, char **argv, const char **task); /* index of --task, or 0 */
 int cmd_fixedpoint(int argc, char **argv);
 int cmd_selfconsistent(int argc, char **argv);
 int cmd_phase(int argc, char **argv);
