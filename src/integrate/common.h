@@ -25,8 +25,9 @@ rc_status rc_rk45_loop(int (*rhs)(double, const double *, double *, void *), voi
                        const void *dctx, rc_error *err);
 
 /* Spectral radius of the Jacobian of `field` at z (n unknowns): power iteration
- * with central-difference Jacobian-vector products, growth averaged
- * geometrically over the iterations after `burn`. */
+ * with finite-difference Jacobian-vector products (central, or one-sided:
+ * one field evaluation per iteration, exact for a linear field), growth
+ * averaged geometrically over the iterations after `burn`. */
 typedef void (*rc_field_fn)(const double *z, double *dz, void *ctx);
-double rc_field_radius(size_t n, const double *z, rc_field_fn field, void *ctx, int iters, int burn);
+double rc_field_radius(size_t n, const double *z, rc_field_fn field, void *ctx, int iters, int burn, int one_sided);
 #endif

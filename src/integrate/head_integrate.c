@@ -35,7 +35,7 @@ double rc_head_rate_estimate(const rc_dataset *ds, const rc_head_params *hp, con
                              rc_head_ws *ws) {
   const size_t n = (ds->n_samples + ds->n_classes + (rc_model_has_head(&hp->model) ? d : 0)) * d;
   head_field_ctx c = {ds, hp, d, ws};
-  return rc_field_radius(n, z, head_field, &c, 60, 20);
+  return rc_field_radius(n, z, head_field, &c, 60, 20, 0);
 }
 
 typedef struct {

@@ -43,7 +43,7 @@ rc_status rc_rk45_loop(int (*rhs)(double, const double *, double *, void *), voi
   return st;
 }
 
-double rc_field_radius(size_t n, const double *z, rc_field_fn field, void *ctx, int iters, int burn) {
+double rc_field_radius(size_t n, const double *z, rc_field_fn field, void *ctx, int iters, int burn, int one_sided) {
   double *v = malloc(n * sizeof *v), *zp = malloc(n * sizeof *zp), *f1 = malloc(n * sizeof *f1),
          *f2 = malloc(n * sizeof *f2);
   double rho = NAN;
@@ -54,6 +54,7 @@ double rc_field_radius(size_t n, const double *z, rc_field_fn field, void *ctx, 
       zn = fmax(zn, fabs(z[q]));
     }
     double logsum = 0.0;
+    if (one_sided) field(z, f2, ctx); /* F(z), once: J v ~ (F(z + h v) - F(z)) / h */
     for (int it = 0; it < iters; it++) {
       double vn = 0.0;
       for (size_t q = 0; q < n; q++) vn += v[q] * v[q];
@@ -63,6 +64,10 @@ double rc_field_radius(size_t n, const double *z, rc_field_fn field, void *ctx, 
       const double h = 1e-5 * (1.0 + zn);
       for (size_t q = 0; q < n; q++) zp[q] = z[q] + h * v[q];
       field(zp, f1, ctx);
+      if (one_sided) {
+        for (size_t q = 0; q < n; q++) v[q] = (f1[q] - f2[q]) / h;
+        continue;
+      }
       for (size_t q = 0; q < n; q++) zp[q] = z[q] - h * v[q];
       field(zp, f2, ctx);
       for (size_t q = 0; q < n; q++) v[q] = (f1[q] - f2[q]) / (2.0 * h);

@@ -102,11 +102,7 @@ static json_t *inputs_json(const rc_ts_run_config *cfg, const rc_ts_run_result *
 
 json_t *rc_ts_summary_json(const rc_ts_run_config *cfg, const rc_ts_run_result *r) {
   json_t *j = json_object();
-  json_t *tool = json_object();
-  json_object_set_new(tool, "name", json_string("repcollapse"));
-  json_object_set_new(tool, "version", json_string(rc_version()));
-  json_object_set_new(tool, "commit", json_string(rc_source_commit()));
-  json_object_set_new(j, "tool", tool);
+  json_object_set_new(j, "tool", rc_tool_json());
   if (cfg->base.command_line) json_object_set_new(j, "command_line", json_string(cfg->base.command_line));
   json_object_set_new(j, "rng", json_string(rc_rng_name()));
   json_object_set_new(j, "inputs", inputs_json(cfg, r));
@@ -119,14 +115,8 @@ json_t *rc_ts_summary_json(const rc_ts_run_config *cfg, const rc_ts_run_result *
   json_object_del(pred, "components");
   json_object_set_new(pred, "valid_when", json_string("D >> N (over-parameterized): the minimal model with eta_x = eta_W"));
   json_object_set_new(j, "minimal_model_prediction", pred);
-  json_t *fin = json_object();
-  if (r->n_rows) {
-    const rc_metrics_row *row = &r->rows[r->n_rows - 1];
-    json_object_set_new(fin, "t", json_real(row->t));
-    for (int m = 0; m < RC_N_METRICS; m++)
-      json_object_set_new(fin, rc_metric_names[m], row->valid[m] ? json_real(row->value[m]) : json_null());
-    json_object_set_new(fin, "test_accuracy", rc_json_number(r->test_accuracy[r->n_rows - 1]));
-  }
+  json_t *fin = r->n_rows ? rc_metrics_row_json(&r->rows[r->n_rows - 1]) : json_object();
+  if (r->n_rows) json_object_set_new(fin, "test_accuracy", rc_json_number(r->test_accuracy[r->n_rows - 1]));
   json_object_set_new(j, "final", fin);
   json_object_set_new(j, "collapse_time", r->has_collapse_time ? json_real(r->collapse_time) : json_null());
   json_object_set_new(j, "fitted_slow_rate", r->has_fitted_slow_rate ? json_real(r->fitted_slow_rate) : json_null());

@@ -125,7 +125,8 @@ double rc_ts_vector_field(rc_ts_model *m, const double *z, double *dz) {
   training_x(m, W);
   double loss = rc_terms_gradients(&m->p.hp.model, &m->rows, K, m->data->ds->total, m->X, Y, P, d, m->G, m->gy,
                                    m->head ? m->gP : NULL, m->ws);
-  for (size_t i = 0; i < N; i++) cblas_dscal((int)d, m->rate_x[i], m->G + i * d, 1);
+  for (size_t i = 0; i < N; i++)
+    for (size_t q = 0; q < d; q++) m->G[i * d + q] *= m->rate_x[i];
   w_update(m, dz);
   double *dY = dz + rc_ts_offset_labels(m);
   for (size_t c = 0; c < K; c++)

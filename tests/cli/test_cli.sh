@@ -4,27 +4,8 @@
 # result file left behind). Usage: test_cli.sh path/to/repcollapse
 set -u
 RC="$1"
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
-
-# expect_error CODE PATTERN args...: exit code CODE (1 or 2), one stderr line
-# matching PATTERN, nothing on stdout that looks like a result, no crash.
-expect_error() {
-  local code="$1" pat="$2"
-  shift 2
-  "$RC" "$@" >"$T/out" 2>"$T/err"
-  local rc=$?
-  local lines
-  lines=$(wc -l <"$T/err")
-  if [ "$rc" -ne "$code" ]; then bad "exit $rc (want $code): $*  [$(head -c 300 "$T/err")]"; return; fi
-  if [ "$lines" -ne 1 ]; then bad "$lines stderr lines: $*  [$(cat "$T/err")]"; return; fi
-  if ! grep -q -- "$pat" "$T/err"; then bad "stderr lacks '$pat': $*  [$(cat "$T/err")]"; return; fi
-  ok
-}
+# shared helpers: $T, ok, bad, expect_error
+. "$(dirname "$0")/cli_lib.sh"
 
 D2="--classes 2 --per-class 50"
 # ---- bad input ----

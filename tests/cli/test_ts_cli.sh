@@ -6,24 +6,8 @@
 # Usage: test_ts_cli.sh path/to/repcollapse
 set -u
 RC="$1"
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
-
-# expect_error CODE PATTERN args...: exit code CODE, exactly one stderr line matching PATTERN
-expect_error() {
-  local code="$1" pat="$2"
-  shift 2
-  "$RC" "$@" >"$T/out" 2>"$T/err"
-  local rc=$?
-  if [ "$rc" -ne "$code" ]; then bad "exit $rc (want $code): $*  [$(head -c 300 "$T/err")]"; return; fi
-  if [ "$(wc -l <"$T/err")" -ne 1 ]; then bad "not one stderr line: $*  [$(cat "$T/err")]"; return; fi
-  if ! grep -q -- "$pat" "$T/err"; then bad "stderr lacks '$pat': $*  [$(cat "$T/err")]"; return; fi
-  ok
-}
+# shared helpers: $T, ok, bad, expect_error
+. "$(dirname "$0")/cli_lib.sh"
 
 TS="run --task teacher-student --integrator gd --dt 0.1 --steps 5 --quiet"
 S="--samples 20 --input-dim 40 --classes 2 --dim 4"
