@@ -37,6 +37,12 @@ rc_status rc_mkdir_p(const char *path, rc_error *err);
  * an empty cell for a null metric. */
 rc_status rc_write_metrics_csv(const char *path, const rc_metrics_row *rows, size_t n, rc_error *err);
 
+/** The same with n_extra more columns after the metrics (extra: n x n_extra
+ * values, row-major; a non-finite value is an empty cell). */
+rc_status rc_write_metrics_csv_extra(const char *path, const rc_metrics_row *rows, size_t n,
+                                     const char *const *extra_names, size_t n_extra, const double *extra,
+                                     rc_error *err);
+
 /* HDF5 snapshots (layout documented in README.md):
  *   /t        float64 [T]          recorded times
  *   /step     int64   [T]          gd step index (0 for other integrators)

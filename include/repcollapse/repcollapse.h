@@ -10,6 +10,7 @@
 #include "repcollapse/metrics.h"
 #include "repcollapse/io.h"
 #include "repcollapse/run.h"
+#include "repcollapse/teacher.h"
 
 /** Library version ("0.1.0") and the source commit it was built from. */
 const char *rc_version(void);

@@ -17,6 +17,12 @@ json_t *rc_spectrum_json(const rc_spectrum *s, const rc_components *comp);
 /** {"n_samples", "n_classes", "n_observations", "n_frustrated", "frustration", "class_sizes" (clean), "components"} */
 json_t *rc_dataset_json(const rc_dataset *ds, const rc_components *comp);
 
+/** {"name", "version", "commit"} of this build. */
+json_t *rc_tool_json(void);
+
+/** {"t", <every metric, null where null>} of one row. */
+json_t *rc_metrics_row_json(const rc_metrics_row *row);
+
 /** The summary.json of a run (inputs with defaults filled in, version, commit, RNG, spectrum, results). */
 json_t *rc_run_summary_json(const rc_run_config *cfg, const rc_run_result *r);
 

@@ -67,6 +67,10 @@ int cli_config_expand(int argc, char **argv, int first, int groups, const char *
  * (a full disk or a closed pipe is an error, not a silent success). */
 int cli_finish(int rc);
 
+/* Strict parsing of one number (the whole string, finite); 1 on success. */
+int cli_parse_double(const char *s, double *v);
+int cli_parse_size(const char *s, size_t *v);
+
 /* Print "repcollapse: error: <msg>" and return the exit code for the status. */
 int cli_fail(const rc_error *err);
 
@@ -83,6 +87,8 @@ void cli_progress_done(cli_progress *p);
 int cmd_data(int argc, char **argv);
 int cmd_spectrum(int argc, char **argv);
 int cmd_run(int argc, char **argv);
+int cmd_run_teacher_student(int argc, char **argv); /* run --task teacher-student */
+int cli_task_requested(int argc, char **argv, const char **task); /* index of --task, or 0 */
 int cmd_fixedpoint(int argc, char **argv);
 int cmd_selfconsistent(int argc, char **argv);
 int cmd_phase(int argc, char **argv);

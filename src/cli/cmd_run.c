@@ -6,6 +6,8 @@
 #include "cli/cli.h"
 
 int cmd_run(int argc, char **argv) {
+  const char *task = NULL;
+  if (cli_task_requested(argc, argv, &task)) return cmd_run_teacher_student(argc, argv);
   cli_options o;
   int rc = cli_parse(argc, argv, 2, OPT_DATA | OPT_MODEL | OPT_INIT | OPT_RUN | OPT_HEAD, "run", &o);
   if (rc) {

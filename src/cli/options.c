@@ -530,3 +530,7 @@ int cli_fail(const rc_error *err) {
   fprintf(stderr, "repcollapse: error: %s\n", err->msg[0] ? err->msg : rc_status_name(err->code));
   return err->code == RC_EINVAL || err->code == RC_EUNSTABLE ? 2 : 1;
 }
+
+/* strict number parsing for subcommands with options of their own (cmd_run_ts.c) */
+int cli_parse_double(const char *s, double *v) { return parse_double(s, v); }
+int cli_parse_size(const char *s, size_t *v) { return parse_size(s, v); }

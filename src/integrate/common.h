@@ -13,4 +13,21 @@ static inline size_t rc_first_nonfinite(const double *z, size_t n) {
     if (!isfinite(z[q])) return q;
   return n;
 }
+/* called at every recorded time with the integrated vector */
+typedef rc_status (*rc_vec_observer)(double t, size_t step, const double *z, void *ctx, rc_error *err);
+/* names quantity q of the integrated vector (for error messages) */
+typedef void (*rc_describe_fn)(size_t q, char *buf, size_t n, const void *ctx);
+
+/* GSL rkf45 over cfg->times (rtol, atol; defaults 1e-10, 1e-12), observing the vector at each;
+ * a non-finite value stops the run naming the quantity. */
+rc_status rc_rk45_loop(int (*rhs)(double, const double *, double *, void *), void *params, double *z, size_t n,
+                       const rc_integrate_config *cfg, rc_vec_observer obs, void *ctx, rc_describe_fn describe,
+                       const void *dctx, rc_error *err);
+
+/* Spectral radius of the Jacobian of `field` at z (n unknowns): power iteration
+ * with finite-difference Jacobian-vector products (central, or one-sided:
+ * one field evaluation per iteration, exact for a linear field), growth
+ * averaged geometrically over the iterations after `burn`. */
+typedef void (*rc_field_fn)(const double *z, double *dz, void *ctx);
+double rc_field_radius(size_t n, const double *z, rc_field_fn field, void *ctx, int iters, int burn, int one_sided);
 #endif

@@ -19,43 +19,23 @@ static void describe(size_t q, size_t N, size_t K, size_t d, char *buf, size_t n
   else snprintf(buf, n, "head P[%zu][%zu]", (q - (N + K) * d) / d, (q - (N + K) * d) % d);
 }
 
+typedef struct {
+  const rc_dataset *ds;
+  const rc_head_params *hp;
+  size_t d;
+  rc_head_ws *ws;
+} head_field_ctx;
+
+static void head_field(const double *z, double *dz, void *vctx) {
+  head_field_ctx *c = vctx;
+  rc_head_vector_field(c->ds, c->hp, z, c->d, dz, c->ws);
+}
+
 double rc_head_rate_estimate(const rc_dataset *ds, const rc_head_params *hp, const double *z, size_t d,
                              rc_head_ws *ws) {
   const size_t n = (ds->n_samples + ds->n_classes + (rc_model_has_head(&hp->model) ? d : 0)) * d;
-  double *v = malloc(n * sizeof *v), *zp = malloc(n * sizeof *zp), *f1 = malloc(n * sizeof *f1),
-         *f2 = malloc(n * sizeof *f2);
-  double rho = NAN;
-  if (v && zp && f1 && f2) {
-    double zn = 0.0;
-    for (size_t q = 0; q < n; q++) {
-      v[q] = sin(1.0 + 12.9898 * (double)q) + 0.5; /* deterministic, not aligned with anything */
-      zn = fmax(zn, fabs(z[q]));
-    }
-    double logsum = 0.0;
-    const int iters = 60, burn = 20;
-    for (int it = 0; it < iters; it++) {
-      double vn = 0.0;
-      for (size_t q = 0; q < n; q++) vn += v[q] * v[q];
-      vn = sqrt(vn);
-      for (size_t q = 0; q < n; q++) v[q] /= vn;
-      if (it > burn) logsum += log(vn);
-      const double h = 1e-5 * (1.0 + zn);
-      for (size_t q = 0; q < n; q++) zp[q] = z[q] + h * v[q];
-      rc_head_vector_field(ds, hp, zp, d, f1, ws);
-      for (size_t q = 0; q < n; q++) zp[q] = z[q] - h * v[q];
-      rc_head_vector_field(ds, hp, zp, d, f2, ws);
-      for (size_t q = 0; q < n; q++) v[q] = (f1[q] - f2[q]) / (2.0 * h);
-    }
-    double vn = 0.0;
-    for (size_t q = 0; q < n; q++) vn += v[q] * v[q];
-    logsum += log(sqrt(vn));
-    rho = exp(logsum / (double)(iters - burn));
-  }
-  free(v);
-  free(zp);
-  free(f1);
-  free(f2);
-  return rho;
+  head_field_ctx c = {ds, hp, d, ws};
+  return rc_field_radius(n, z, head_field, &c, 60, 20, 0);
 }
 
 typedef struct {
@@ -80,40 +60,15 @@ static int reduced_rhs(double t, const double u[], double du[], void *params) {
   return GSL_SUCCESS;
 }
 
-/* GSL rkf45 over cfg->times; calls back with the vector at each time */
-typedef rc_status (*vec_observer)(double t, size_t step, const double *z, void *ctx, rc_error *err);
+/* names of a particle state's quantities (dims = {N, K, d}), and of a reduced state's */
+static void describe_particle(size_t q, char *buf, size_t n, const void *ctx) {
+  const size_t *dims = ctx;
+  describe(q, dims[0], dims[1], dims[2], buf, n);
+}
 
-static rc_status rk45_loop(int (*rhs)(double, const double *, double *, void *), void *params, double *z, size_t n,
-                           const rc_integrate_config *cfg, vec_observer obs, void *ctx, size_t N, size_t K,
-                           size_t d, rc_error *err) {
-  gsl_odeiv2_system sys = {rhs, NULL, n, params};
-  double rtol = cfg->rtol > 0 ? cfg->rtol : 1e-10, atol = cfg->atol > 0 ? cfg->atol : 1e-12;
-  gsl_odeiv2_driver *drv = gsl_odeiv2_driver_alloc_y_new(&sys, gsl_odeiv2_step_rkf45, 1e-3, atol, rtol);
-  if (!drv) return rc_error_set(err, RC_ENOMEM, "cannot allocate the rk45 integrator for %zu unknowns", n);
-  gsl_odeiv2_driver_set_nmax(drv, 0);
-  double t = 0.0;
-  rc_status st = RC_OK;
-  for (size_t k = 0; k < cfg->n_times && st == RC_OK; k++) {
-    if (cfg->times[k] > t) {
-      int rc = gsl_odeiv2_driver_apply(drv, &t, cfg->times[k], z);
-      if (rc != GSL_SUCCESS) {
-        st = rc_error_set(err, RC_ENUMERIC, "rk45 failed at t = %g: %s", t, gsl_strerror(rc));
-        break;
-      }
-    }
-    size_t bad = rc_first_nonfinite(z, n);
-    if (bad < n) {
-      char what[96];
-      if (N || K) describe(bad, N, K, d, what, sizeof what);
-      else snprintf(what, sizeof what, "reduced state component %zu", bad);
-      st = rc_error_set(err, RC_ENUMERIC, "rk45: non-finite value at t = %g in %s", t, what);
-      break;
-    }
-    st = obs(cfg->times[k], 0, z, ctx, err);
-    if (cfg->progress) cfg->progress((double)(k + 1) / (double)cfg->n_times, cfg->progress_ctx);
-  }
-  gsl_odeiv2_driver_free(drv);
-  return st;
+static void describe_reduced(size_t q, char *buf, size_t n, const void *ctx) {
+  (void)ctx;
+  snprintf(buf, n, "reduced state component %zu", q);
 }
 
 typedef struct {
@@ -151,7 +106,8 @@ rc_status rc_integrate_head(const rc_dataset *ds, const rc_head_params *hp, cons
   state_obs so = {s, obs, obs_ctx};
   if (cfg->integrator == RC_INTEGRATOR_RK45) {
     head_ode o = {ds, hp, d, ws, NULL};
-    st = rk45_loop(head_rhs, &o, s->z, n, cfg, state_observer, &so, N, K, d, err);
+    const size_t dims[3] = {N, K, d};
+    st = rc_rk45_loop(head_rhs, &o, s->z, n, cfg, state_observer, &so, describe_particle, dims, err);
   } else if (cfg->integrator == RC_INTEGRATOR_GD) {
     const double dt = cfg->dt;
     if (!(dt > 0) || !isfinite(dt)) st = rc_error_set(err, RC_EINVAL, "gd needs a positive step --dt (got %g)", dt);
@@ -210,7 +166,7 @@ rc_status rc_integrate_reduced(rc_reduced *r, const double *u0, const rc_integra
   memcpy(u, u0, n * sizeof *u);
   head_ode o = {NULL, NULL, 0, NULL, r};
   red_obs ro = {obs, obs_ctx};
-  st = rk45_loop(reduced_rhs, &o, u, n, cfg, reduced_observer, &ro, 0, 0, 0, err);
+  st = rc_rk45_loop(reduced_rhs, &o, u, n, cfg, reduced_observer, &ro, describe_reduced, NULL, err);
   free(u);
   return st;
 }

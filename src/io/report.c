@@ -94,7 +94,15 @@ json_t *rc_dataset_json(const rc_dataset *ds, const rc_components *comp) {
   return j;
 }
 
-static json_t *metrics_json(const rc_metrics_row *row) {
+json_t *rc_tool_json(void) {
+  json_t *tool = json_object();
+  json_object_set_new(tool, "name", json_string("repcollapse"));
+  json_object_set_new(tool, "version", json_string(rc_version()));
+  json_object_set_new(tool, "commit", json_string(rc_source_commit()));
+  return tool;
+}
+
+json_t *rc_metrics_row_json(const rc_metrics_row *row) {
   json_t *j = json_object();
   json_object_set_new(j, "t", json_real(row->t));
   for (int m = 0; m < RC_N_METRICS; m++)
@@ -104,11 +112,7 @@ static json_t *metrics_json(const rc_metrics_row *row) {
 
 json_t *rc_run_summary_json(const rc_run_config *cfg, const rc_run_result *r) {
   json_t *j = json_object();
-  json_t *tool = json_object();
-  json_object_set_new(tool, "name", json_string("repcollapse"));
-  json_object_set_new(tool, "version", json_string(rc_version()));
-  json_object_set_new(tool, "commit", json_string(rc_source_commit()));
-  json_object_set_new(j, "tool", tool);
+  json_object_set_new(j, "tool", rc_tool_json());
   if (cfg->command_line) json_object_set_new(j, "command_line", json_string(cfg->command_line));
   json_object_set_new(j, "rng", json_string(rc_rng_name()));
   if (cfg->settings) { /* the options as given: `repcollapse run --config summary.json` reruns this run */
@@ -190,7 +194,7 @@ json_t *rc_run_summary_json(const rc_run_config *cfg, const rc_run_result *r) {
   json_object_set_new(pred, "final_min_label_distance", rc_json_number(r->predicted_final_min_label_distance));
   json_object_set_new(pred, "slow_rate", rc_json_number(r->spec->n_rates ? r->spec->slow_rate : NAN));
   json_object_set_new(j, "predicted", pred);
-  json_object_set_new(j, "final", r->n_rows ? metrics_json(&r->rows[r->n_rows - 1]) : json_null());
+  json_object_set_new(j, "final", r->n_rows ? rc_metrics_row_json(&r->rows[r->n_rows - 1]) : json_null());
   if (r->has_head) json_object_set_new(j, "final_head", rc_head_json(r->final_head, r->final_labels, r->ds->n_classes, r->dim));
   json_object_set_new(j, "collapse_time", r->has_collapse_time ? json_real(r->collapse_time) : json_null());
   json_object_set_new(j, "fitted_slow_rate", r->has_fitted_slow_rate ? json_real(r->fitted_slow_rate) : json_null());

@@ -1,0 +1,85 @@
+/* shared_loops.c: the pieces every particle integrator of a nonlinear model
+ * shares (term models of section 3, the teacher-student model of section 4):
+ * GSL's rkf45 over the recorded times, and the power-iteration estimate of the
+ * Jacobian's spectral radius that decides whether a gd step is stable. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include <gsl/gsl_errno.h>
+#include <gsl/gsl_odeiv2.h>
+
+#include "integrate/common.h"
+
+rc_status rc_rk45_loop(int (*rhs)(double, const double *, double *, void *), void *params, double *z, size_t n,
+                       const rc_integrate_config *cfg, rc_vec_observer obs, void *ctx, rc_describe_fn describe,
+                       const void *dctx, rc_error *err) {
+  gsl_odeiv2_system sys = {rhs, NULL, n, params};
+  double rtol = cfg->rtol > 0 ? cfg->rtol : 1e-10, atol = cfg->atol > 0 ? cfg->atol : 1e-12;
+  gsl_odeiv2_driver *drv = gsl_odeiv2_driver_alloc_y_new(&sys, gsl_odeiv2_step_rkf45, 1e-3, atol, rtol);
+  if (!drv) return rc_error_set(err, RC_ENOMEM, "cannot allocate the rk45 integrator for %zu unknowns", n);
+  gsl_odeiv2_driver_set_nmax(drv, 0);
+  double t = 0.0;
+  rc_status st = RC_OK;
+  for (size_t k = 0; k < cfg->n_times && st == RC_OK; k++) {
+    if (cfg->times[k] > t) {
+      int rc = gsl_odeiv2_driver_apply(drv, &t, cfg->times[k], z);
+      if (rc != GSL_SUCCESS) {
+        st = rc_error_set(err, RC_ENUMERIC, "rk45 failed at t = %g: %s", t, gsl_strerror(rc));
+        break;
+      }
+    }
+    size_t bad = rc_first_nonfinite(z, n);
+    if (bad < n) {
+      char what[96];
+      describe(bad, what, sizeof what, dctx);
+      st = rc_error_set(err, RC_ENUMERIC, "rk45: non-finite value at t = %g in %s", t, what);
+      break;
+    }
+    st = obs(cfg->times[k], 0, z, ctx, err);
+    if (cfg->progress) cfg->progress((double)(k + 1) / (double)cfg->n_times, cfg->progress_ctx);
+  }
+  gsl_odeiv2_driver_free(drv);
+  return st;
+}
+
+double rc_field_radius(size_t n, const double *z, rc_field_fn field, void *ctx, int iters, int burn, int one_sided) {
+  double *v = malloc(n * sizeof *v), *zp = malloc(n * sizeof *zp), *f1 = malloc(n * sizeof *f1),
+         *f2 = malloc(n * sizeof *f2);
+  double rho = NAN;
+  if (v && zp && f1 && f2) {
+    double zn = 0.0;
+    for (size_t q = 0; q < n; q++) {
+      v[q] = sin(1.0 + 12.9898 * (double)q) + 0.5; /* deterministic, not aligned with anything */
+      zn = fmax(zn, fabs(z[q]));
+    }
+    double logsum = 0.0;
+    if (one_sided) field(z, f2, ctx); /* F(z), once: J v ~ (F(z + h v) - F(z)) / h */
+    for (int it = 0; it < iters; it++) {
+      double vn = 0.0;
+      for (size_t q = 0; q < n; q++) vn += v[q] * v[q];
+      vn = sqrt(vn);
+      for (size_t q = 0; q < n; q++) v[q] /= vn;
+      if (it > burn) logsum += log(vn);
+      const double h = 1e-5 * (1.0 + zn);
+      for (size_t q = 0; q < n; q++) zp[q] = z[q] + h * v[q];
+      field(zp, f1, ctx);
+      if (one_sided) {
+        for (size_t q = 0; q < n; q++) v[q] = (f1[q] - f2[q]) / h;
+        continue;
+      }
+      for (size_t q = 0; q < n; q++) zp[q] = z[q] - h * v[q];
+      field(zp, f2, ctx);
+      for (size_t q = 0; q < n; q++) v[q] = (f1[q] - f2[q]) / (2.0 * h);
+    }
+    double vn = 0.0;
+    for (size_t q = 0; q < n; q++) vn += v[q] * v[q];
+    logsum += log(sqrt(vn));
+    rho = exp(logsum / (double)(iters - burn));
+  }
+  free(v);
+  free(zp);
+  free(f1);
+  free(f2);
+  return rho;
+}
