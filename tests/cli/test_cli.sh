@@ -178,8 +178,8 @@ PY
 
 # figures --quick: every file of the report
 "$RC" figures --quick --out "$T/fig" >"$T/fig.log" 2>&1 || bad "figures --quick: $(tail -1 "$T/fig.log")"
-for k in 1 2 3 4 5; do grep -q "^## Claim $k:" "$T/fig/report.md" 2>/dev/null || bad "report lacks claim $k"; done
-for fig in fig1_trajectories fig2_slow_rate fig3_gap fig4_phase fig5_selfconsistency; do
+for k in 1 2 3 4 5 6; do grep -q "^## Claim $k:" "$T/fig/report.md" 2>/dev/null || bad "report lacks claim $k"; done
+for fig in fig1_trajectories fig2_slow_rate fig3_gap fig4_phase fig5_selfconsistency fig6_teacher_student; do
   grep -q "($fig.png)" "$T/fig/report.md" 2>/dev/null || bad "report does not show $fig"
   head -c 4 "$T/fig/$fig.png" 2>/dev/null | grep -q PNG && grep -q "<svg" "$T/fig/$fig.svg" 2>/dev/null && ok || bad "$fig.png/.svg missing"
 done
