@@ -102,6 +102,9 @@ rc_status rc_run_execute(const rc_run_config *cfg, rc_run_result **out, rc_error
   if (!(cfg->eps > 0 && cfg->eps < 1)) return rc_error_set(err, RC_EINVAL, "--eps must be in (0, 1) (got %g)", cfg->eps);
   if (cfg->integrator == RC_INTEGRATOR_GD && !(cfg->dt > 0))
     return rc_error_set(err, RC_EINVAL, "the gd integrator needs --dt > 0");
+  if (cfg->integrator != RC_INTEGRATOR_GD && cfg->precision != RC_PRECISION_F64)
+    return rc_error_set(err, RC_EINVAL, "--precision %s is for gd only (%s always runs in f64)",
+                        rc_precision_name(cfg->precision), rc_integrator_name(cfg->integrator));
   rc_run_result *r = rc_calloc(1, sizeof *r, "run result", err);
   if (!r) return RC_ENOMEM;
   rc_state *init = NULL, *fixed = NULL;
@@ -171,7 +174,7 @@ rc_status rc_run_execute(const rc_run_config *cfg, rc_run_result **out, rc_error
   if (!st) {
     observer_ctx oc = {r->ds, rc_metrics_reference(init), r->rows, 0, snap};
     rc_integrate_config ic = {cfg->integrator, grid, n_times, cfg->dt, cfg->rtol, cfg->atol, cfg->exact_method,
-                              cfg->progress, cfg->progress_ctx};
+                              cfg->progress, cfg->progress_ctx, cfg->precision, cfg->threads};
     st = rc_integrate(r->ds, &cfg->model, r->spec, init, &ic, observe, &oc, err);
     r->n_rows = oc.n;
   }
