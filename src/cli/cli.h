@@ -15,7 +15,8 @@ enum {
   OPT_INIT = 4,     /* dim, sigma, init, seeds */
   OPT_RUN = 8,      /* integrator, times, out dir */
   OPT_OUTFILE = 16, /* --out FILE */
-  OPT_SPECTRUM = 32 /* --method */
+  OPT_SPECTRUM = 32, /* --method */
+  OPT_BENCH = 64     /* integrator, dt, steps, t-end, precision, threads */
 };
 
 typedef struct {
@@ -52,5 +53,6 @@ void cli_progress_done(cli_progress *p);
 int cmd_data(int argc, char **argv);
 int cmd_spectrum(int argc, char **argv);
 int cmd_run(int argc, char **argv);
+int cmd_bench(int argc, char **argv);
 
 #endif

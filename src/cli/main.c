@@ -14,6 +14,7 @@ static void usage(FILE *fp) {
           "  run        simulate a model and record collapse metrics (metrics.csv, summary.json)\n"
           "  spectrum   exact rates of the minimal model's dynamics (JSON on stdout)\n"
           "  data       describe a data set, optionally write its observations (CSV)\n"
+          "  bench      time gd steps (or the exact integrator) without metrics (JSON on stdout)\n"
           "\n"
           "  repcollapse <command> --help   lists a command's options\n"
           "  repcollapse --version          prints the version and source commit\n",
@@ -37,6 +38,7 @@ int main(int argc, char **argv) {
   if (!strcmp(cmd, "run")) return cmd_run(argc, argv);
   if (!strcmp(cmd, "spectrum")) return cmd_spectrum(argc, argv);
   if (!strcmp(cmd, "data")) return cmd_data(argc, argv);
+  if (!strcmp(cmd, "bench")) return cmd_bench(argc, argv);
   fprintf(stderr, "repcollapse: error: unknown command '%s' (try repcollapse --help)\n", cmd);
   return 2;
 }

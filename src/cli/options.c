@@ -13,7 +13,7 @@ typedef enum {
   O_CLASSES, O_PER_CLASS, O_FRUSTRATED, O_FRUSTRATION, O_PATTERN, O_OBSERVATIONS, O_SEED, O_DATA_SEED,
   O_INIT_SEED, O_RATES, O_ETA_X, O_ETA_Y, O_DIM, O_SIGMA, O_INIT, O_INIT_SPREAD, O_INTEGRATOR, O_T_END, O_DT,
   O_STEPS, O_TIMES, O_POINTS, O_T_MIN, O_EPS, O_RTOL, O_ATOL, O_OUT, O_SNAPSHOTS, O_QUIET, O_METHOD,
-  O_EXACT_METHOD, O_HELP
+  O_EXACT_METHOD, O_PRECISION, O_THREADS, O_HELP
 } opt_id;
 
 typedef struct {
@@ -41,10 +41,10 @@ static const opt_def OPTS[] = {
     {"sigma", O_SIGMA, 1, OPT_INIT, "s", "initial entries N(0, s^2/d) (default 1)"},
     {"init", O_INIT, 1, OPT_INIT, "I", "gaussian|class (default gaussian)"},
     {"init-spread", O_INIT_SPREAD, 1, OPT_INIT, "s", "class init: x_i = m_c + s*noise (default 0.1)"},
-    {"integrator", O_INTEGRATOR, 1, OPT_RUN, "I", "exact|rk45|gd (default exact)"},
-    {"t-end", O_T_END, 1, OPT_RUN, "T", "final time (default 10/slow_rate)"},
-    {"dt", O_DT, 1, OPT_RUN, "h", "gd step"},
-    {"steps", O_STEPS, 1, OPT_RUN, "S", "gd steps (t-end = S*dt)"},
+    {"integrator", O_INTEGRATOR, 1, OPT_RUN | OPT_BENCH, "I", "exact|rk45|gd (default exact)"},
+    {"t-end", O_T_END, 1, OPT_RUN | OPT_BENCH, "T", "final time (default 10/slow_rate)"},
+    {"dt", O_DT, 1, OPT_RUN | OPT_BENCH, "h", "gd step"},
+    {"steps", O_STEPS, 1, OPT_RUN | OPT_BENCH, "S", "gd steps (t-end = S*dt)"},
     {"times", O_TIMES, 1, OPT_RUN, "t1,t2,..", "recorded times (default: 0 and a log grid)"},
     {"points", O_POINTS, 1, OPT_RUN, "P", "log grid points (default 80)"},
     {"t-min", O_T_MIN, 1, OPT_RUN, "t", "first positive time of the log grid (default 0.01/fast_rate)"},
@@ -56,6 +56,8 @@ static const opt_def OPTS[] = {
     {"quiet", O_QUIET, 0, OPT_RUN, NULL, "no progress display"},
     {"method", O_METHOD, 1, OPT_SPECTRUM, "M", "auto|kxk|group (default auto: kxk under degree)"},
     {"exact-method", O_EXACT_METHOD, 1, OPT_RUN, "M", "auto|kxk|group, for the exact integrator"},
+    {"precision", O_PRECISION, 1, OPT_RUN | OPT_BENCH, "P", "f64|f32: gd's floating-point type (default f64)"},
+    {"threads", O_THREADS, 1, OPT_RUN | OPT_BENCH, "T", "gd threads (default: all cores); results do not depend on it"},
     {"help", O_HELP, 0, ~0, NULL, "this help"},
 };
 #define N_OPTS (sizeof OPTS / sizeof OPTS[0])
@@ -318,6 +320,13 @@ int cli_parse(int argc, char **argv, int first, int groups, const char *cmd, cli
       case O_QUIET: o->quiet = 1; break;
       case O_METHOD: NEED(parse_method(v, &o->method), "expected auto, kxk or group"); break;
       case O_EXACT_METHOD: NEED(parse_method(v, &c->exact_method), "expected auto, kxk or group"); break;
+      case O_PRECISION:
+        if (rc_parse_precision(v, &c->precision, &err)) return err_usage(cmd, "%s%s", err.msg, "");
+        break;
+      case O_THREADS:
+        NEED(parse_size(v, &n) && n > 0 && n <= 4096, "expected a positive integer");
+        c->threads = (int)n;
+        break;
       case O_HELP: print_help(cmd, groups); return -1;
     }
 #undef NEED

@@ -18,7 +18,18 @@
 #define GD_MULTI UINT32_MAX /* label slot of a sample seen with several labels */
 #define GD_MAX_CHUNKS 128   /* chunks: at most this many ... */
 #define GD_MIN_CHUNK 1024   /* ... of at least this many samples and at least 4 (K + 1), so the
-                               chunk accumulators, n_chunks (K + 1) d doubles, stay below N d / 4 */
+                               chunk accumulators, n_chunks (K + 1) d values, stay below N d / 4 */
+
+/* The sample pass is compiled for AVX-512, AVX2 and the baseline and the best
+ * is picked at load time (GCC/Clang function multiversioning on x86-64): with
+ * 16-byte vectors one core cannot keep up with memory. Elementwise operations
+ * without contraction (ISO C: -ffp-contract=off) round identically whatever the
+ * vector width, so every clone gives the same bits. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__SANITIZE_ADDRESS__)
+#define GD_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define GD_CLONES
+#endif
 
 struct rc_gd {
   const rc_dataset *ds;
@@ -29,7 +40,8 @@ struct rc_gd {
   void *w, *h;      /* N values: count w and h = dt s_i w (clean), h = dt s_i (frustrated) */
   uint32_t *label;  /* N: the clean sample's label, or GD_MULTI */
   double *hy;       /* K: dt s_c */
-  double *part;     /* n_chunks (K + 1) d: each chunk's label accumulators and a scratch row */
+  void *part;       /* n_chunks (K + 1) d of the precision: each chunk's label accumulators and a scratch row */
+  double *sum;      /* K d: the label accumulators added over the chunks */
   double bytes;     /* per step, see rc_gd_bytes_per_step */
 };
 
@@ -78,6 +90,7 @@ void rc_gd_free(rc_gd *g) {
   free(g->label);
   free(g->hy);
   free(g->part);
+  free(g->sum);
   free(g);
 }
 
@@ -110,8 +123,9 @@ rc_status rc_gd_alloc(const rc_dataset *ds, const rc_minimal_params *p, size_t d
   g->h = aligned_zalloc(N, real, "gd sample steps", err);
   g->label = aligned_zalloc(N, sizeof *g->label, "gd labels", err);
   g->hy = aligned_zalloc(K, sizeof *g->hy, "gd label steps", err);
-  g->part = aligned_zalloc(g->n_chunks * (K + 1), d * sizeof(double), "gd accumulators", err);
-  if (!g->z || !g->w || !g->h || !g->label || !g->hy || !g->part) {
+  g->part = aligned_zalloc(g->n_chunks * (K + 1), d * real, "gd accumulators", err);
+  g->sum = aligned_zalloc(K ? K : 1, d * sizeof(double), "gd label sums", err);
+  if (!g->z || !g->w || !g->h || !g->label || !g->hy || !g->part || !g->sum) {
     rc_gd_free(g);
     return RC_ENOMEM;
   }

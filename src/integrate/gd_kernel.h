@@ -6,20 +6,22 @@
  *   pass 2, over labels: acc_c = sum of the chunks' acc_c in chunk order;
  *     y_c += dt s_c acc_c.
  * A clean sample (one label c, count w) stores its label, w and h = dt s_i w,
- * so x_i -= h (x_i - y_c). Label accumulators are double in both precisions.
+ * so x_i -= h (x_i - y_c). A chunk sums its label accumulators in the working
+ * precision (a chunk holds at most max(1024, N/128, 4(K+1)) samples); the
+ * chunks are added in double.
  * Non-finite values are caught by summing v - v (0 for a finite v, NaN
  * otherwise), which cannot overflow. */
 #define GD_CAT2(a, b) a##_##b
 #define GD_CAT(a, b) GD_CAT2(a, b)
 #define GD_NAME(name) GD_CAT(name, SFX)
 
-static inline REAL GD_NAME(clean_row)(REAL *restrict x, const REAL *restrict y, double *restrict acc, REAL w,
+static inline REAL GD_NAME(clean_row)(REAL *restrict x, const REAL *restrict y, REAL *restrict acc, REAL w,
                                       REAL h, size_t d) {
   REAL chk = 0;
 #pragma omp simd reduction(+ : chk)
   for (size_t k = 0; k < d; k++) {
     const REAL r = x[k] - y[k];
-    acc[k] += (double)(w * r);
+    acc[k] += w * r;
     const REAL v = x[k] - h * r;
     x[k] = v;
     chk += v - v;
@@ -28,37 +30,58 @@ static inline REAL GD_NAME(clean_row)(REAL *restrict x, const REAL *restrict y, 
 }
 
 /* a sample with several labels: the row's entries j in [a, b) of ds */
-static inline REAL GD_NAME(multi_row)(REAL *restrict x, const REAL *restrict y, double *restrict acc,
-                                      double *restrict g, const rc_dataset *ds, size_t a, size_t b, REAL h,
+static inline REAL GD_NAME(multi_row)(REAL *restrict x, const REAL *restrict y, REAL *restrict acc,
+                                      REAL *restrict g, const rc_dataset *ds, size_t a, size_t b, REAL h,
                                       size_t d) {
   for (size_t k = 0; k < d; k++) g[k] = 0.0;
   for (size_t j = a; j < b; j++) {
     const REAL w = (REAL)ds->counts[j];
     const REAL *yc = y + (size_t)ds->labels[j] * d;
-    double *ac = acc + (size_t)ds->labels[j] * d;
+    REAL *ac = acc + (size_t)ds->labels[j] * d;
     for (size_t k = 0; k < d; k++) {
-      const double r = (double)(w * (x[k] - yc[k]));
+      const REAL r = w * (x[k] - yc[k]);
       ac[k] += r;
       g[k] += r;
     }
   }
   REAL chk = 0;
   for (size_t k = 0; k < d; k++) {
-    const REAL v = x[k] - h * (REAL)g[k];
+    const REAL v = x[k] - h * g[k];
     x[k] = v;
     chk += v - v;
   }
   return chk;
 }
 
-/* One step; returns non-zero if a value became NaN or Inf. */
-static int GD_NAME(gd_step)(rc_gd *g) {
-  const size_t N = g->n, K = g->k, d = g->d, C = g->n_chunks, chunk = g->chunk, stride = (K + 1) * d;
+/* Pass 1 over chunk ch of the samples; returns 0, or NaN if a value became
+ * non-finite. Compiled for several instruction sets (GD_CLONES, gd.c): the
+ * pass is bound by memory only when the loads and stores are wide. */
+GD_CLONES static REAL GD_NAME(gd_chunk)(rc_gd *g, size_t ch) {
+  const size_t N = g->n, K = g->k, d = g->d;
   REAL *const x = g->z, *const y = (REAL *)g->z + N * d;
   const REAL *const w = g->w, *const h = g->h;
   const uint32_t *const lab = g->label;
   const rc_dataset *const ds = g->ds;
-  double *const part = g->part;
+  REAL *acc = (REAL *)g->part + ch * (K + 1) * d, *scratch = acc + K * d;
+  memset(acc, 0, K * d * sizeof *acc);
+  const size_t i1 = (ch + 1) * g->chunk < N ? (ch + 1) * g->chunk : N;
+  REAL chk = 0;
+  for (size_t i = ch * g->chunk; i < i1; i++) {
+    const uint32_t c = lab[i];
+    if (c != GD_MULTI)
+      chk += GD_NAME(clean_row)(x + i * d, y + (size_t)c * d, acc + (size_t)c * d, w[i], h[i], d);
+    else
+      chk += GD_NAME(multi_row)(x + i * d, y, acc, scratch, ds, ds->row_ptr[i], ds->row_ptr[i + 1], h[i], d);
+  }
+  return chk;
+}
+
+/* One step; returns non-zero if a value became NaN or Inf. */
+static int GD_NAME(gd_step)(rc_gd *g) {
+  const size_t N = g->n, K = g->k, d = g->d, C = g->n_chunks, stride = (K + 1) * d;
+  REAL *const y = (REAL *)g->z + N * d;
+  const REAL *const part = g->part;
+  double *const sum_all = g->sum;
   const double *const hy = g->hy;
   int bad = 0, used = 1;
 #pragma omp parallel num_threads(g->threads ? g->threads : omp_get_max_threads()) reduction(| : bad)
@@ -66,26 +89,14 @@ static int GD_NAME(gd_step)(rc_gd *g) {
 #pragma omp single
     used = omp_get_num_threads();
 #pragma omp for schedule(static)
-    for (size_t ch = 0; ch < C; ch++) {
-      double *acc = part + ch * stride, *scratch = acc + K * d;
-      memset(acc, 0, K * d * sizeof *acc);
-      const size_t i1 = (ch + 1) * chunk < N ? (ch + 1) * chunk : N;
-      REAL chk = 0;
-      for (size_t i = ch * chunk; i < i1; i++) {
-        const uint32_t c = lab[i];
-        if (c != GD_MULTI)
-          chk += GD_NAME(clean_row)(x + i * d, y + (size_t)c * d, acc + (size_t)c * d, w[i], h[i], d);
-        else
-          chk += GD_NAME(multi_row)(x + i * d, y, acc, scratch, ds, ds->row_ptr[i], ds->row_ptr[i + 1], h[i], d);
-      }
-      bad |= !(chk == 0);
-    }
+    for (size_t ch = 0; ch < C; ch++) bad |= !(GD_NAME(gd_chunk)(g, ch) == 0);
     /* implicit barrier: every sample has read the old y */
 #pragma omp for schedule(static)
     for (size_t c = 0; c < K; c++) {
-      double *sum = part + c * d; /* chunk 0's row c collects the others, in chunk order */
-      for (size_t ch = 1; ch < C; ch++) {
-        const double *src = part + ch * stride + c * d;
+      double *sum = sum_all + c * d; /* the chunks' rows c added in chunk order */
+      for (size_t k = 0; k < d; k++) sum[k] = 0.0;
+      for (size_t ch = 0; ch < C; ch++) {
+        const REAL *src = part + ch * stride + c * d;
         for (size_t k = 0; k < d; k++) sum[k] += src[k];
       }
       REAL *yc = y + c * d;
