@@ -21,6 +21,12 @@ typedef enum {
   RC_INTEGRATOR_REDUCED = 3 /* group-reduced dynamics of a term model (reduced.h) */
 } rc_integrator;
 
+/** Floating-point type of gd's embeddings (exact and rk45 always use f64). */
+typedef enum { RC_PRECISION_F64 = 0, RC_PRECISION_F32 = 1 } rc_precision;
+
+rc_status rc_parse_precision(const char *text, rc_precision *out, rc_error *err);
+const char *rc_precision_name(rc_precision p);
+
 rc_status rc_parse_integrator(const char *text, rc_integrator *out, rc_error *err);
 const char *rc_integrator_name(rc_integrator i);
 
@@ -39,6 +45,8 @@ typedef struct {
   rc_spectrum_method exact_method; /* for `exact` */
   rc_progress progress;
   void *progress_ctx;
+  rc_precision precision; /* gd only (default f64) */
+  int threads;            /* gd: OpenMP threads (0: OpenMP's default); results do not depend on it */
 } rc_integrate_config;
 
 /** Integrate from `init` over cfg->times, calling `obs` at each. For gd the
@@ -79,10 +87,31 @@ rc_status rc_integrate_resumable(const rc_dataset *ds, const rc_minimal_params *
                                  const rc_state *init, const rc_integrate_config *cfg,
                                  const rc_checkpointing *ck, rc_observer obs, void *obs_ctx, rc_error *err);
 
-/** One gd step in place: z <- z + dt F(z); label_acc is scratch of (K + 1) * d doubles. Returns RC_ENUMERIC (naming the
- * first non-finite quantity) if the new state is not finite. Exposed for tests and benchmarks. */
-rc_status rc_gd_step(const rc_dataset *ds, const rc_minimal_params *p, rc_state *s, double dt,
-                     double *label_acc, rc_error *err);
+/* gd engine: a prepared plan owning the embeddings in the chosen precision
+ * and a compact per-sample copy of the observations (label and coefficients
+ * for clean samples; frustrated ones read ds's compressed rows), so a step is
+ * one streaming pass over memory with no allocation. Samples are cut into
+ * chunks that depend only on N and K; each chunk sums its label accumulators
+ * sum_i A_ic (x_i - y_c) on its own and the chunks are added in a fixed order,
+ * so the result is bit-identical for any number of threads. `ds` must outlive
+ * the plan. Exposed for tests and benchmarks; rc_integrate drives it for gd. */
+typedef struct rc_gd rc_gd;
+rc_status rc_gd_alloc(const rc_dataset *ds, const rc_minimal_params *p, size_t d, double dt, rc_precision prec,
+                      int threads, rc_gd **out, rc_error *err);
+/** Copy a state into the plan (converted to its precision; RC_ENUMERIC if a value does not fit). */
+rc_status rc_gd_load(rc_gd *g, const rc_state *s, rc_error *err);
+/** Copy the plan's embeddings out into s (converted to f64). */
+void rc_gd_store(const rc_gd *g, rc_state *s);
+/** Run `steps` steps z <- z + dt F(z). *done gets the number of steps taken;
+ * if a step leaves a NaN or Inf it stops there (*done counts that step) and
+ * returns RC_ENUMERIC naming the first non-finite quantity (samples first). */
+rc_status rc_gd_run(rc_gd *g, size_t steps, size_t *done, rc_error *err);
+/** Bytes one step must move through memory: every embedding read and written
+ * once, plus the observation arrays it reads. */
+double rc_gd_bytes_per_step(const rc_gd *g);
+/** Threads the last step actually ran on (0 before any step). */
+int rc_gd_threads_used(const rc_gd *g);
+void rc_gd_free(rc_gd *g);
 
 /* Exact propagator: precomputes the decomposition for `init` once, then gives
  * the state at any t in O(N d + K^2 d). */

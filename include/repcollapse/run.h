@@ -34,6 +34,8 @@ typedef struct {
   double t_min;               /* first positive time of the log grid (0: 1e-2 / fast_rate) */
   double eps;                 /* collapse threshold (default 1e-2) */
   double rtol, atol;          /* rk45 */
+  rc_precision precision;     /* gd embeddings: f64 (default) or f32 */
+  int threads;                /* gd threads (0: OpenMP's default); results do not depend on it */
   const char *out_dir;        /* where files go (NULL: write nothing) */
   int snapshots;              /* write snapshots.h5 */
   const char *command_line;   /* recorded in summary.json */

@@ -32,14 +32,12 @@
 
 typedef enum { RC_TEACHER_LINEAR = 0, RC_TEACHER_MIXTURE = 1 } rc_teacher_kind;
 typedef enum { RC_FRUSTRATION_CONFLICT = 0, RC_FRUSTRATION_FLIP = 1 } rc_frustration_mode;
-typedef enum { RC_PRECISION_F64 = 0, RC_PRECISION_F32 = 1 } rc_precision;
+/* rc_precision (f64 | f32) is integrate.h's */
 
 rc_status rc_parse_teacher(const char *text, rc_teacher_kind *out, rc_error *err);
 rc_status rc_parse_frustration_mode(const char *text, rc_frustration_mode *out, rc_error *err);
-rc_status rc_parse_precision(const char *text, rc_precision *out, rc_error *err);
 const char *rc_teacher_name(rc_teacher_kind t);
 const char *rc_frustration_mode_name(rc_frustration_mode m);
-const char *rc_precision_name(rc_precision p);
 
 /** How to draw a teacher-student data set. */
 typedef struct {

@@ -21,7 +21,8 @@ enum {
   OPT_HEAD = 64,     /* model terms and head */
   OPT_SWEEP = 128,   /* frustration lists, seeds, models, ratios */
   OPT_FIXED = 256,   /* fixed point and stability options */
-  OPT_FIGURES = 512  /* figures */
+  OPT_FIGURES = 512, /* figures */
+  OPT_BENCH = 1024   /* bench: integrator, dt, steps, t-end, precision, threads */
 };
 
 typedef struct {
@@ -96,5 +97,6 @@ int cmd_figures(int argc, char **argv);
 
 /* Run one command line (argv[0] is the program name) as main() would. */
 int cli_dispatch(int argc, char **argv);
+int cmd_bench(int argc, char **argv);
 
 #endif

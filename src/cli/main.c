@@ -18,6 +18,7 @@ static void usage(FILE *fp) {
           "  selfconsistent  mean-field self-consistency of the fixed points across f (CSV/JSON)\n"
           "  phase      fraction of initial conditions that keep classes apart, crossover f_c\n"
           "  figures    reproduce every claim of the paper: figures, CSVs and report.md\n"
+          "  bench      time gd steps (or the exact integrator) without metrics (JSON on stdout)\n"
           "\n"
           "  repcollapse <command> --help   lists a command's options\n"
           "  repcollapse --version          prints the version and source commit\n",
@@ -45,6 +46,7 @@ int cli_dispatch(int argc, char **argv) {
   if (!strcmp(cmd, "selfconsistent")) return cli_finish(cmd_selfconsistent(argc, argv));
   if (!strcmp(cmd, "phase")) return cli_finish(cmd_phase(argc, argv));
   if (!strcmp(cmd, "figures")) return cli_finish(cmd_figures(argc, argv));
+  if (!strcmp(cmd, "bench")) return cli_finish(cmd_bench(argc, argv));
   fprintf(stderr, "repcollapse: error: unknown command '%s' (try repcollapse --help)\n", cmd);
   return 2;
 }

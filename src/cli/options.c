@@ -15,7 +15,7 @@ typedef enum {
   O_INIT_SEED, O_RATES, O_ETA_X, O_ETA_Y, O_DIM, O_SIGMA, O_INIT, O_INIT_SPREAD, O_INTEGRATOR, O_T_END, O_DT,
   O_STEPS, O_TIMES, O_POINTS, O_T_MIN, O_EPS, O_RTOL, O_ATOL, O_OUT, O_SNAPSHOTS, O_QUIET, O_METHOD,
   O_EXACT_METHOD, O_MODEL, O_TERMS, O_ETA_HEAD, O_HEAD_INIT, O_HEAD_SCALE, O_F_LIST, O_SEEDS, O_MODELS, O_RATIOS,
-  O_APART, O_CHECK, O_JSON, O_ZERO_TOL, O_QUICK, O_HELP,
+  O_APART, O_CHECK, O_JSON, O_ZERO_TOL, O_QUICK, O_PRECISION, O_THREADS, O_HELP,
   O_CONFIG, O_CHECKPOINT_EVERY, O_RESUME
 } opt_id;
 
@@ -44,10 +44,10 @@ static const opt_def OPTS[] = {
     {"sigma", O_SIGMA, 1, OPT_INIT, "s", "initial entries N(0, s^2/d) (default 1)"},
     {"init", O_INIT, 1, OPT_INIT, "I", "gaussian|class (default gaussian)"},
     {"init-spread", O_INIT_SPREAD, 1, OPT_INIT, "s", "class init: x_i = m_c + s*noise (default 0.1)"},
-    {"integrator", O_INTEGRATOR, 1, OPT_RUN, "I", "exact|rk45|gd|reduced (default exact; reduced: term models)"},
-    {"t-end", O_T_END, 1, OPT_RUN, "T", "final time (default 10/slow_rate)"},
-    {"dt", O_DT, 1, OPT_RUN, "h", "gd step"},
-    {"steps", O_STEPS, 1, OPT_RUN, "S", "gd steps (t-end = S*dt)"},
+    {"integrator", O_INTEGRATOR, 1, OPT_RUN | OPT_BENCH, "I", "exact|rk45|gd|reduced (default exact; reduced: term models)"},
+    {"t-end", O_T_END, 1, OPT_RUN | OPT_BENCH, "T", "final time (default 10/slow_rate)"},
+    {"dt", O_DT, 1, OPT_RUN | OPT_BENCH, "h", "gd step"},
+    {"steps", O_STEPS, 1, OPT_RUN | OPT_BENCH, "S", "gd steps (t-end = S*dt)"},
     {"times", O_TIMES, 1, OPT_RUN, "t1,t2,..", "recorded times (default: 0 and a log grid)"},
     {"points", O_POINTS, 1, OPT_RUN, "P", "log grid points (default 80)"},
     {"t-min", O_T_MIN, 1, OPT_RUN, "t", "first positive time of the log grid (default 0.01/fast_rate)"},
@@ -73,6 +73,8 @@ static const opt_def OPTS[] = {
     {"json", O_JSON, 0, OPT_SWEEP, NULL, "print JSON instead of CSV"},
     {"zero-tol", O_ZERO_TOL, 1, OPT_FIXED, "r", "zero modes: |lambda| <= r max|lambda| (default 1e-6)"},
     {"quick", O_QUICK, 0, OPT_FIGURES, NULL, "figures: small sizes, under a minute"},
+    {"precision", O_PRECISION, 1, OPT_RUN | OPT_BENCH, "P", "f64|f32: gd's floating-point type (default f64)"},
+    {"threads", O_THREADS, 1, OPT_RUN | OPT_BENCH, "T", "gd threads (default: all cores); results do not depend on it"},
     {"help", O_HELP, 0, ~0, NULL, "this help"},
     {"config", O_CONFIG, 1, ~0, "FILE", "settings from an INI file or a summary.json (flags given here override it)"},
     {"checkpoint-every", O_CHECKPOINT_EVERY, 1, OPT_RUN, "T", "save the run's state to DIR/checkpoint.bin every T of simulated time"},
@@ -486,6 +488,13 @@ int cli_parse(int argc, char **argv, int first, int groups, const char *cmd, cli
       case O_ZERO_TOL:
         NEED(parse_double(v, &x) && x > 0 && x < 1, "expected a number in (0, 1)");
         o->zero_tol = x;
+        break;
+      case O_PRECISION:
+        if (rc_parse_precision(v, &c->precision, &err)) return err_usage(cmd, "%s%s", err.msg, "");
+        break;
+      case O_THREADS:
+        NEED(parse_size(v, &n) && n > 0 && n <= 4096, "expected a positive integer");
+        c->threads = (int)n;
         break;
       case O_HELP: print_help(cmd, groups); return -1;
       case O_CONFIG: break; /* read by cli_config_expand */

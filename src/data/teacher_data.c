@@ -30,16 +30,8 @@ rc_status rc_parse_frustration_mode(const char *text, rc_frustration_mode *out, 
   return RC_OK;
 }
 
-rc_status rc_parse_precision(const char *text, rc_precision *out, rc_error *err) {
-  if (!strcmp(text, "f64")) *out = RC_PRECISION_F64;
-  else if (!strcmp(text, "f32")) *out = RC_PRECISION_F32;
-  else return rc_error_set(err, RC_EINVAL, "unknown precision '%s' (expected f64 or f32)", text);
-  return RC_OK;
-}
-
 const char *rc_teacher_name(rc_teacher_kind t) { return t == RC_TEACHER_MIXTURE ? "mixture" : "linear"; }
 const char *rc_frustration_mode_name(rc_frustration_mode m) { return m == RC_FRUSTRATION_FLIP ? "flip" : "conflict"; }
-const char *rc_precision_name(rc_precision p) { return p == RC_PRECISION_F32 ? "f32" : "f64"; }
 
 rc_ts_data_spec rc_ts_data_spec_default(void) {
   rc_ts_data_spec s;

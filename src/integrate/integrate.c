@@ -154,44 +154,48 @@ static rc_status run_gd(const rc_dataset *ds, const rc_minimal_params *p, const 
                         "gd step dt = %g is unstable: dt * fast_rate = %g >= 2 (fast_rate = %g); use dt < %g", dt,
                         dt * spec->fast_rate, spec->fast_rate, 2.0 / spec->fast_rate);
   rc_state *s = rc_state_clone(init);
-  double *acc = rc_calloc((init->k + 1) * init->d, sizeof *acc, "gd accumulators", err);
-  if (!s || !acc) {
-    rc_state_free(s);
-    free(acc);
-    return RC_ENOMEM;
-  }
   size_t total = cfg->n_times ? (size_t)llround(cfg->times[cfg->n_times - 1] / dt) : 0, step = 0, k0 = 0;
   const rc_resume_point *from = ck ? ck->from : NULL;
-  if (from) {
+  if (s && from) {
     rc_state_copy(s, from->state);
     step = from->step;
     k0 = from->next_time;
   }
-  /* a checkpoint every `every` steps (any step is a point gd can resume from) */
+  /* a checkpoint every `every` steps (any step is a point gd can resume from; an
+   * f32 state converts to f64 and back exactly, so resuming is bit for bit too) */
   size_t every = ck && ck->every > 0 ? (size_t)fmax(1.0, (double)llround(ck->every / dt)) : 0, last = step;
-  rc_status st = RC_OK;
+  rc_gd *g = NULL;
+  rc_status st = s ? rc_gd_alloc(ds, p, init->d, dt, cfg->precision, cfg->threads, &g, err)
+                   : rc_error_set(err, RC_ENOMEM, "cannot allocate the state");
+  if (!st) st = rc_gd_load(g, s, err);
   for (size_t k = k0; k < cfg->n_times && st == RC_OK; k++) {
     size_t target = (size_t)llround(cfg->times[k] / dt);
     while (step < target && st == RC_OK) {
-      st = rc_gd_step(ds, p, s, dt, acc, err);
-      step++;
+      size_t batch = target - step < 64 ? target - step : 64, done = 0;
+      if (every && last + every - step < batch) batch = last + every - step;
+      st = rc_gd_run(g, batch, &done, err);
+      step += done;
       if (st) {
         char msg[sizeof err->msg];
         snprintf(msg, sizeof msg, "%s", err ? err->msg : "");
         st = rc_error_set(err, st, "gd diverged at step %zu (t = %g): %s", step, step * dt, msg);
       }
       if (st == RC_OK && every && step - last >= every && step < total) {
+        rc_gd_store(g, s);
         rc_resume_point pt = {k, step, (double)step * dt, 0.0, s};
         last = step;
         st = ck->save(&pt, ck->ctx, err);
       }
-      if (cfg->progress && (step & 63) == 0 && total) cfg->progress((double)step / (double)total, cfg->progress_ctx);
+      if (cfg->progress && total) cfg->progress((double)step / (double)total, cfg->progress_ctx);
     }
-    if (st == RC_OK) st = obs((double)step * dt, step, s, ctx, err);
+    if (st == RC_OK) {
+      rc_gd_store(g, s);
+      st = obs((double)step * dt, step, s, ctx, err);
+    }
   }
   if (cfg->progress && st == RC_OK) cfg->progress(1.0, cfg->progress_ctx);
+  rc_gd_free(g);
   rc_state_free(s);
-  free(acc);
   return st;
 }
 

@@ -174,6 +174,8 @@ json_t *rc_run_summary_json(const rc_run_config *cfg, const rc_run_result *r) {
   if (cfg->integrator == RC_INTEGRATOR_GD) {
     json_object_set_new(integ, "dt", json_real(cfg->dt));
     json_object_set_new(integ, "steps", json_integer((json_int_t)llround(r->t_end / cfg->dt)));
+    json_object_set_new(integ, "precision", json_string(rc_precision_name(cfg->precision)));
+    json_object_set_new(integ, "threads", cfg->threads ? json_integer(cfg->threads) : json_string("all cores"));
   }
   if (cfg->integrator == RC_INTEGRATOR_RK45) {
     json_object_set_new(integ, "rtol", json_real(cfg->rtol));

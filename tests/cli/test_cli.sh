@@ -140,6 +140,31 @@ tail -1 "$T/gd/metrics.csv" | grep -q "^50," && ok || bad "gd last time"
 cmp -s "$T/s1/metrics.csv" "$T/s2/metrics.csv" && ok || bad "seed equivalence"
 "$RC" run --classes 3 --per-class 10 --frustration 0.1 --pattern random --data-seed 4 --init-seed 5 --times 0,1,10 --quiet --out "$T/s3" >/dev/null
 cmp -s "$T/s1/metrics.csv" "$T/s3/metrics.csv" && bad "init seed ignored" || ok
+# gd: --threads and --precision. Results are bit-identical for any thread count
+# (metrics and snapshots); f32 differs from f64 but stays close; bad values refused
+DG="--classes 3 --per-class 1500 --frustration 0.1 --pattern random --dim 5 --integrator gd --dt 0.3 --steps 200 --points 5 --quiet --snapshots"
+for th in 1 2 3; do
+  "$RC" run $DG --threads $th --out "$T/th$th" >/dev/null || bad "gd --threads $th"
+done
+for th in 2 3; do
+  cmp -s "$T/th1/metrics.csv" "$T/th$th/metrics.csv" && ok || bad "gd metrics differ with --threads $th"
+  /usr/bin/python3 -c "import h5py,sys,numpy as np; a,b=h5py.File(sys.argv[1]),h5py.File(sys.argv[2]); sys.exit(0 if all(np.array_equal(a[k][()],b[k][()]) for k in ('samples','labels')) else 1)" \
+    "$T/th1/snapshots.h5" "$T/th$th/snapshots.h5" && ok || bad "gd snapshots differ with --threads $th"
+done
+"$RC" run $DG --threads 2 --out "$T/th2b" >/dev/null && cmp -s "$T/th2/metrics.csv" "$T/th2b/metrics.csv" && ok || bad "gd repeated run differs"
+"$RC" run $DG --precision f32 --out "$T/f32" >/dev/null || bad "gd --precision f32"
+cmp -s "$T/th1/metrics.csv" "$T/f32/metrics.csv" && bad "f32 identical to f64" || ok
+grep -q '"precision": "f32"' "$T/f32/summary.json" && ok || bad "summary lacks precision"
+expect_error 2 "unknown precision" run $DG --precision f16 --out "$T/x"
+expect_error 2 "positive integer" run $DG --threads 0 --out "$T/x"
+expect_error 2 "for gd only" run $D2 --precision f32 --out "$T/x"
+# bench: JSON with the timing of gd steps, or of the exact integrator
+"$RC" bench $D2 --frustration 0.1 --dim 8 --dt 0.5 --steps 3 --threads 2 --precision f32 >"$T/bench.json" || bad "bench gd"
+/usr/bin/python3 -c "import json,sys; j=json.load(open(sys.argv[1])); assert j['integrator']=='gd' and j['threads']==2 and j['precision']=='f32' and j['steps']==3 and j['seconds_per_step']>0 and j['bytes_per_step']>0" "$T/bench.json" && ok || bad "bench gd json"
+"$RC" bench $D2 --frustration 0.1 --dim 8 --integrator exact >"$T/bench.json" || bad "bench exact"
+/usr/bin/python3 -c "import json,sys; j=json.load(open(sys.argv[1])); assert j['integrator']=='exact' and abs(j['t']*j['slow_rate']-10)<1e-9 and j['seconds']>0" "$T/bench.json" && ok || bad "bench exact json"
+expect_error 2 "unstable" bench $D2 --frustration 0.1 --dt 1.0
+expect_error 2 "unknown option '--out'" bench $D2 --dt 0.1 --out "$T/x"
 
 # head models end to end: run (particles and reduced), fixedpoint, selfconsistent, phase
 "$RC" run $D2 --frustration 0.05 --dim 4 --model siam-sg --integrator rk45 --t-end 300 --snapshots --quiet --out "$T/sg" >/dev/null || bad "siam-sg run"
