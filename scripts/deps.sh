@@ -6,6 +6,8 @@ PKGS=(build-essential cmake pkg-config git
       libgsl-dev libopenblas-dev liblapacke-dev libhdf5-dev libjansson-dev
       libinih-dev libcmocka-dev gnuplot-nox
       python3-numpy python3-h5py)
+# MPI: optional for the build; `repcollapse sweep` shares points among ranks under mpirun
+PKGS+=(libopenmpi-dev openmpi-bin)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

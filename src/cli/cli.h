@@ -46,6 +46,9 @@ typedef struct {
 int cli_parse(int argc, char **argv, int first, int groups, const char *cmd, cli_options *o);
 void cli_options_free(cli_options *o);
 
+/* Whether --name is an option of the groups: 1 taking a value, 0 a flag, -1 not one. */
+int cli_option_kind(const char *name, int groups);
+
 /* Print "repcollapse: error: <msg>" and return the exit code for the status. */
 int cli_fail(const rc_error *err);
 
@@ -65,5 +68,7 @@ int cmd_run(int argc, char **argv);
 int cmd_fixedpoint(int argc, char **argv);
 int cmd_selfconsistent(int argc, char **argv);
 int cmd_phase(int argc, char **argv);
+int cmd_sweep(int argc, char **argv);
+int cmd_sweep_merge(int argc, char **argv);
 
 #endif

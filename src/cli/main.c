@@ -17,6 +17,8 @@ static void usage(FILE *fp) {
           "  fixedpoint fixed point of a model (head, stop-gradient) and its stability (JSON)\n"
           "  selfconsistent  mean-field self-consistency of the fixed points across f (CSV/JSON)\n"
           "  phase      fraction of initial conditions that keep classes apart, crossover f_c\n"
+          "  sweep      run a grid of runs (processes, MPI ranks or shards), one row per point in sweep.csv\n"
+          "  sweep-merge  join the outputs of sweep shards into one sweep.csv\n"
           "\n"
           "  repcollapse <command> --help   lists a command's options\n"
           "  repcollapse --version          prints the version and source commit\n",
@@ -43,6 +45,8 @@ int main(int argc, char **argv) {
   if (!strcmp(cmd, "fixedpoint")) return cmd_fixedpoint(argc, argv);
   if (!strcmp(cmd, "selfconsistent")) return cmd_selfconsistent(argc, argv);
   if (!strcmp(cmd, "phase")) return cmd_phase(argc, argv);
+  if (!strcmp(cmd, "sweep")) return cmd_sweep(argc, argv);
+  if (!strcmp(cmd, "sweep-merge")) return cmd_sweep_merge(argc, argv);
   fprintf(stderr, "repcollapse: error: unknown command '%s' (try repcollapse --help)\n", cmd);
   return 2;
 }

@@ -455,3 +455,9 @@ int cli_fail(const rc_error *err) {
   fprintf(stderr, "repcollapse: error: %s\n", err->msg[0] ? err->msg : rc_status_name(err->code));
   return err->code == RC_EINVAL || err->code == RC_EUNSTABLE ? 2 : 1;
 }
+
+int cli_option_kind(const char *name, int groups) {
+  for (size_t k = 0; k < N_OPTS; k++)
+    if (!strcmp(OPTS[k].name, name) && (OPTS[k].group & groups) && OPTS[k].id != O_HELP) return OPTS[k].has_arg;
+  return -1;
+}
