@@ -214,6 +214,7 @@ int sweep_parse_point(const sweep_job *job, size_t p, const char *out, cli_optio
   capture_end(saved, msg, n);
   free(av);
   if (rc) return 2;
+  o->cfg.out_dir = out; /* as cmd_run sets it: some checks depend on an output directory */
   rc_error err;
   rc_error_clear(&err);
   if (rc_run_config_check(&o->cfg, &err)) {
