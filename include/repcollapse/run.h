@@ -75,6 +75,10 @@ typedef struct {
 /** The dynamics parameters of cfg as a term model. */
 rc_head_params rc_run_head_params(const rc_run_config *cfg);
 
+/** The checks rc_run_execute makes before any work (sizes, eps, gd's dt, the
+ * integrator against the model): RC_OK, or RC_EINVAL with the message it would give. */
+rc_status rc_run_config_check(const rc_run_config *cfg, rc_error *err);
+
 /** Run the experiment; on success *out holds everything computed. Files are
  * written only when cfg->out_dir is set, each one atomically. */
 rc_status rc_run_execute(const rc_run_config *cfg, rc_run_result **out, rc_error *err);

@@ -72,6 +72,9 @@ int cli_finish(int rc);
 int cli_parse_double(const char *s, double *v);
 int cli_parse_size(const char *s, size_t *v);
 
+/* Whether --name is an option of the groups: 1 taking a value, 0 a flag, -1 not one. */
+int cli_option_kind(const char *name, int groups);
+
 /* Print "repcollapse: error: <msg>" and return the exit code for the status. */
 int cli_fail(const rc_error *err);
 
@@ -98,5 +101,8 @@ int cmd_figures(int argc, char **argv);
 /* Run one command line (argv[0] is the program name) as main() would. */
 int cli_dispatch(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
+
+int cmd_sweep(int argc, char **argv);
+int cmd_sweep_merge(int argc, char **argv);
 
 #endif

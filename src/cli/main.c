@@ -19,6 +19,8 @@ static void usage(FILE *fp) {
           "  phase      fraction of initial conditions that keep classes apart, crossover f_c\n"
           "  figures    reproduce every claim of the paper: figures, CSVs and report.md\n"
           "  bench      time gd steps (or the exact integrator) without metrics (JSON on stdout)\n"
+          "  sweep      run a grid of runs (processes, MPI ranks or shards), one row per point in sweep.csv\n"
+          "  sweep-merge  join the outputs of sweep shards into one sweep.csv\n"
           "\n"
           "  repcollapse <command> --help   lists a command's options\n"
           "  repcollapse --version          prints the version and source commit\n",
@@ -47,6 +49,8 @@ int cli_dispatch(int argc, char **argv) {
   if (!strcmp(cmd, "phase")) return cli_finish(cmd_phase(argc, argv));
   if (!strcmp(cmd, "figures")) return cli_finish(cmd_figures(argc, argv));
   if (!strcmp(cmd, "bench")) return cli_finish(cmd_bench(argc, argv));
+  if (!strcmp(cmd, "sweep")) return cli_finish(cmd_sweep(argc, argv));
+  if (!strcmp(cmd, "sweep-merge")) return cli_finish(cmd_sweep_merge(argc, argv));
   fprintf(stderr, "repcollapse: error: unknown command '%s' (try repcollapse --help)\n", cmd);
   return 2;
 }

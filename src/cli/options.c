@@ -543,3 +543,9 @@ int cli_fail(const rc_error *err) {
 /* strict number parsing for subcommands with options of their own (cmd_run_ts.c) */
 int cli_parse_double(const char *s, double *v) { return parse_double(s, v); }
 int cli_parse_size(const char *s, size_t *v) { return parse_size(s, v); }
+
+int cli_option_kind(const char *name, int groups) {
+  for (size_t k = 0; k < N_OPTS; k++)
+    if (!strcmp(OPTS[k].name, name) && (OPTS[k].group & groups) && OPTS[k].id != O_HELP) return OPTS[k].has_arg;
+  return -1;
+}

@@ -250,9 +250,7 @@ static rc_status initial_state(const rc_run_config *cfg, const rc_dataset *ds, i
   return st;
 }
 
-rc_status rc_run_execute(const rc_run_config *cfg, rc_run_result **out, rc_error *err) {
-  *out = NULL;
-  double t_start = now_seconds();
+rc_status rc_run_config_check(const rc_run_config *cfg, rc_error *err) {
   if (cfg->dim == 0) return rc_error_set(err, RC_EINVAL, "--dim must be positive");
   if (cfg->dim > 100000) return rc_error_set(err, RC_EINVAL, "--dim %zu is too large (at most 100000)", cfg->dim);
   if (!(cfg->eps > 0 && cfg->eps < 1)) return rc_error_set(err, RC_EINVAL, "--eps must be in (0, 1) (got %g)", cfg->eps);
@@ -260,9 +258,7 @@ rc_status rc_run_execute(const rc_run_config *cfg, rc_run_result **out, rc_error
     return rc_error_set(err, RC_EINVAL, "the gd integrator needs --dt > 0");
   if (!(cfg->eta_head > 0) || !isfinite(cfg->eta_head))
     return rc_error_set(err, RC_EINVAL, "--eta-head must be positive (got %g)", cfg->eta_head);
-  const rc_head_params hp = rc_run_head_params(cfg);
   const int minimal = rc_model_is_minimal(&cfg->terms) && cfg->integrator != RC_INTEGRATOR_REDUCED;
-  const int head = rc_model_has_head(&cfg->terms);
   if (!minimal && cfg->integrator == RC_INTEGRATOR_EXACT)
     return rc_error_set(err, RC_EINVAL, "the exact integrator solves the minimal model only; for model '%s' use rk45, gd or reduced",
                         cfg->terms.name);
@@ -281,6 +277,17 @@ rc_status rc_run_execute(const rc_run_config *cfg, rc_run_result **out, rc_error
                         rc_precision_name(cfg->precision), rc_integrator_name(cfg->integrator));
   if (!minimal && cfg->precision != RC_PRECISION_F64)
     return rc_error_set(err, RC_EINVAL, "--precision f32 is for the minimal model's gd (model '%s' runs in f64)", cfg->terms.name);
+  return RC_OK;
+}
+
+rc_status rc_run_execute(const rc_run_config *cfg, rc_run_result **out, rc_error *err) {
+  *out = NULL;
+  double t_start = now_seconds();
+  rc_status st0 = rc_run_config_check(cfg, err);
+  if (st0) return st0;
+  const rc_head_params hp = rc_run_head_params(cfg);
+  const int minimal = rc_model_is_minimal(&cfg->terms) && cfg->integrator != RC_INTEGRATOR_REDUCED;
+  const int head = rc_model_has_head(&cfg->terms);
   size_t n0, k0;
   double data_bytes;
   rc_status st = rc_data_spec_size(&cfg->data, &n0, &k0, &data_bytes, err);
