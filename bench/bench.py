@@ -7,7 +7,14 @@ problems. Run it through bench/run.sh, which builds everything first.
       (bench/stream.c) achieved from the bytes a step must move;
   (b) time to reach t = 10 / slow_rate: the `exact` integrator against gd at
       its largest stable step (dt just below 2 / fast_rate);
-  (c) the exact spectrum at N ~ 10^6, K = 100.
+  (c) the exact spectrum at N ~ 10^6, K = 100;
+  (d) siam-sg (MODEL.md section 3): gd per step and rk45 per unit of simulated
+      time at N ~ 10^5, d = 64, against PyTorch references of the same gd
+      step; the `reduced` integrator (cost independent of N) at N ~ 10^4,
+      10^5 and 10^6;
+  (e) the teacher-student gd step (N = 20000, D = 512, d = 64, K = 10,
+      bench/ts_bench.c): its dense products' flops over this machine's
+      measured dgemm / sgemm peak (bench/gemm_peak.c).
 Before timing, every reference is checked against repcollapse's own gd
 trajectory on a small problem. Every figure is printed and written, with the
 machine and the commit, to bench/RESULTS.md."""
@@ -62,6 +69,20 @@ def rc_json(cli, args):
     return json.loads(sh([cli] + args))
 
 
+def run_wall(cli, args, tmp, threads=None):
+    """`repcollapse run ARGS`: its summary.json's wall_seconds (data generation,
+    set-up, integration and the metrics at the recorded times; not the writing
+    of the outputs). threads: OPENBLAS_NUM_THREADS (term models run their
+    dense products through BLAS; the rest of their step is serial)."""
+    out = tempfile.mkdtemp(prefix="run-", dir=tmp)
+    env = dict(os.environ, OPENBLAS_NUM_THREADS=str(threads)) if threads else None
+    sh([cli, "run"] + args + ["--quiet", "--out", out], env=env)
+    with open(os.path.join(out, "summary.json")) as f:
+        summary = json.load(f)
+    sh(["rm", "-rf", out])
+    return summary["wall_seconds"], summary
+
+
 def time_steps(make, steps, warmup=1):
     """Median and min seconds per step of a reference, after `warmup` untimed steps."""
     g = make()
@@ -105,6 +126,148 @@ def check_references(cli, tmp):
     return rows
 
 
+def check_siam_sg(cli, tmp):
+    """The siam-sg references against repcollapse's siam-sg gd (x, y and P)."""
+    data = ["--classes", "5", "--per-class", "200", "--frustration", "0.1", "--pattern", "random", "--seed", "3"]
+    dt, steps, d = 0.5, 30, 8
+    out = os.path.join(tmp, "check-sg")
+    sh([cli, "run"] + data + ["--dim", str(d), "--model", "siam-sg", "--integrator", "gd", "--dt", str(dt),
+                              "--steps", str(steps), "--times", f"0,{dt * steps}", "--snapshots", "--quiet",
+                              "--out", out])
+    obs = os.path.join(tmp, "check-sg.csv")
+    sh([cli, "data"] + data + ["--out", obs])
+    import h5py
+    with h5py.File(os.path.join(out, "snapshots.h5")) as f:
+        x, y, P = f["samples"][()], f["labels"][()], f["head"][()]
+    i, c, w, N, K = ref.load_observations(obs)
+    sx, sy = ref.rates(i, c, w, N, K)
+    scale = max(np.abs(x[0]).max(), np.abs(y[0]).max(), np.abs(P[0]).max())
+    moved = max(np.abs(x[-1] - x[0]).max(), np.abs(y[-1] - y[0]).max(), np.abs(P[-1] - P[0]).max()) / scale
+    rows = []
+    for name, cls in SIAM_SG_REFS:
+        for dtype, tol in (("float64", 1e-12), ("float32", 1e-4)):
+            g = cls(i, c, w, x[0], y[0], P[0], sx, sy, dt, dtype)
+            for _ in range(steps):
+                g.step()
+            gx, gy, gP = g.state()
+            err = max(np.abs(gx - x[-1]).max(), np.abs(gy - y[-1]).max(), np.abs(gP - P[-1]).max()) / scale
+            rows.append((name, dtype, err, tol))
+            say(f"check: {name} {dtype}: max |ref - repcollapse| over x, y, P / max |z0| = {err:.2e} "
+                f"(tolerance {tol:g}; the state moved {moved:.2f})")
+            if not err <= tol:
+                sys.exit(f"bench: the {name} reference disagrees with repcollapse's siam-sg gd ({err:.3g} > {tol:g})")
+    return rows, moved
+
+
+SIAM_SG_REFS = (("PyTorch siam-sg, autograd", ref.TorchSiamSG),
+                ("PyTorch siam-sg, hand-written", ref.TorchSiamSGManual),
+                ("PyTorch siam-sg, preallocated", ref.TorchSiamSGPrealloc))
+
+
+def bench_siam_sg(a, tmp):
+    """(d): siam-sg gd and rk45 at N ~ 10^5, `reduced` at N ~ 10^4 .. 10^6."""
+    import torch
+    cli, d = a.cli, a.dim
+    def spec(per_class, pattern="random"):
+        return ["--classes", "100", "--per-class", str(per_class), "--frustration", "0.05", "--pattern", pattern,
+                "--seed", "1", "--dim", str(d), "--model", "siam-sg"]
+    n5 = a.per_class // 10
+    R = {"per_class": n5}
+    # gd: time per step from two runs that differ only in their number of steps
+    # (the set-up, the up-front stability estimate and the metrics cancel)
+    dt, s1, s2 = 0.5, 5, 5 + a.sg_steps
+    R["gd"] = []
+    for t in (1, 2):
+        w1, sm = run_wall(cli, spec(n5) + ["--integrator", "gd", "--dt", str(dt), "--steps", str(s1),
+                                           "--times", f"0,{dt * s1}"], tmp, threads=t)
+        w2, _ = run_wall(cli, spec(n5) + ["--integrator", "gd", "--dt", str(dt), "--steps", str(s2),
+                                          "--times", f"0,{dt * s2}"], tmp, threads=t)
+        R["gd"].append({"threads": t, "per_step": (w2 - w1) / (s2 - s1), "wall1": w1, "wall2": w2})
+        say(f"(d) siam-sg gd, N = {sm['data']['n_samples']}, {t} BLAS thread(s): "
+            f"{1e3 * (w2 - w1) / (s2 - s1):.1f} ms/step ({s1} steps {w1:.2f} s, {s2} steps {w2:.2f} s)")
+    R["N5"] = sm["data"]["n_samples"]
+    # PyTorch references of the same step, on the same observations
+    obs = os.path.join(tmp, "obs-sg.csv")
+    sh([cli, "data"] + spec(n5)[:10] + ["--out", obs])
+    i, c, w, N, K = ref.load_observations(obs)
+    sx, sy = ref.rates(i, c, w, N, K)
+    rng = np.random.default_rng(2)
+    x0 = rng.normal(0, 1 / math.sqrt(d), (N, d))
+    y0 = rng.normal(0, 1 / math.sqrt(d), (K, d))
+    P0 = np.eye(d)
+    R["torch"] = {}
+    for t in (1, 2):
+        torch.set_num_threads(t)
+        for name, cls in SIAM_SG_REFS:
+            steps = a.ref_steps if "preallocated" not in name else max(a.ref_steps, 5)
+            med, best = time_steps(lambda: cls(i, c, w, x0, y0, P0, sx, sy, dt, "float64"), steps)
+            R["torch"][(name, t)] = (best, med, steps)
+            rc = next(g["per_step"] for g in R["gd"] if g["threads"] == t)
+            say(f"(d) {name}, float64, {t} thread(s): best {best:.3f} s/step (median {med:.3f}): "
+                f"{best / rc:.1f}x repcollapse's gd")
+    # rk45 and reduced: integration time = wall(t_end = T) - wall(t_end ~ 0)
+    T0 = 1e-6
+    def integ(per_class, integrator, T, pattern="random"):
+        base, _ = run_wall(cli, spec(per_class, pattern) + ["--integrator", integrator, "--t-end", repr(T0),
+                                                             "--times", f"0,{T0!r}"], tmp)
+        full, sm = run_wall(cli, spec(per_class, pattern) + ["--integrator", integrator, "--t-end", repr(T),
+                                                              "--times", f"0,{T!r}"], tmp)
+        groups = json.loads(sh([cli, "data"] + spec(per_class, pattern)[:10]))["n_groups"]
+        r = {"integrator": integrator, "N": sm["data"]["n_samples"], "groups": groups,
+             "pattern": pattern, "T": T, "setup": base, "total": full, "integration": full - base}
+        say(f"(d) siam-sg {integrator}, N = {r['N']}, {pattern} (G = {r['groups']}): to t = {T:g}: "
+            f"{r['integration']:.2f} s integrating ({full:.2f} s in all, {base:.2f} s of set-up), "
+            f"{r['integration'] / T:.1f} s per unit of time")
+        return r
+    Ti = a.sg_t
+    R["integ"] = [integ(n5, "rk45", Ti), integ(n5, "reduced", Ti),
+                  integ(a.per_class // 100, "reduced", Ti), integ(a.per_class, "reduced", Ti),
+                  integ(a.per_class // 100, "reduced", 5 * Ti, "ring"), integ(a.per_class, "reduced", 5 * Ti, "ring")]
+    R["dt"], R["s1"], R["s2"] = dt, s1, s2
+    return R
+
+
+def gemm_peak(exe):
+    out = json.loads(sh([exe, "2048", "5"]))
+    return out["config"], {(r["routine"], r["threads"]): r for r in out["results"]}
+
+
+def bench_ts(exe, steps):
+    """(e): ts_bench --json, with OpenBLAS's default threads (every core) and one."""
+    res = {}
+    for t in sorted({os.cpu_count() or 1, 1}, reverse=True):  # gemm_peak's thread counts
+        env = dict(os.environ, OPENBLAS_NUM_THREADS=str(t))
+        for line in sh([exe, "--json", "20000", "512", "64", "10", str(steps)], env=env).splitlines():
+            r = json.loads(line)
+            res[(r["model"], r["precision"], t)] = r
+    return res
+
+
+def bench_teacher_student(a):
+    """(e): the gemm peak, then the teacher-student steps and their fraction of it."""
+    peak_cfg, peak = gemm_peak(a.gemm_peak)
+    for (routine, t), r in sorted(peak.items()):
+        say(f"(e) {routine}, {t} thread(s): best {r['best_gflop_per_s']:.1f} GFLOP/s, "
+            f"median {r['median_gflop_per_s']:.1f}")
+    ts = bench_ts(a.ts_bench, 10)
+    res_e = []
+    for (model, prec, t), r in ts.items():
+        best = r["seconds_per_step_min"]
+        df, sf = r["dgemm_flops_per_step"], r["sgemm_flops_per_step"]
+        # the time the step's dense products would take at this machine's measured peak
+        ideal = df / (1e9 * peak[("dgemm", t)]["best_gflop_per_s"]) + sf / (1e9 * peak[("sgemm", t)]["best_gflop_per_s"])
+        e = {"model": model, "precision": prec, "threads": t, "best": best, "mean": r["seconds_per_step"],
+             "share": r["blas_seconds_per_step"] / r["seconds_per_step"], "df": df, "sf": sf,
+             "gflops": (df + sf) / best / 1e9, "frac": ideal / best,
+             "frac_blas": ideal / r["blas_seconds_per_step"], "steps": r["steps"]}
+        res_e.append(e)
+        say(f"(e) teacher-student {model} {prec}, {t} thread(s): best step {1e3 * best:.1f} ms, "
+            f"{(df + sf) / 1e9:.3f} GFLOP of dense products ({df / 1e9:.3f} dgemm + {sf / 1e9:.3f} sgemm), "
+            f"{e['gflops']:.1f} GFLOP/s = {100 * e['frac']:.0f}% of the measured peak "
+            f"(BLAS share {100 * e['share']:.0f}%)")
+    return peak_cfg, peak, res_e
+
+
 def fmt(x, unit=""):
     if x is None:
         return "n/a"
@@ -124,13 +287,33 @@ def main():
     ap.add_argument("--dim", type=int, default=64)
     ap.add_argument("--steps", type=int, default=20, help="timed repcollapse gd steps")
     ap.add_argument("--ref-steps", type=int, default=2, help="timed steps of each reference")
+    ap.add_argument("--gemm-peak", required=True, help="bench/gemm_peak.c, built")
+    ap.add_argument("--ts-bench", required=True, help="bench/ts_bench.c, built")
+    ap.add_argument("--sg-steps", type=int, default=100, help="siam-sg gd: extra steps between the two timed runs")
+    ap.add_argument("--sg-t", type=float, default=0.2, help="siam-sg rk45 / reduced: simulated time timed")
+    ap.add_argument("--only", default="", help="d and/or e (comma-separated): run only those sections, print "
+                    "their figures and write nothing (for trying them out); default: everything")
     a = ap.parse_args()
     import torch
 
     m = machine()
     say("machine:", json.dumps(m))
+    if m["load_at_start"] >= 1.0:
+        say(f"bench: warning: load average {m['load_at_start']:.2f} at the start: other work shares the machine, "
+            "the figures (above all the two-thread ones and the bandwidth fractions) will be disturbed")
     tmp = tempfile.mkdtemp(prefix="rc-bench-")
+    if a.only:
+        only = set(a.only.split(","))
+        if not only <= {"d", "e"}:
+            sys.exit("bench: --only takes d and/or e")
+        if "d" in only:
+            check_siam_sg(a.cli, tmp)
+            bench_siam_sg(a, tmp)
+        if "e" in only:
+            bench_teacher_student(a)
+        return
     checks = check_references(a.cli, tmp)
+    checks_sg, sg_moved = check_siam_sg(a.cli, tmp)
 
     data = ["--classes", "100", "--per-class", str(a.per_class), "--frustration", "0.05", "--pattern", "random",
             "--seed", "1"]
@@ -209,6 +392,14 @@ def main():
         sh([a.cli, "spectrum"] + data)
         t_spec.append(time.perf_counter() - t0)
     say(f"(c) spectrum at N = {N}, K = {K}: {statistics.median(t_spec):.3f} s (whole command, median of 3)")
+    m["load_after_c"] = os.getloadavg()[0]
+
+    # (d) siam-sg
+    sg = bench_siam_sg(a, tmp)
+    m["load_after_d"] = os.getloadavg()[0]
+
+    # (e) teacher-student step against the gemm peak
+    peak_cfg, peak, res_e = bench_teacher_student(a)
     m["load_at_end"] = os.getloadavg()[0]
 
     # RESULTS.md
@@ -218,11 +409,14 @@ def main():
              "Rerun it to refresh this file.\n")
     L.append("## Machine\n")
     L.append("| | |\n|---|---|")
-    for k in ("cpu", "cores", "memory_gib", "kernel", "commit", "date", "python", "numpy", "torch",
-              "load_at_start", "load_at_end"):
-        L.append(f"| {k} | {m[k]} |")
-    L.append("\nThe load average is recorded because the machine may be shared: other work running at the "
-             "same time slows the two-thread figures first.\n")
+    for k in ("cpu", "cores", "memory_gib", "kernel", "commit", "date", "python", "numpy", "torch", "blas",
+              "load_at_start", "load_after_c", "load_after_d", "load_at_end"):
+        v = m[k] if k != "blas" else peak_cfg
+        L.append(f"| {k} | {v:.2f} |" if isinstance(v, float) else f"| {k} | {v} |")
+    L.append("\nThe load average (1 minute) is recorded because the machine may be shared: other work running at "
+             "the same time slows the two-thread figures first. The bench itself keeps both cores busy, so the "
+             "load it leaves behind (after its sections) includes its own work; what matters is that it was "
+             "below 1 at the start (nothing else running).\n")
     L.append("## The references and their check\n")
     L.append("`bench/references.py`: full-batch gd on the embedding tables as a researcher would write it: "
              "residuals per observation by gathering x and y, gradients accumulated with `index_add_` "
@@ -233,6 +427,12 @@ def main():
              "gd trajectory (`snapshots.h5`; K = 5, 200 per class, f = 0.1 random, d = 8, 30 steps):\n")
     L.append("| reference | dtype | max \\|ref - repcollapse\\| / max \\|z(0)\\| | tolerance |\n|---|---|---|---|")
     for name, dtype, err, tol in checks:
+        L.append(f"| {name} | {dtype} | {err:.1e} | {tol:g} |")
+    L.append("\nThe siam-sg references of (d) likewise, against repcollapse's `run --model siam-sg --integrator gd` "
+             "(x, y and the head P; same data, d = 8, dt = 0.5, 30 steps, in which the state moves by "
+             f"{sg_moved:.2f} of its initial size):\n")
+    L.append("| reference | dtype | max \\|ref - repcollapse\\| / max \\|z(0)\\| | tolerance |\n|---|---|---|---|")
+    for name, dtype, err, tol in checks_sg:
         L.append(f"| {name} | {dtype} | {err:.1e} | {tol:g} |")
     L.append(f"\n## Problem\n\n`{' '.join(data)} --dim {d}`: N = {N} samples, K = {K}, {len(i)} distinct "
              f"(sample, label) pairs, d = {d}; fast_rate = {fast:.6g}, slow_rate = {slow:.6g}.\n")
@@ -281,11 +481,70 @@ def main():
     L.append("## (c) spectrum\n")
     L.append(f"`repcollapse spectrum {' '.join(data)}` (whole command: data generation, K x K reduction, "
              f"eigenvalues, JSON): median {statistics.median(t_spec):.3f} s, min {min(t_spec):.3f} s of 3.\n")
-    L.append("## TODO: models not built yet\n")
-    L.append("- TODO(siam-sg): time `rk45`, `gd` and the exact `reduced` integrator of the projection-head "
-             "models (MODEL.md section 3) against a PyTorch reference; not measured: the models do not exist yet.")
-    L.append("- TODO(teacher-student): fraction of this machine's dgemm peak reached by the linear "
-             "teacher-student model (MODEL.md section 4); not measured: the model does not exist yet.")
+    L.append("## (d) siam-sg: gd, rk45 and `reduced`\n")
+    L.append(f"`repcollapse run --model siam-sg` (MODEL.md section 3: |P x - sg(y)|^2 + |P y - sg(x)|^2, head "
+             f"P = identity at the start) on `--classes 100 --per-class {sg['per_class']} --frustration 0.05 "
+             f"--pattern random --seed 1 --dim {d}` (N = {sg['N5']}). Term models run their dense products "
+             "(the head, d x d) through BLAS and the rest of the step (residuals per observation, the update) "
+             "on one thread; threads are OpenBLAS's (`OPENBLAS_NUM_THREADS`).\n")
+    L.append(f"gd, time per step: `--dt {sg['dt']}` (accepted: dt times the Jacobian's spectral radius < 2), "
+             f"two runs of {sg['s1']} and {sg['s2']} steps; per step = the difference of their `wall_seconds` "
+             f"over {sg['s2'] - sg['s1']} steps, so data generation, the up-front stability estimate and the "
+             "metrics cancel. PyTorch references on the same observations, float64, the best step (median in "
+             "parentheses) after one warm-up step: `autograd` is what a SimSiam researcher writes (project "
+             "with the head, gather per observation, targets `.detach()`ed, `torch.autograd.grad`); "
+             "`hand-written` gathers residuals and sums them with `index_add_`, no autograd; `preallocated` "
+             "is the hand-written step with `index_select(out=)` into buffers allocated once and in-place "
+             "arithmetic (bench/references.py). Ratio = reference / repcollapse.\n")
+    L.append("| threads | repcollapse ms/step | PyTorch autograd s/step | ratio | PyTorch hand-written s/step | ratio | "
+             "PyTorch preallocated s/step | ratio |")
+    L.append("|---|---|---|---|---|---|---|---|")
+    for g in sg["gd"]:
+        t, rc = g["threads"], g["per_step"]
+        cells = []
+        for name, _ in SIAM_SG_REFS:
+            best, med, _n = sg["torch"][(name, t)]
+            cells.append(f"{best:.3f} ({med:.3f}) | {best / rc:.1f}x")
+        L.append(f"| {t} | {1e3 * rc:.1f} | " + " | ".join(cells) + " |")
+    L.append("\nrk45 and `reduced`: integration time = `wall_seconds` of a run to t = T minus that of the same run "
+             "to t = 1e-6 (the set-up: data, initial state, and the metrics at t = 0 and the end). Default "
+             "tolerances (`--rtol 1e-10 --atol 1e-12`), every timing from t = 0 (the fast early transient), so "
+             "seconds per unit time are for that stretch, not for a whole run. G: distinct observation rows "
+             "(groups); the `reduced` state is G group means, G within-group d x d scatters, the K labels "
+             "and P, so its cost follows G, never N. K = 100 with random frustration has up to "
+             "100 + 4950 groups; `ring` (c with c+1) has 200 at any N.\n")
+    L.append("| integrator | N | pattern | G | t from 0 to | integrating s | s per unit time | set-up s |")
+    L.append("|---|---|---|---|---|---|---|---|")
+    for r in sg["integ"]:
+        L.append(f"| {r['integrator']} | {r['N']} | {r['pattern']} | {r['groups']} | {r['T']:g} | "
+                 f"{r['integration']:.2f} | {r['integration'] / r['T']:.1f} | {r['setup']:.2f} |")
+    g2 = next(g for g in sg["gd"] if g["threads"] == 2)
+    L.append(f"\nFor scale: repcollapse's gd at dt = {sg['dt']} covers a unit of time in "
+             f"{g2['per_step'] / sg['dt']:.2f} s at N = {sg['N5']} (2 threads); rk45 and `reduced` take steps "
+             "small enough for a 1e-10 relative error.\n")
+    L.append("## (e) teacher-student gd step against the dgemm / sgemm peak\n")
+    L.append("Peak: `bench/gemm_peak.c`, C = A B on 2048 x 2048 matrices with the OpenBLAS the library links "
+             "(one warm-up call, best of 5):\n")
+    L.append("| routine | threads | best GFLOP/s | median GFLOP/s |\n|---|---|---|---|")
+    for (routine, t), r in sorted(peak.items()):
+        L.append(f"| {routine} | {t} | {r['best_gflop_per_s']:.1f} | {r['median_gflop_per_s']:.1f} |")
+    L.append(f"\nStep: `bench/ts_bench.c` (as in bench/TEACHER_STUDENT.md), `rc_ts_gd_step` at N = 20000, "
+             f"D = 512, d = 64, K = 10 (linear teacher, f = 0.1 conflict), one warm-up step then "
+             f"{res_e[0]['steps']} steps each timed on its own; threads = `OPENBLAS_NUM_THREADS`. Flops are "
+             "counted, not estimated: the BLAS entry points are wrapped at link time and every gemm the step "
+             "calls adds 2 m n k (X = U W^T and dW = G^T U, 2 N D d each, plus the head's N x d x d "
+             "products for siam and siam-sg; under f32 the two input products run in sgemm and the head's "
+             "in dgemm). Fraction of peak = the time those flops take at the measured peak (dgemm flops at "
+             "the dgemm peak plus sgemm flops at the sgemm peak, same threads) over the best step; "
+             "`of BLAS time` is the same over the time spent inside BLAS only.\n")
+    L.append("| model | precision | threads | ms/step best (mean) | BLAS share | GFLOP/step (dgemm + sgemm) | "
+             "GFLOP/s | fraction of peak | of BLAS time |")
+    L.append("|---|---|---|---|---|---|---|---|---|")
+    for e in sorted(res_e, key=lambda e: (e["precision"], -e["threads"], e["model"])):
+        L.append(f"| {e['model']} | {e['precision']} | {e['threads']} | {1e3 * e['best']:.1f} ({1e3 * e['mean']:.1f}) | "
+                 f"{100 * e['share']:.0f}% | {e['df'] / 1e9:.3f} + {e['sf'] / 1e9:.3f} | {e['gflops']:.1f} | "
+                 f"{100 * e['frac']:.0f}% | {100 * e['frac_blas']:.0f}% |")
+    L.append("")
     with open(a.out, "w") as f:
         f.write("\n".join(L) + "\n")
     say("wrote", a.out)

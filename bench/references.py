@@ -103,3 +103,120 @@ class NumpyGD:
 
     def state(self):
         return self.x.astype(np.float64), self.y.astype(np.float64)
+
+
+# --- siam-sg (MODEL.md section 3): |P x_i - sg(y_c)|^2 + |P y_c - sg(x_i)|^2 ---
+#
+# L = (1/2M) sum_ic A_ic (|P x_i - sg(y_c)|^2 + |P y_c - sg(x_i)|^2), a shared
+# linear head P (d x d), stop-gradient on each target. gd as repcollapse runs
+# it: x_i -= dt eta_x (M / a_i) dL/dx_i (the `degree` scheme, s_x = eta_x / a_i),
+# y_c likewise, P -= dt eta_P dL/dP, every gradient taken at the old state.
+
+
+class TorchSiamSG:
+    """siam-sg gd as a SimSiam researcher writes it in PyTorch: project every
+    embedding with the head, gather per observation, the loss with the targets
+    .detach()ed, autograd for the gradients, then the same update."""
+
+    def __init__(self, i, c, count, x0, y0, P0, s_x, s_y, dt, dtype="float64", eta_head=1.0):
+        import torch
+        self.torch = torch
+        dt_ = getattr(torch, dtype)
+        self.i = torch.from_numpy(i)
+        self.c = torch.from_numpy(c)
+        self.w = torch.from_numpy(count).to(dt_)
+        self.M = float(count.sum())
+        self.x = torch.from_numpy(x0).to(dt_).clone()
+        self.y = torch.from_numpy(y0).to(dt_).clone()
+        self.P = torch.from_numpy(P0).to(dt_).clone()
+        # dt times each embedding's rate, times M (the loss is a mean over M)
+        self.hx = (dt * self.M * torch.from_numpy(s_x)).to(dt_)[:, None]
+        self.hy = (dt * self.M * torch.from_numpy(s_y)).to(dt_)[:, None]
+        self.hP = dt * eta_head
+
+    def loss(self, x, y, P):
+        xi, yc = x[self.i], y[self.c]
+        px, py = x @ P.T, y @ P.T
+        r1 = px[self.i] - yc.detach()          # P x_i - sg(y_c)
+        r2 = py[self.c] - xi.detach()          # P y_c - sg(x_i)
+        return (self.w * ((r1 * r1).sum(1) + (r2 * r2).sum(1))).sum() / (2.0 * self.M)
+
+    def step(self):
+        torch = self.torch
+        x = self.x.requires_grad_(True)
+        y = self.y.requires_grad_(True)
+        P = self.P.requires_grad_(True)
+        gx, gy, gP = torch.autograd.grad(self.loss(x, y, P), (x, y, P))
+        with torch.no_grad():
+            self.x = (x - self.hx * gx).detach()
+            self.y = (y - self.hy * gy).detach()
+            self.P = (P - self.hP * gP).detach()
+
+    def state(self):
+        return self.x.detach().double().numpy(), self.y.detach().double().numpy(), self.P.detach().double().numpy()
+
+
+class TorchSiamSGManual(TorchSiamSG):
+    """The same step with the gradients written by hand: residuals per
+    observation from the gathered projections, summed per embedding with
+    index_add_, then dL/dx = Rx P / M, dL/dy = Ry P / M, dL/dP = (Rx^T x + Ry^T y) / M
+    (the stop-gradient is the absence of the target terms). No autograd."""
+
+    def step(self):
+        torch = self.torch
+        x, y, P = self.x, self.y, self.P
+        w = self.w[:, None]
+        px, py = x @ P.T, y @ P.T
+        r1 = w * (px[self.i] - y[self.c])
+        r2 = w * (py[self.c] - x[self.i])
+        Rx = torch.zeros_like(x).index_add_(0, self.i, r1)
+        Ry = torch.zeros_like(y).index_add_(0, self.c, r2)
+        gP = (Rx.T @ x + Ry.T @ y) / self.M
+        self.x = x - (self.hx / self.M) * (Rx @ P)
+        self.y = y - (self.hy / self.M) * (Ry @ P)
+        self.P = P - self.hP * gP
+
+
+class TorchSiamSGPrealloc(TorchSiamSG):
+    """The hand-written step with PyTorch's fast paths: index_select into
+    buffers allocated once instead of advanced indexing, in-place arithmetic,
+    addmm_ for the products: a stronger peer than the two above."""
+
+    def __init__(self, *args, **kw):
+        super().__init__(*args, **kw)
+        torch = self.torch
+        n_obs, d = self.i.shape[0], self.x.shape[1]
+        self.w1 = self.w[:, None].contiguous()
+        self.px = torch.empty_like(self.x)
+        self.py = torch.empty_like(self.y)
+        self.r1 = torch.empty(n_obs, d, dtype=self.x.dtype)
+        self.r2 = torch.empty_like(self.r1)
+        self.tmp = torch.empty_like(self.r1)
+        self.Rx = torch.empty_like(self.x)
+        self.Ry = torch.empty_like(self.y)
+        self.gP = torch.empty_like(self.P)
+        self.ux = torch.empty_like(self.x)
+        self.uy = torch.empty_like(self.y)
+        self.hx_ = self.hx / self.M
+        self.hy_ = self.hy / self.M
+
+    def step(self):
+        torch = self.torch
+        x, y, P = self.x, self.y, self.P
+        torch.mm(x, P.T, out=self.px)
+        torch.mm(y, P.T, out=self.py)
+        torch.index_select(self.px, 0, self.i, out=self.r1)
+        torch.index_select(y, 0, self.c, out=self.tmp)
+        self.r1.sub_(self.tmp).mul_(self.w1)                       # A (P x_i - y_c)
+        torch.index_select(self.py, 0, self.c, out=self.r2)
+        torch.index_select(x, 0, self.i, out=self.tmp)
+        self.r2.sub_(self.tmp).mul_(self.w1)                       # A (P y_c - x_i)
+        self.Rx.zero_().index_add_(0, self.i, self.r1)
+        self.Ry.zero_().index_add_(0, self.c, self.r2)
+        torch.mm(self.Rx.T, x, out=self.gP)
+        self.gP.addmm_(self.Ry.T, y)
+        torch.mm(self.Rx, P, out=self.ux)
+        torch.mm(self.Ry, P, out=self.uy)
+        x.addcmul_(self.hx_, self.ux, value=-1.0)
+        y.addcmul_(self.hy_, self.uy, value=-1.0)
+        P.add_(self.gP, alpha=-self.hP / self.M)

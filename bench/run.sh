@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # run.sh: the benchmark of issue 6, in one run: repcollapse beside PyTorch (CPU)
 # and NumPy on the same problems (bench/bench.py, references in
-# bench/references.py), memory bandwidth from a STREAM triad (bench/stream.c).
+# bench/references.py), memory bandwidth from a STREAM triad (bench/stream.c),
+# the dgemm / sgemm peak (bench/gemm_peak.c) for the teacher-student step
+# (bench/ts_bench.c).
 # Installs Debian's python3-torch if missing (only the benchmark needs it),
 # builds the release tree, prints every figure and writes bench/RESULTS.md.
-# Takes about 10 minutes on 2 cores. Extra arguments go to bench.py
+# Takes about 20 minutes on 2 cores; run it on a quiet machine (load average
+# below 1): RESULTS.md records the load. Extra arguments go to bench.py
 # (e.g. --per-class 950 for a quick run on N ~ 10^5).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,4 +25,5 @@ mkdir -p build/bench
 # the triad is built for this CPU (-march=native): the hardware's limit, not the compiler's
 gcc -std=c11 -O3 -march=native -fopenmp -Wall -Wextra -Werror -D_POSIX_C_SOURCE=200809L \
   bench/stream.c -o build/bench/stream
-exec /usr/bin/python3 bench/bench.py --cli build/repcollapse --stream build/bench/stream "$@"
+exec /usr/bin/python3 bench/bench.py --cli build/repcollapse --stream build/bench/stream \
+  --gemm-peak build/bench/gemm_peak --ts-bench build/bench/ts_bench "$@"
