@@ -37,8 +37,9 @@ typedef struct {
   size_t n_points; /* product of the axes' sizes */
 } rc_sweep_grid;
 
-/** Largest number of points a grid may have. */
+/** Largest number of points a grid may have, and of values one range may expand to. */
 #define RC_SWEEP_MAX_POINTS 10000000u
+#define RC_SWEEP_MAX_AXIS_VALUES 1000000u
 
 /** Parse a grid spec. On a bad axis (empty name, duplicate, empty range,
  * malformed value) fails with RC_EINVAL and a message naming the axis. */

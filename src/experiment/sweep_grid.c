@@ -34,14 +34,19 @@ static char *trimmed(const char *s, size_t n) {
   return t;
 }
 
+/* capacity doubles at each power of two, so a long range costs O(n), not
+ * O(n^2) copies (found by fuzzing: a 255551-value range timed out) */
 static int append_value(rc_sweep_axis *ax, char *v) {
-  char **nv = realloc(ax->values, (ax->n_values + 1) * sizeof *nv);
-  if (!nv || !v) {
-    if (nv) ax->values = nv;
-    free(v);
-    return 0;
+  size_t n = ax->n_values;
+  if (!v) return 0;
+  if ((n & (n - 1)) == 0) { /* n is 0 or a power of two: the array is full */
+    char **nv = realloc(ax->values, (n ? 2 * n : 1) * sizeof *nv);
+    if (!nv) {
+      free(v);
+      return 0;
+    }
+    ax->values = nv;
   }
-  ax->values = nv;
   ax->values[ax->n_values++] = v;
   return 1;
 }
@@ -100,7 +105,7 @@ static rc_status expand_range(rc_sweep_axis *ax, const char *s, rc_error *err) {
                         ax->name, s);
     else if (j < i)
       st = rc_error_set(err, RC_EINVAL, "axis '%s': empty range '%s'", ax->name, s);
-    else if ((unsigned long long)(j - i) >= RC_SWEEP_MAX_POINTS)
+    else if ((unsigned long long)(j - i) >= RC_SWEEP_MAX_AXIS_VALUES)
       st = rc_error_set(err, RC_EINVAL, "axis '%s': range '%s' is too long", ax->name, s);
     for (long long v = i; !st && v <= j; v++) { /* i, j are set when st is RC_OK */
       snprintf(buf, sizeof buf, "%lld", v);
@@ -116,7 +121,7 @@ static rc_status expand_range(rc_sweep_axis *ax, const char *s, rc_error *err) {
       st = rc_error_set(err, RC_EINVAL, "axis '%s': empty range '%s' (n = 0)", ax->name, s);
     else if (n == 1 && a != b)
       st = rc_error_set(err, RC_EINVAL, "axis '%s': range '%s' has one value but two different ends", ax->name, s);
-    else if ((unsigned long long)n > RC_SWEEP_MAX_POINTS)
+    else if ((unsigned long long)n > RC_SWEEP_MAX_AXIS_VALUES)
       st = rc_error_set(err, RC_EINVAL, "axis '%s': range '%s' is too long", ax->name, s);
     for (long long k = 0; !st && k < n; k++) {
       /* ends exact; %.15g prints 0:0.2:21 as 0, 0.01, ..., 0.2, not 0.030000000000000002 */
