@@ -161,10 +161,9 @@ static double trace_pcpt(const double *P, const double *C, size_t d, double *tmp
   return s;
 }
 
-static double scatter_loss(rc_reduced *r, const double *u, const double *P) {
+/* the loss of the scatters, given the term weights on head / plain x branches */
+static double scatter_loss(rc_reduced *r, const double *u, const double *P, double wlh, double wlp) {
   const size_t d = r->d;
-  double wh, wlh, wlp;
-  x_side_operators(r, P, r->gamma, &wh, &wlh, &wlp);
   const double *C = scatter(r, u);
   double L = 0.0;
   for (size_t g = 0; g < r->G; g++) {
@@ -195,8 +194,7 @@ double rc_reduced_vector_field(rc_reduced *r, const double *u, double *du) {
                   1.0, r->gP, (int)d);
     free(S);
   }
-  L += scatter_loss(r, u, P);
-  x_side_operators(r, P, r->gamma, &wh, &wlh, &wlp); /* scatter_loss reused gamma */
+  L += scatter_loss(r, u, P, wlh, wlp);
   const int degree = r->hp.base.rates == RC_RATES_DEGREE;
   for (size_t g = 0; g < G; g++) {
     const double f = -r->hp.base.eta_x * (degree ? M / r->aw[g] : 1.0);
