@@ -90,6 +90,9 @@ static void print_help(const char *cmd, int groups) {
     snprintf(left, sizeof left, "--%s%s%s", OPTS[k].name, OPTS[k].arg ? " " : "", OPTS[k].arg ? OPTS[k].arg : "");
     printf("  %-26s %s\n", left, OPTS[k].help);
   }
+  if (!strcmp(cmd, "run"))
+    printf("  %-26s %s\n", "--task teacher-student",
+           "the linear teacher-student model (MODEL.md section 4): repcollapse run --task teacher-student --help");
 }
 
 /* where the option being parsed comes from when not the command line ("exp.ini:7: key 'dim'") */
