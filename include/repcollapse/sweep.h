@@ -4,7 +4,8 @@
  *
  * A grid is `AXIS (; AXIS)*`, `AXIS = NAME = VALUES`: NAME is an option of
  * `repcollapse run` (without the dashes) and VALUES a comma list `v1,v2,...`,
- * `a:b:n` (n evenly spaced values from a to b inclusive), `i:j` (the integers
+ * `a:b:n` (n evenly spaced values from a to b inclusive), `a:b:n:log` (n
+ * values a (b/a)^(k/(n-1)), k = 0..n-1, a, b > 0), `i:j` (the integers
  * i to j inclusive), or a `|` list `v1|v2|...` whose values are taken
  * literally (for values that contain `,` or `:`, such as `--per-class 50,80`
  * or `--frustrated 0-1:8`). Values are kept as strings: each point is the
@@ -99,6 +100,27 @@ rc_status rc_sweep_manifest_grid(json_t *m, rc_sweep_grid *g, rc_error *err);
  * *n_failed counts the rows whose run failed, *first_failed is the first. */
 rc_status rc_sweep_write_csv(const char *dir, const rc_sweep_grid *g, size_t shard_i, size_t shard_n,
                              size_t *n_failed, size_t *first_failed, rc_error *err);
+
+/** Whether grid big contains grid small: the same axes in the same order,
+ * every value of each axis of small among the values of that axis of big
+ * (compared as strings). NULL when it does; otherwise why, written into
+ * why[0..n) and returned. */
+const char *rc_sweep_grid_contains(const rc_sweep_grid *big, const rc_sweep_grid *small, char *why, size_t n);
+
+/** Grow the sweep in DIR from grid old_g to grid g, which contains it (see
+ * rc_sweep_grid_contains): each point of g whose values are those of a
+ * finished point of old_g takes over that point's record (renumbered) and
+ * run files (hard links), the other points start empty, new_manifest
+ * replaces DIR/manifest.json and the old sweep.csv is removed. Crash-safe:
+ * a process killed at any moment leaves a state rc_sweep_grow_recover turns
+ * into either the old sweep or the grown one, whole. *reused counts the
+ * points of g that have a record. Call it holding the sweep's lock. */
+rc_status rc_sweep_grow(const char *dir, const rc_sweep_grid *old_g, const rc_sweep_grid *g, json_t *new_manifest,
+                        size_t *reused, rc_error *err);
+
+/** Undo (before its commit point) or complete (after it) a growth of DIR
+ * that was interrupted; nothing when there was none. Holding the lock. */
+rc_status rc_sweep_grow_recover(const char *dir, rc_error *err);
 
 /** Whether point p belongs to shard i of n (1 <= i <= n; n = 0: every point). */
 int rc_sweep_in_shard(size_t p, size_t shard_i, size_t shard_n);

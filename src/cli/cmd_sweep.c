@@ -46,14 +46,17 @@ static void usage(void) {
   printf("usage: repcollapse sweep --grid SPEC [options of run] --out DIR [--jobs J] [--shard I/N] [--quiet]\n"
          "\n"
          "  --grid SPEC     axes 'name=values;name=values;...': name is any option of run (repcollapse run --help),\n"
-         "                  values v1,v2,... | a:b:n (n values from a to b) | i:j (integers) | v1|v2|... (literal)\n"
+         "                  values v1,v2,... | a:b:n (n values from a to b) | a:b:n:log (n log-spaced values, a, b > 0)\n"
+         "                  | i:j (integers) | v1|v2|... (literal)\n"
          "  --out DIR       DIR/sweep.csv (one row per point), DIR/points/<index>/ (each run's files),\n"
          "                  DIR/points/<index>.json (the record of a finished point), DIR/manifest.json\n"
          "  --jobs J        run J points at a time, each in its own process (default 1)\n"
          "  --shard I/N     run only the points with index %% N == I - 1 (1 <= I <= N); join with sweep-merge\n"
          "  --quiet         no progress line\n"
          "\n"
-         "Every other option is passed to each point's run. Rerunning the same command resumes a sweep.\n"
+         "Every other option is passed to each point's run. Rerunning the same command resumes a sweep;\n"
+         "rerunning it with a bigger grid (the same axes, each with the old values among its own) grows it\n"
+         "in place: the finished points are kept and only the new ones run.\n"
          "Under mpirun the points are shared among the ranks.\n");
 }
 
@@ -311,6 +314,28 @@ int sweep_run_point(const sweep_job *job, size_t p, char *msg, size_t n) {
 
 /* ---- the output directory ---- */
 
+/* DIR holds a sweep of another grid with the same fixed options and shard:
+ * grow it in place when the new grid contains the old one, else refuse. */
+static int grow(const sweep_args *a, const rc_sweep_grid *g, json_t *old, json_t *m) {
+  rc_error err;
+  rc_error_clear(&err);
+  rc_sweep_grid og;
+  char why[300];
+  const char *no = NULL;
+  if (rc_sweep_manifest_grid(old, &og, &err)) return fail(1, "'%s/manifest.json': %s", a->out, err.msg);
+  if (a->shard_n) no = "a shard cannot grow in place";
+  else no = rc_sweep_grid_contains(g, &og, why, sizeof why);
+  int rc = 0;
+  size_t reused = 0;
+  if (no)
+    rc = fail(2, "'%s' holds a different sweep (not the same grid) that the new grid does not contain (%s): rerun that sweep's command to resume it, or choose another --out",
+              a->out, no);
+  else if (rc_sweep_grow(a->out, &og, g, m, &reused, &err))
+    rc = fail(1, "growing the sweep in '%s': %s", a->out, err.msg);
+  rc_sweep_grid_free(&og);
+  return rc;
+}
+
 /* Lock DIR (one sweep at a time), check or write the manifest, clear
  * temporaries of a killed run. Returns 0 or an exit code; *lock_fd open. */
 static int prepare_dir(const sweep_args *a, const rc_sweep_grid *g, int *lock_fd) {
@@ -328,6 +353,7 @@ static int prepare_dir(const sweep_args *a, const rc_sweep_grid *g, int *lock_fd
   fl.l_whence = SEEK_SET;
   if (fcntl(*lock_fd, F_SETLK, &fl) != 0) /* not inherited by the workers; released when this process ends */
     return fail(1, "another sweep is running in '%s' (it holds %s)", a->out, path);
+  if (rc_sweep_grow_recover(a->out, &err)) return fail(1, "%s", err.msg); /* a growth that was killed */
   json_t *m = rc_sweep_manifest(g, a->fixed, a->n_fixed, a->shard_i, a->shard_n);
   snprintf(path, sizeof path, "%s/manifest.json", a->out);
   int rc = 0;
@@ -336,7 +362,13 @@ static int prepare_dir(const sweep_args *a, const rc_sweep_grid *g, int *lock_fd
     json_error_t je;
     json_t *old = json_load_file(path, 0, &je);
     const char *what = old ? rc_sweep_manifest_differs(old, m, 1) : NULL;
+    if (what && !strcmp(what, "grid")) { /* name what else differs first: that cannot be grown */
+      if (!json_equal(json_object_get(old, "fixed"), json_object_get(m, "fixed"))) what = "fixed options";
+      else if (!json_equal(json_object_get(old, "shard"), json_object_get(m, "shard"))) what = "shard";
+    }
     if (!old) rc = fail(1, "cannot read '%s': %s", path, je.text);
+    else if (what && !strcmp(what, "grid"))
+      rc = grow(a, g, old, m); /* the same fixed options and shard: a bigger grid may reuse the old points */
     else if (what)
       rc = fail(2, "'%s' holds a different sweep (not the same %s): rerun that sweep's command to resume it, or choose another --out",
                 a->out, what);

@@ -83,12 +83,22 @@ static rc_status split_list(rc_sweep_axis *ax, const char *s, char sep, rc_error
   }
 }
 
-/* i:j (integers) or a:b:n (n evenly spaced numbers, ends included) */
+/* a (b/a)^u for a, b > 0 and 0 < u < 1; through logarithms when b/a
+ * overflows or underflows (1e-300:1e300), so the value stays between a and b */
+static double log_spaced(double a, double b, double u) {
+  const double r = b / a;
+  if (isfinite(r) && r > 0 && isnormal(r)) return a * pow(r, u);
+  return exp(log(a) + (log(b) - log(a)) * u);
+}
+
+/* i:j (integers), a:b:n (n evenly spaced numbers, ends included) or
+ * a:b:n:log (n numbers a (b/a)^(k/(n-1)), k = 0..n-1, with a, b > 0) */
 static rc_status expand_range(rc_sweep_axis *ax, const char *s, rc_error *err) {
-  char *parts[4] = {NULL, NULL, NULL, NULL};
+  /* up to 5 parts, so that a fifth one makes the range malformed rather than being dropped */
+  char *parts[5] = {NULL, NULL, NULL, NULL, NULL};
   size_t np = 0;
   rc_status st = RC_OK;
-  for (const char *p = s; np < 4;) {
+  for (const char *p = s; np < 5;) {
     const char *q = strchr(p, ':');
     parts[np++] = trimmed(p, q ? (size_t)(q - p) : strlen(p));
     if (!q) break;
@@ -111,12 +121,15 @@ static rc_status expand_range(rc_sweep_axis *ax, const char *s, rc_error *err) {
       snprintf(buf, sizeof buf, "%lld", v);
       if (!append_value(ax, strdup(buf))) st = rc_error_set(err, RC_ENOMEM, "axis '%s': out of memory", ax->name);
     }
-  } else if (np == 3) {
+  } else if (np == 3 || (np == 4 && !strcmp(parts[3], "log"))) {
+    const int geometric = np == 4;
     double a = 0, b = 0;
     long long n = 0;
     if (!parse_dbl(parts[0], &a) || !parse_dbl(parts[1], &b) || !parse_ll(parts[2], &n) || n < 0)
-      st = rc_error_set(err, RC_EINVAL, "axis '%s': malformed range '%s' (expected a:b:n, n values from a to b)",
-                        ax->name, s);
+      st = rc_error_set(err, RC_EINVAL, "axis '%s': malformed range '%s' (expected %s)", ax->name, s,
+                        geometric ? "a:b:n:log, n log-spaced values from a to b" : "a:b:n, n values from a to b");
+    else if (geometric && !(a > 0 && b > 0))
+      st = rc_error_set(err, RC_EINVAL, "axis '%s': log range '%s' needs a > 0 and b > 0", ax->name, s);
     else if (n == 0)
       st = rc_error_set(err, RC_EINVAL, "axis '%s': empty range '%s' (n = 0)", ax->name, s);
     else if (n == 1 && a != b)
@@ -124,13 +137,17 @@ static rc_status expand_range(rc_sweep_axis *ax, const char *s, rc_error *err) {
     else if ((unsigned long long)n > RC_SWEEP_MAX_AXIS_VALUES)
       st = rc_error_set(err, RC_EINVAL, "axis '%s': range '%s' is too long", ax->name, s);
     for (long long k = 0; !st && k < n; k++) {
-      /* ends exact; %.15g prints 0:0.2:21 as 0, 0.01, ..., 0.2, not 0.030000000000000002 */
-      double v = k == n - 1 ? b : a + (b - a) * (double)k / (double)(n - 1);
+      /* ends exact; %.15g prints 0:0.2:21 as 0, 0.01, ..., 0.2, not 0.030000000000000002,
+       * and 1:1000:4:log as 1, 10, 100, 1000 */
+      double v = k == 0 ? a
+                 : k == n - 1 ? b
+                 : geometric  ? log_spaced(a, b, (double)k / (double)(n - 1))
+                              : a + (b - a) * (double)k / (double)(n - 1);
       snprintf(buf, sizeof buf, "%.15g", v);
       if (!append_value(ax, strdup(buf))) st = rc_error_set(err, RC_ENOMEM, "axis '%s': out of memory", ax->name);
     }
   } else {
-    st = rc_error_set(err, RC_EINVAL, "axis '%s': malformed range '%s' (expected i:j or a:b:n; values with ':' go in a | list)",
+    st = rc_error_set(err, RC_EINVAL, "axis '%s': malformed range '%s' (expected i:j, a:b:n or a:b:n:log; values with ':' go in a | list)",
                       ax->name, s);
   }
   for (size_t k = 0; k < np; k++) free(parts[k]);

@@ -142,6 +142,39 @@ cp -r "$T/shard1" "$T/shard1b"
 sed 's/"point":0,/"point":0, "extra":1,/' "$T/shard1/points/0.json" >"$T/shard1b/points/0.json"
 expect_error 2 "point 0 has different records" sweep-merge "$T/shard1" "$T/shard1b" "$T/shard2" --out "$T/m5"
 
+# ---- a sweep grown in place: a bigger grid reuses the finished points ----
+F3=(--classes 2 --per-class 20 --dim 4 --integrator rk45 --t-end 50 --points 10)
+"$RC" sweep --grid 'frustration=0.05,0.1;seed=1:2' "${F3[@]}" --out "$T/grow" >"$T/out" 2>&1 || bad "small sweep to grow: $(cat "$T/out")"
+cp "$T/grow/sweep.csv" "$T/grow-small.csv"
+# old point 1 (f = 0.05, seed 2) is point 4 of the bigger grid; its files must be kept, not rerun
+inode_before=$(stat -c %i "$T/grow/points/1/metrics.csv")
+# refused: not a superset (a value dropped), other axes, other fixed options, a shard; nothing changed
+expect_error 2 "holds a different sweep (not the same grid) that the new grid does not contain (axis 'frustration' has no value '0.1')" \
+  sweep --grid 'frustration=0,0.05;seed=1:3' "${F3[@]}" --out "$T/grow"
+expect_error 2 "does not contain (axis 1 is 'seed', not 'frustration')" sweep --grid 'seed=1:3;frustration=0,0.05,0.1' "${F3[@]}" --out "$T/grow"
+expect_error 2 "does not contain (1 axes, not 2)" sweep --grid 'frustration=0,0.05,0.1' "${F3[@]}" --out "$T/grow"
+expect_error 2 "holds a different sweep (not the same fixed options)" sweep --grid 'frustration=0,0.05,0.1;seed=1:3' "${F3[@]}" --eps 0.02 --out "$T/grow"
+expect_error 2 "holds a different sweep (not the same shard)" sweep --grid 'frustration=0,0.05,0.1;seed=1:3' "${F3[@]}" --shard 1/2 --out "$T/grow"
+cmp -s "$T/grow/sweep.csv" "$T/grow-small.csv" && [ ! -e "$T/grow/points/4.json" ] && [ ! -e "$T/grow/.grow.tmp" ] && ok || bad "a refused growth changed the directory"
+"$RC" sweep --grid 'frustration=0,0.05,0.1;seed=1:3' "${F3[@]}" --out "$T/grow" >"$T/out" 2>&1
+grep -q "9 points (5 run now, 4 resumed)" "$T/out" && ok || bad "growth: $(cat "$T/out")"
+"$RC" sweep --grid 'frustration=0,0.05,0.1;seed=1:3' "${F3[@]}" --out "$T/grow-fresh" >"$T/out" 2>&1 || bad "fresh big sweep: $(cat "$T/out")"
+cmp -s "$T/grow/sweep.csv" "$T/grow-fresh/sweep.csv" && ok || bad "grown sweep.csv differs from a fresh sweep of the bigger grid: $(diff "$T/grow/sweep.csv" "$T/grow-fresh/sweep.csv" | head -5)"
+[ "$(stat -c %i "$T/grow/points/4/metrics.csv")" = "$inode_before" ] && ok || bad "point 4 (old point 1) was rerun rather than reused"
+cmp -s "$T/grow/points/4/metrics.csv" "$T/grow-fresh/points/4/metrics.csv" && ok || bad "point 4's metrics.csv differs from the fresh sweep's"
+grep -q '"point":4,' "$T/grow/points/4.json" && ok || bad "point 4's record was not renumbered: $(cat "$T/grow/points/4.json")"
+[ -z "$(ls -A "$T/grow" | grep grow)" ] && ok || bad "growth left $(ls -A "$T/grow")"
+# grown again, with the values of one axis in another order and a log-spaced axis turned into a list
+"$RC" sweep --grid 'frustration=0.1,0,0.05,0.2;seed=1:3' "${F3[@]}" --out "$T/grow" >"$T/out" 2>&1
+grep -q "12 points (3 run now, 9 resumed)" "$T/out" && ok || bad "second growth: $(cat "$T/out")"
+"$RC" sweep --grid 'frustration=0.1,0,0.05,0.2;seed=1:3' "${F3[@]}" --out "$T/grow-fresh2" >"$T/out" 2>&1
+cmp -s "$T/grow/sweep.csv" "$T/grow-fresh2/sweep.csv" && ok || bad "second growth differs from a fresh sweep"
+
+# ---- log-spaced axes run as their values ----
+"$RC" sweep --grid 'eta-head=0.1:10:3:log' --model siam-sg --classes 2 --per-class 5 --dim 2 --integrator reduced --t-end 5 --out "$T/logax" >"$T/out" 2>&1 || bad "log axis sweep: $(cat "$T/out")"
+[ "$(cut -d, -f2 "$T/logax/sweep.csv" | paste -sd' ')" = "eta-head 0.1 1 10" ] && ok || bad "log axis values: $(cut -d, -f2 "$T/logax/sweep.csv")"
+bad_grid "axis 'eta-head': log range '0:10:3:log' needs a > 0 and b > 0" 'eta-head=0:10:3:log'
+
 # ---- failed points: the error column, exit 1, the same file when resumed ----
 "$RC" sweep --grid 'dt=0.1,1.5;per-class=5|5,8' --classes 2 --frustration 0.1 --integrator gd --steps 20 --out "$T/fails" >"$T/out" 2>"$T/err"
 [ $? -eq 1 ] && ok || bad "a sweep with failed points must exit 1"

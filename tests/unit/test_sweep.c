@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "repcollapse/report.h"
 #include "repcollapse/sweep.h"
 #include "testutil.h"
 
@@ -62,6 +63,23 @@ static void ranges_and_lists(void **state) {
   assert_int_equal(g.n_points, 2 * 2 * 3 * 1 * 2);
   rc_sweep_grid_free(&g);
 
+  /* log-spaced ranges a:b:n:log = a (b/a)^(k/(n-1)): decades, square roots of 10, ends exact */
+  assert_int_equal(rc_sweep_grid_parse("eta-head=1:1000:4:log;t-end=1:100:5:log;dt=0.5:2:3:log;eps=0.3:0.3:1:log", &g, &err),
+                   RC_OK);
+  const char *eh[] = {"1", "10", "100", "1000"}, *tl[] = {"1", "3.16227766016838", "10", "31.6227766016838", "100"},
+             *dl[] = {"0.5", "1", "2"}, *el[] = {"0.3"};
+  expect_values(&g.axes[0], eh, 4);
+  expect_values(&g.axes[1], tl, 5);
+  expect_values(&g.axes[2], dl, 3);
+  expect_values(&g.axes[3], el, 1);
+  /* descending, and over the whole double range: every value finite, between the ends */
+  rc_sweep_grid_free(&g);
+  assert_int_equal(rc_sweep_grid_parse("eta-head=1000:1:4:log;sigma=1e-300:1e300:3:log", &g, &err), RC_OK);
+  const char *ed[] = {"1000", "100", "10", "1"}, *wide[] = {"1e-300", "1", "1e+300"};
+  expect_values(&g.axes[0], ed, 4);
+  expect_values(&g.axes[1], wide, 3);
+  rc_sweep_grid_free(&g);
+
   assert_int_equal(rc_sweep_grid_parse("t-end=1e3,2.5e3", &g, &err), RC_OK);
   const char *te[] = {"1e3", "2.5e3"};
   expect_values(&g.axes[0], te, 2);
@@ -93,6 +111,16 @@ static void bad_grids(void **state) {
       {"seed=1:2:3:4", "axis 'seed': malformed range"},
       {"seed=:3", "axis 'seed': malformed range"},
       {"frustration=0:inf:3", "axis 'frustration': malformed range"},
+      {"eta-head=0:1:3:log", "axis 'eta-head': log range '0:1:3:log' needs a > 0 and b > 0"},
+      {"eta-head=1:0:3:log", "needs a > 0 and b > 0"},
+      {"eta-head=-1:-10:3:log", "needs a > 0 and b > 0"},
+      {"eta-head=1:10:3:lin", "axis 'eta-head': malformed range"},
+      {"eta-head=1:10:3:LOG", "malformed range"},
+      {"eta-head=1:x:3:log", "malformed range '1:x:3:log' (expected a:b:n:log"},
+      {"eta-head=1:10:0:log", "empty range"},
+      {"eta-head=1:10:1:log", "has one value but two different ends"},
+      {"eta-head=1:10:3:log:log", "malformed range"},
+      {"eta-head=1:10:2000000:log", "too long"},
       {"model=siam,,siam-sg", "axis 'model': empty value"},
       {"model=siam,", "axis 'model': empty value"},
       {"per-class=5||6", "axis 'per-class': empty value"},
@@ -252,12 +280,148 @@ static void shards_partition(void **state) {
   assert_true(rc_sweep_in_shard(7, 0, 0));
 }
 
+static int path_exists(const char *dir, const char *rel) {
+  char path[512];
+  snprintf(path, sizeof path, "%s/%s", dir, rel);
+  return access(path, F_OK) == 0;
+}
+
+static void touch(const char *dir, const char *rel, const char *text) {
+  char path[512];
+  snprintf(path, sizeof path, "%s/%s", dir, rel);
+  FILE *fp = fopen(path, "w");
+  assert_non_null(fp);
+  fputs(text, fp);
+  fclose(fp);
+}
+
+/* Growing a sweep: containment by hand; records renumbered and run files
+ * linked; an interrupted growth undone before its commit point and completed
+ * after it. */
+static void grow_in_place(void **state) {
+  (void)state;
+  rc_error err;
+  rc_sweep_grid small, big, other;
+  char why[200];
+  assert_int_equal(rc_sweep_grid_parse("f=0.1,0.2;seed=1:2", &small, &err), RC_OK);
+  assert_int_equal(rc_sweep_grid_parse("f=0,0.1,0.2;seed=0:2", &big, &err), RC_OK);
+  assert_null(rc_sweep_grid_contains(&big, &small, why, sizeof why));
+  assert_null(rc_sweep_grid_contains(&small, &small, why, sizeof why));
+  assert_non_null(rc_sweep_grid_contains(&small, &big, why, sizeof why));
+  assert_string_equal(why, "axis 'f' has no value '0'");
+  assert_int_equal(rc_sweep_grid_parse("seed=0:2;f=0,0.1,0.2", &other, &err), RC_OK);
+  assert_non_null(rc_sweep_grid_contains(&other, &small, why, sizeof why));
+  assert_string_equal(why, "axis 1 is 'seed', not 'f'");
+  rc_sweep_grid_free(&other);
+  assert_int_equal(rc_sweep_grid_parse("f=0,0.1,0.2", &other, &err), RC_OK);
+  assert_non_null(rc_sweep_grid_contains(&other, &small, why, sizeof why));
+  assert_string_equal(why, "1 axes, not 2");
+  rc_sweep_grid_free(&other);
+
+  char dir[] = "/tmp/rc_test_grow_XXXXXX";
+  assert_non_null(mkdtemp(dir));
+  char path[512];
+  snprintf(path, sizeof path, "%s/points", dir);
+  assert_int_equal(rc_mkdir_p(path, &err), RC_OK);
+  const size_t nc = rc_sweep_n_columns();
+  double *v = calloc(nc, sizeof *v);
+  /* small: points 0 (0.1, 1), 1 (0.1, 2), 2 (0.2, 1), 3 (0.2, 2); 3 unfinished (a partial run directory) */
+  for (size_t p = 0; p < 3; p++) {
+    v[0] = (double)(p + 10);
+    assert_int_equal(rc_sweep_record_write(dir, &small, p, p == 2 ? NULL : v, "failed run", &err), RC_OK);
+    snprintf(path, sizeof path, "%s/points/%zu", dir, p);
+    assert_int_equal(rc_mkdir_p(path, &err), RC_OK);
+    char rel[64], text[32];
+    snprintf(rel, sizeof rel, "points/%zu/metrics.csv", p);
+    snprintf(text, sizeof text, "run %zu\n", p);
+    touch(dir, rel, text);
+  }
+  assert_int_equal(rc_mkdir_p(strcat(strcpy(path, dir), "/points/3"), &err), RC_OK);
+  touch(dir, "points/3/metrics.csv.tmp.123", "partial");
+  touch(dir, "sweep.csv", "old\n");
+  char *fixed[] = {"--classes", "2"};
+  json_t *m_small = rc_sweep_manifest(&small, fixed, 2, 0, 0), *m_big = rc_sweep_manifest(&big, fixed, 2, 0, 0);
+  assert_int_equal(rc_json_write_file(m_small, strcat(strcpy(path, dir), "/manifest.json"), &err), RC_OK);
+
+  size_t reused = 99;
+  assert_int_equal(rc_sweep_grow(dir, &small, &big, m_big, &reused, &err), RC_OK);
+  assert_int_equal(reused, 3);
+  /* big: point = 3 * index(f) + index(seed); old 0 -> 4, 1 -> 5, 2 -> 7 */
+  const size_t moved[3] = {4, 5, 7};
+  unsigned char done[9];
+  assert_int_equal(rc_sweep_scan_records(dir, 9, done, &err), RC_OK);
+  for (size_t p = 0; p < 9; p++) assert_int_equal(done[p], p == 4 || p == 5 || p == 7);
+  for (size_t q = 0; q < 3; q++) {
+    json_t *rec;
+    assert_int_equal(rc_sweep_record_read(dir, &big, moved[q], &rec, &err), RC_OK);
+    if (q == 2) assert_string_equal(json_string_value(json_object_get(rec, "error")), "failed run");
+    else assert_true(json_number_value(json_object_get(json_object_get(rec, "values"), "n_samples")) == (double)(q + 10));
+    json_decref(rec);
+    char rel[64], want[32];
+    snprintf(rel, sizeof rel, "%s/points/%zu/metrics.csv", dir, moved[q]);
+    snprintf(want, sizeof want, "run %zu\n", q);
+    assert_string_equal(slurp(rel), want);
+  }
+  assert_false(path_exists(dir, "points/8"));
+  assert_false(path_exists(dir, "sweep.csv"));
+  assert_false(path_exists(dir, ".grow.tmp"));
+  assert_false(path_exists(dir, ".grow.old"));
+  json_error_t je;
+  json_t *m_now = json_load_file(strcat(strcpy(path, dir), "/manifest.json"), 0, &je);
+  assert_null(rc_sweep_manifest_differs(m_now, m_big, 1));
+  json_decref(m_now);
+
+  /* killed while building the new tree (before the commit point): undone */
+  assert_int_equal(rc_mkdir_p(strcat(strcpy(path, dir), "/.grow.tmp/points/3"), &err), RC_OK);
+  touch(dir, ".grow.tmp/points/3.json", "{}");
+  assert_int_equal(rc_sweep_grow_recover(dir, &err), RC_OK);
+  assert_false(path_exists(dir, ".grow.tmp"));
+  assert_true(path_exists(dir, "points/4.json"));
+  assert_false(path_exists(dir, "points/3.json"));
+
+  /* killed between the renames (after the commit point): completed */
+  char from[512], to[512];
+  snprintf(from, sizeof from, "%s/points", dir);
+  snprintf(to, sizeof to, "%s/.grow.old", dir);
+  assert_int_equal(rename(from, to), 0);
+  assert_int_equal(rc_mkdir_p(strcat(strcpy(path, dir), "/.grow.tmp/points"), &err), RC_OK);
+  touch(dir, ".grow.tmp/points/6.json", "{}");
+  touch(dir, ".grow.tmp/manifest.json", "{\"new\": 1}\n");
+  assert_int_equal(rc_sweep_grow_recover(dir, &err), RC_OK);
+  assert_true(path_exists(dir, "points/6.json"));
+  assert_false(path_exists(dir, "points/4.json"));
+  assert_string_equal(slurp(strcat(strcpy(path, dir), "/manifest.json")), "{\"new\": 1}\n");
+  assert_false(path_exists(dir, ".grow.tmp"));
+  assert_false(path_exists(dir, ".grow.old"));
+  /* ... also when the new points/ was already in place */
+  assert_int_equal(rc_mkdir_p(strcat(strcpy(path, dir), "/.grow.old/points/1"), &err), RC_OK);
+  assert_int_equal(rc_mkdir_p(strcat(strcpy(path, dir), "/.grow.tmp"), &err), RC_OK);
+  touch(dir, ".grow.tmp/manifest.json", "{\"newer\": 1}\n");
+  assert_int_equal(rc_sweep_grow_recover(dir, &err), RC_OK);
+  assert_true(path_exists(dir, "points/6.json"));
+  assert_string_equal(slurp(strcat(strcpy(path, dir), "/manifest.json")), "{\"newer\": 1}\n");
+  assert_false(path_exists(dir, ".grow.old"));
+  /* nothing to recover: nothing changes */
+  assert_int_equal(rc_sweep_grow_recover(dir, &err), RC_OK);
+  assert_true(path_exists(dir, "points/6.json"));
+
+  json_decref(m_small);
+  json_decref(m_big);
+  free(v);
+  rc_sweep_grid_free(&small);
+  rc_sweep_grid_free(&big);
+  char cmd[300];
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+  assert_int_equal(system(cmd), 0);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(ranges_and_lists),
       cmocka_unit_test(bad_grids),
       cmocka_unit_test(records_and_csv),
       cmocka_unit_test(shards_partition),
+      cmocka_unit_test(grow_in_place),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
