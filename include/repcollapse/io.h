@@ -49,12 +49,19 @@ rc_status rc_write_metrics_csv_extra(const char *path, const rc_metrics_row *row
  *   /samples  float64 [T][N][d]    sample embeddings x_i(t)
  *   /labels   float64 [T][K][d]    label embeddings y_c(t)
  *   /head     float64 [T][d][d]    projection head P(t) (models with a head)
- *   root attributes: n_samples, n_classes, dim, integrator. */
+ *   /observation_sample, /observation_label  int64 [M]  the observations
+ *             (sample i seen with label c), one per observation, in the order
+ *             of `data --out` (rc_dataset_write_csv)
+ *   /sample_label  int64 [N]       a clean sample's label, -1 for a frustrated one
+ *   root attributes: n_samples, n_classes, dim, integrator, n_observations. */
 typedef struct rc_snapshots rc_snapshots;
 rc_status rc_snapshots_open(const char *path, size_t n_times, size_t n, size_t k, size_t d, int with_head,
                             const char *integrator, rc_snapshots **out, rc_error *err);
 rc_status rc_snapshots_write(rc_snapshots *s, size_t index, double t, long step, const rc_state *st,
                              rc_error *err);
+/** Write the data set's observations and clean labels (written once, at any
+ * time before the close). */
+rc_status rc_snapshots_write_data(rc_snapshots *s, const rc_dataset *ds, rc_error *err);
 /** Close and rename into place (commit = 1) or remove (commit = 0). */
 rc_status rc_snapshots_close(rc_snapshots *s, int commit, rc_error *err);
 

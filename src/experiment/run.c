@@ -327,6 +327,7 @@ rc_status rc_run_execute(const rc_run_config *cfg, rc_run_result **out, rc_error
     out_path(path, sizeof path, cfg, "snapshots.h5");
     st = rc_snapshots_open(path, n_times, r->ds->n_samples, r->ds->n_classes, cfg->dim, head,
                            rc_integrator_name(cfg->integrator), &snap, err);
+    if (!st) st = rc_snapshots_write_data(snap, r->ds, err); /* the observations, so a plot can colour by class */
   }
   oc.ds = r->ds;
   oc.hp = minimal ? NULL : &hp;

@@ -108,7 +108,8 @@ rc_status rc_snapshots_open(const char *path, size_t n_times, size_t n, size_t k
   attr_u64(s->file, "n_classes", k);
   attr_u64(s->file, "dim", d);
   attr_str(s->file, "integrator", integrator);
-  attr_str(s->file, "layout", "t[T], step[T], samples[T][N][d], labels[T][K][d], head[T][d][d] (models with a head), row-major float64");
+  attr_str(s->file, "layout", "t[T], step[T], samples[T][N][d], labels[T][K][d], head[T][d][d] (models with a head), row-major float64; "
+           "observation_sample[M], observation_label[M], sample_label[N] (-1: frustrated) int64");
   *out = s;
   return RC_OK;
 }
@@ -134,6 +135,90 @@ rc_status rc_snapshots_write(rc_snapshots *s, size_t index, double t, long step,
   if (rc >= 0) rc = write_slab(s->labels, H5T_NATIVE_DOUBLE, index, s->k, s->d, 3, st->y);
   if (rc >= 0 && s->head >= 0 && st->P) rc = write_slab(s->head, H5T_NATIVE_DOUBLE, index, s->d, s->d, 3, st->P);
   if (rc < 0) return rc_error_set(err, RC_EIO, "cannot write snapshot %zu to '%s': %s", index, s->path, strerror(errno));
+  return RC_OK;
+}
+
+/* A 1-D int64 dataset of n values, filled in blocks by next(ctx, buf, max),
+ * which returns how many values it put in buf. */
+static herr_t write_i64_stream(hid_t file, const char *name, size_t n, size_t (*next)(void *, long long *, size_t),
+                               void *ctx) {
+  hsize_t dims[1] = {n};
+  hid_t ds = make_dataset(file, name, H5T_STD_I64LE, 1, dims);
+  if (ds < 0) return -1;
+  enum { BLOCK = 1 << 14 };
+  long long buf[BLOCK];
+  herr_t rc = 0;
+  for (size_t done = 0; rc >= 0 && done < n;) {
+    size_t m = next(ctx, buf, n - done < BLOCK ? n - done : BLOCK);
+    if (m == 0) {
+      rc = -1;
+      break;
+    }
+    hid_t fspace = H5Dget_space(ds);
+    hsize_t start[1] = {done}, count[1] = {m};
+    rc = H5Sselect_hyperslab(fspace, H5S_SELECT_SET, start, NULL, count, NULL);
+    hid_t mspace = H5Screate_simple(1, count, NULL);
+    if (rc >= 0) rc = H5Dwrite(ds, H5T_NATIVE_LLONG, mspace, fspace, H5P_DEFAULT, buf);
+    H5Sclose(mspace);
+    H5Sclose(fspace);
+    done += m;
+  }
+  if (H5Dclose(ds) < 0) rc = -1;
+  return rc;
+}
+
+/* the observations in data --out order: samples ascending, labels ascending, each repeated by its count */
+typedef struct {
+  const rc_dataset *ds;
+  size_t i, j;  /* sample, entry of its row */
+  double k;     /* repeats of entry j done */
+  int label;    /* 1: emit labels, 0: samples */
+} obs_cursor;
+
+static size_t next_observation(void *ctx, long long *buf, size_t max) {
+  obs_cursor *c = ctx;
+  const rc_dataset *ds = c->ds;
+  size_t m = 0;
+  while (m < max && c->i < ds->n_samples) {
+    if (c->j >= ds->row_ptr[c->i + 1]) {
+      c->i++;
+      continue;
+    }
+    if (c->k >= ds->counts[c->j]) {
+      c->j++;
+      c->k = 0;
+      continue;
+    }
+    buf[m++] = c->label ? (long long)ds->labels[c->j] : (long long)c->i;
+    c->k += 1.0;
+  }
+  return m;
+}
+
+typedef struct {
+  const rc_dataset *ds;
+  size_t i;
+} label_cursor;
+
+static size_t next_clean_label(void *ctx, long long *buf, size_t max) {
+  label_cursor *c = ctx;
+  size_t m = 0;
+  while (m < max && c->i < c->ds->n_samples) buf[m++] = c->ds->clean_label[c->i++];
+  return m;
+}
+
+rc_status rc_snapshots_write_data(rc_snapshots *s, const rc_dataset *ds, rc_error *err) {
+  size_t m = 0; /* M: the counts are whole numbers */
+  for (size_t j = 0; j < ds->nnz; j++) m += (size_t)ds->counts[j];
+  herr_t rc = 0;
+  for (int label = 0; rc >= 0 && label < 2; label++) {
+    obs_cursor c = {ds, 0, ds->n_samples ? ds->row_ptr[0] : 0, 0.0, label};
+    rc = write_i64_stream(s->file, label ? "observation_label" : "observation_sample", m, next_observation, &c);
+  }
+  label_cursor lc = {ds, 0};
+  if (rc >= 0) rc = write_i64_stream(s->file, "sample_label", ds->n_samples, next_clean_label, &lc);
+  if (rc < 0) return rc_error_set(err, RC_EIO, "cannot write the observations to '%s': %s", s->path, strerror(errno));
+  attr_u64(s->file, "n_observations", m);
   return RC_OK;
 }
 
