@@ -54,7 +54,7 @@ if [ "$MODE" != exact ]; then
   /usr/bin/python3 - run/snapshots.h5 "$T/A/run/snapshots.h5" <<'PY' && ok || bad "snapshots.h5 content differs"
 import sys, h5py, numpy as np
 a, b = h5py.File(sys.argv[1], "r"), h5py.File(sys.argv[2], "r")
-assert sorted(a.keys()) == sorted(b.keys()) == ["labels", "samples", "step", "t"]
+assert sorted(a.keys()) == sorted(b.keys()) == ["labels", "observation_label", "observation_sample", "sample_label", "samples", "step", "t"]
 for k in a.keys():
     assert np.array_equal(a[k][()], b[k][()]), k
 assert dict(a.attrs) == dict(b.attrs)
