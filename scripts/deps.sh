@@ -10,6 +10,8 @@ PKGS=(build-essential cmake pkg-config git
       python3-numpy python3-h5py valgrind)
 # MPI: optional for the build; `repcollapse sweep` shares points among ranks under mpirun
 PKGS+=(libopenmpi-dev openmpi-bin)
+# the test that CITATION.cff parses as YAML
+PKGS+=(python3-yaml)
 if [ "${1:-}" = "--fuzz" ]; then
   PKGS+=(clang-14 libclang-rt-14-dev)
 fi

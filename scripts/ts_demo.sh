@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# ts_demo.sh: the documented teacher-student experiment of README.md (MODEL.md
+# ts_demo.sh: the documented teacher-student experiment of README.md (docs/model.md
 # section 4, claim 6), at sizes that run in seconds. Writes out/ts_demo/<case>/
 # and prints one line per case. Usage: bash scripts/ts_demo.sh [build/repcollapse]
 set -euo pipefail

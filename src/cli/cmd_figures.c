@@ -3,6 +3,9 @@
  * (recorded verbatim in the report), plots what they wrote with gnuplot (PNG
  * and SVG), and sets the measured numbers beside the theory's predictions in
  * DIR/report.md. */
+#define _XOPEN_SOURCE 700 /* realpath */
+#include <ctype.h>
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -514,7 +517,24 @@ int cmd_figures(int argc, char **argv) {
   }
   fig_run f;
   memset(&f, 0, sizeof f);
-  snprintf(f.dir, sizeof f.dir, "%s", o.out);
+  /* the commands name the output directory absolutely and the binary by its
+   * path, so the report's commands run as printed from any directory */
+  char *abs_out = realpath(o.out, NULL);
+  int blank = 0;
+  for (const char *p = abs_out ? abs_out : ""; *p; p++)
+    if (isspace((unsigned char)*p) || strchr("'\"\\$`;&|<>*?()[]{}#~!", *p)) blank = 1;
+  if (!abs_out || blank || strlen(abs_out) >= sizeof f.dir) {
+    fprintf(stderr, "repcollapse figures: error: --out '%s': %s\n", o.out,
+            !abs_out ? strerror(errno)
+            : blank  ? "the directory's absolute path must not contain blanks or shell special characters (the report prints commands with it)"
+                     : "path too long");
+    free(abs_out);
+    cli_options_free(&o);
+    return !abs_out ? 1 : 2;
+  }
+  snprintf(f.dir, sizeof f.dir, "%s", abs_out);
+  free(abs_out);
+  fig_find_exe(&f);
   f.quick = o.quick;
   fig_ctx c;
   memset(&c, 0, sizeof c);
@@ -524,11 +544,12 @@ int cmd_figures(int argc, char **argv) {
   fig_text_add(&c.report,
                "# repcollapse: the paper's claims, reproduced\n\n"
                "\"A Minimal Model of Representation Collapse: Frustration, Stop-Gradient, and Dynamics\" (Yao, Liu, "
-               "Li, 2026), MODEL.md section 5. Produced by `repcollapse figures --out %s%s` (repcollapse %s, commit "
-               "%s). Every number below is computed by the commands listed with it; each prediction is computed "
-               "independently of the simulation it is compared with (closed forms, conserved quantities, the "
-               "mean-field equations).\n",
-               o.out, o.quick ? " --quick" : "", rc_version(), rc_source_commit());
+               "Li, 2026), the claims of section 5 of the project's docs/model.md. Produced by "
+               "`%s figures --out %s%s` (repcollapse %s, commit %s). Every number below is computed by the commands "
+               "listed with it, each of which runs as printed, from any directory (they name the binary that ran "
+               "them and absolute paths); each prediction is computed independently of the simulation it is "
+               "compared with (closed forms, conserved quantities, the mean-field equations).\n",
+               f.exe, f.dir, o.quick ? " --quick" : "", rc_version(), rc_source_commit());
   claims_1_2(&c);
   if (!f.failed) claim_3(&c);
   if (!f.failed) claim_4(&c);

@@ -1,10 +1,12 @@
 /* figures_util.c: running repcollapse command lines in-process for
  * `repcollapse figures`, and reading their outputs back (figures_util.h). */
+#include <ctype.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "cli/figures_util.h"
@@ -34,6 +36,35 @@ void fig_text_free(fig_text *t) {
   t->len = t->cap = 0;
 }
 
+void fig_find_exe(fig_run *f) {
+  char path[4096];
+  ssize_t n = readlink("/proc/self/exe", path, sizeof path - 1);
+  if (n <= 0 || path[0] != '/') {
+    snprintf(f->exe, sizeof f->exe, "repcollapse");
+    return;
+  }
+  path[n] = '\0';
+  int plain = 1;
+  for (const char *p = path; *p; p++)
+    if (!isalnum((unsigned char)*p) && !strchr("_./+-", *p)) plain = 0;
+  if (plain) {
+    snprintf(f->exe, sizeof f->exe, "%s", path);
+    return;
+  }
+  size_t k = 0; /* 'it'\''s' */
+  f->exe[k++] = '\'';
+  for (const char *p = path; *p && k + 6 < sizeof f->exe; p++) {
+    if (*p == '\'') {
+      memcpy(f->exe + k, "'\\''", 4);
+      k += 4;
+    } else {
+      f->exe[k++] = *p;
+    }
+  }
+  f->exe[k++] = '\'';
+  f->exe[k] = '\0';
+}
+
 static void fail(fig_run *f, const char *what) {
   if (!f->failed) snprintf(f->failure, sizeof f->failure, "%s", what);
   f->failed = 1;
@@ -46,7 +77,7 @@ int fig_cmd(fig_run *f, const char *fmt, ...) {
   vsnprintf(line, sizeof line, fmt, ap);
   va_end(ap);
   if (f->failed) return 1;
-  fig_text_add(&f->commands, "repcollapse %s\n", line);
+  fig_text_add(&f->commands, "%s %s\n", f->exe[0] ? f->exe : "repcollapse", line);
   char *argv[128], copy[4096];
   snprintf(copy, sizeof copy, "%s", line);
   int argc = 0;

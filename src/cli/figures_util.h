@@ -18,7 +18,8 @@ void fig_text_free(fig_text *t);
 
 /* The figures run: output directory, size preset, report, first failure. */
 typedef struct {
-  char dir[2048];
+  char dir[2048];    /* absolute: the recorded commands run from any directory */
+  char exe[4200];    /* the binary, as the report prints it (absolute, shell-quoted if need be) */
   int quick;
   fig_text commands; /* the commands of the claim being built */
   int failed;
@@ -26,9 +27,14 @@ typedef struct {
 } fig_run;
 
 /* Run `repcollapse <line>` in-process (line: blank-separated arguments, no
- * quoting), record it in f->commands; returns the exit code (and records the
- * first failure). */
+ * quoting), record it in f->commands as `<f->exe> <line>`; returns the exit
+ * code (and records the first failure). */
 int fig_cmd(fig_run *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* f->exe: this process's binary (/proc/self/exe), absolute and quoted for a
+ * POSIX shell when it holds anything but [A-Za-z0-9_./+-]; "repcollapse"
+ * when it cannot be found. */
+void fig_find_exe(fig_run *f);
 
 /* JSON file, or NULL (recording a failure). */
 json_t *fig_json(fig_run *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

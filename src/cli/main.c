@@ -23,7 +23,10 @@ static void usage(FILE *fp) {
           "  sweep-merge  join the outputs of sweep shards into one sweep.csv\n"
           "\n"
           "  repcollapse <command> --help   lists a command's options\n"
-          "  repcollapse --version          prints the version and source commit\n",
+          "  repcollapse --version          prints the version and source commit\n"
+          "\n"
+          "The models, their equations and the code of each: docs/model.md in the source tree.\n"
+          "Licence: GPL-3.0-or-later (LICENSE); to cite: CITATION.cff.\n",
           rc_version());
 }
 

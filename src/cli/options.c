@@ -92,7 +92,7 @@ static void print_help(const char *cmd, int groups) {
   }
   if (!strcmp(cmd, "run"))
     printf("  %-26s %s\n", "--task teacher-student",
-           "the linear teacher-student model (MODEL.md section 4): repcollapse run --task teacher-student --help");
+           "the linear teacher-student model (docs/model.md section 4): repcollapse run --task teacher-student --help");
 }
 
 /* where the option being parsed comes from when not the command line ("exp.ini:7: key 'dim'") */
