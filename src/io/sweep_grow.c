@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* sweep_grow.c: growing a sweep in place (sweep.h). A sweep directory whose
  * grid is contained in a bigger one (the same axes in the same order, each
  * axis's values among the bigger axis's values) becomes a sweep of the bigger

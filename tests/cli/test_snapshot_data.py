@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-3.0-or-later
 """snapshots.h5 of embedding runs carries the data set: /observation_sample and
 /observation_label (int64 [M], in the order of `repcollapse data --out`) and
 /sample_label (int64 [N], a clean sample's label, -1 for a frustrated one),

@@ -1,7 +1,8 @@
 /* test_sweep.c: the sweep grid (sweep.h): value lists and ranges expanded by
  * hand, row-major point order, every malformed axis rejected with a message
  * naming it; records, the manifest comparison and sweep.csv (quoting, nulls,
- * failed points, point order) on a hand-built directory. */
+ * failed points, point order) on a hand-built directory; log-spaced ranges;
+ * growing a sweep in place (containment, renumbered records, recovery). */
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
