@@ -8,6 +8,8 @@
   name the outside specification file at all (docs/model.md is the project's
   own); every relative link of README.md and docs/*.md names a file of the
   repository.
+- docs/model.md numbers its equations in order and every function it names
+  is defined in the file it names.
 - No --help text and no report.md of `repcollapse figures --quick` names it;
   the top-level --help points to docs/model.md.
 - LICENSE is the GPL version 3 (Debian's copy, when there is one); README
@@ -84,6 +86,29 @@ for f in [f for f in files if f == "README.md" or (f.startswith("docs/") and f.e
         path = os.path.normpath(os.path.join(SRC, os.path.dirname(f), target.split("#")[0]))
         check(path.startswith(SRC + os.sep) and os.path.exists(path), f"{f}: link ({target}) is not a file of the repository")
 check("docs/model.md" in files, "docs/model.md is not tracked")
+
+# docs/model.md: every equation numbered (s.k) in order, every file it names
+# exists, and every function it names (`name()`) is defined in the file named
+# last before it
+model = read("docs/model.md")
+numbers = re.findall(r"\(([1-6])\.([0-9]+)\)\s*$", model, re.M)
+check(len(numbers) >= 30, f"docs/model.md: only {len(numbers)} numbered equations")
+last = {}
+for sec, k in numbers:
+    check(int(k) == last.get(sec, 0) + 1, f"docs/model.md: equation ({sec}.{k}) out of order")
+    last[sec] = int(k)
+current, n_funcs = None, 0
+for tok in re.findall(r"`([^`]+)`", model):
+    if re.fullmatch(r"(src|include|bench)/[\w/.]+\.[ch]", tok):
+        current = tok
+        check(os.path.exists(os.path.join(SRC, tok)), f"docs/model.md names {tok}, which does not exist")
+    elif re.fullmatch(r"[a-z_][a-z0-9_]*\(\)", tok):
+        n_funcs += 1
+        name = tok[:-2]
+        text = read(current) if current else ""
+        check(re.search(r"^[a-z].*\b" + name + r"\(", text, re.M) is not None,
+              f"docs/model.md: {tok} is not defined in {current}")
+check(n_funcs >= 40, f"docs/model.md names only {n_funcs} functions")
 
 # ---- licence and citation ----
 lic = read("LICENSE")
