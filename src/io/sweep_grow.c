@@ -7,7 +7,8 @@
  * is that of a fresh sweep of the bigger grid.
  *
  * The new points/ tree is built beside the old one (DIR/.grow.tmp: records
- * renumbered, run files hard-linked, the new manifest), then swapped in by
+ * renumbered, run files hard-linked, summary.json rewritten with the point's
+ * new --out, the new manifest), then swapped in by
  * renames: DIR/points -> DIR/.grow.old, DIR/.grow.tmp/points -> DIR/points,
  * DIR/.grow.tmp/manifest.json -> DIR/manifest.json. A process killed at any
  * moment leaves a state rc_sweep_grow_recover undoes (before the first rename:
@@ -91,8 +92,42 @@ rc_status rc_sweep_grow_recover(const char *dir, rc_error *err) {
   return st;
 }
 
-/* Hard-link every regular file of the run directory from into the new directory to. */
-static rc_status link_run_files(const char *from, const char *to, rc_error *err) {
+/* The summary.json of old point q as new point p: its command_line ends with
+ * `--out DIR/points/<q>` (the sweep wrote it so), which becomes
+ * DIR/points/<p>; everything else is kept, so the file is the one a fresh
+ * sweep writes (but for wall_seconds). Returns 0 (nothing written) when the
+ * file is not of that form: it is then linked as it is. */
+static int renumber_summary(const char *src, const char *dst, const char *dir, size_t q, size_t p, rc_error *err,
+                            rc_status *st) {
+  json_error_t je;
+  json_t *j = json_load_file(src, 0, &je);
+  json_t *cl = j ? json_object_get(j, "command_line") : NULL;
+  char old_tail[4300], new_tail[4300];
+  snprintf(old_tail, sizeof old_tail, " --out %s/points/%zu", dir, q);
+  snprintf(new_tail, sizeof new_tail, " --out %s/points/%zu", dir, p);
+  const char *line = json_is_string(cl) ? json_string_value(cl) : NULL;
+  size_t n = line ? strlen(line) : 0, m = strlen(old_tail);
+  int done = 0;
+  if (line && n >= m && !strcmp(line + n - m, old_tail)) {
+    char *fixed = malloc(n - m + strlen(new_tail) + 1);
+    if (!fixed) {
+      *st = rc_error_set(err, RC_ENOMEM, "out of memory");
+    } else {
+      memcpy(fixed, line, n - m);
+      strcpy(fixed + n - m, new_tail);
+      json_object_set_new(j, "command_line", json_string(fixed));
+      free(fixed);
+      *st = rc_json_write_file(j, dst, err);
+    }
+    done = 1;
+  }
+  json_decref(j);
+  return done;
+}
+
+/* Hard-link every regular file of old point q's run directory from into the
+ * new directory to (new point p); summary.json is rewritten with its new --out. */
+static rc_status link_run_files(const char *from, const char *to, const char *dir, size_t q, size_t p, rc_error *err) {
   DIR *d = opendir(from);
   if (!d) return errno == ENOENT ? RC_OK : rc_error_set(err, RC_EIO, "cannot read directory '%s': %s", from, strerror(errno));
   rc_status st = rc_mkdir_p(to, err);
@@ -104,6 +139,7 @@ static rc_status link_run_files(const char *from, const char *to, rc_error *err)
     snprintf(dst, sizeof dst, "%s/%s", to, e->d_name);
     struct stat sb;
     if (lstat(src, &sb) != 0 || !S_ISREG(sb.st_mode)) continue;
+    if (!strcmp(e->d_name, "summary.json") && renumber_summary(src, dst, dir, q, p, err, &st)) continue;
     if (link(src, dst) != 0) st = rc_error_set(err, RC_EIO, "cannot link '%s' to '%s': %s", src, dst, strerror(errno));
   }
   closedir(d);
@@ -155,7 +191,7 @@ rc_status rc_sweep_grow(const char *dir, const rc_sweep_grid *old_g, const rc_sw
     json_decref(rec);
     snprintf(from, sizeof from, "%s/points/%zu", dir, q);
     snprintf(to, sizeof to, "%s/points/%zu", tmp, p);
-    if (!st) st = link_run_files(from, to, err);
+    if (!st) st = link_run_files(from, to, dir, q, p, err);
     if (!st) (*reused)++;
   }
   for (size_t a = 0; map && a < g->n_axes; a++) free(map[a]);

@@ -163,6 +163,15 @@ cmp -s "$T/grow/sweep.csv" "$T/grow-fresh/sweep.csv" && ok || bad "grown sweep.c
 [ "$(stat -c %i "$T/grow/points/4/metrics.csv")" = "$inode_before" ] && ok || bad "point 4 (old point 1) was rerun rather than reused"
 cmp -s "$T/grow/points/4/metrics.csv" "$T/grow-fresh/points/4/metrics.csv" && ok || bad "point 4's metrics.csv differs from the fresh sweep's"
 grep -q '"point":4,' "$T/grow/points/4.json" && ok || bad "point 4's record was not renumbered: $(cat "$T/grow/points/4.json")"
+# its summary.json is the fresh sweep's but for wall_seconds and the directory (--out DIR/points/4)
+/usr/bin/python3 - "$T/grow/points/4/summary.json" "$T/grow-fresh/points/4/summary.json" "$T/grow" "$T/grow-fresh" <<'PY' && ok || bad "point 4's summary.json differs from the fresh sweep's"
+import json, sys
+a, b = (json.load(open(p)) for p in sys.argv[1:3])
+a.pop("wall_seconds"); b.pop("wall_seconds")
+assert a["command_line"].endswith(" --out " + sys.argv[3] + "/points/4"), a["command_line"]
+b["command_line"] = b["command_line"].replace(sys.argv[4], sys.argv[3])
+assert a == b, [k for k in a if a[k] != b.get(k)]
+PY
 [ -z "$(ls -A "$T/grow" | grep grow)" ] && ok || bad "growth left $(ls -A "$T/grow")"
 # grown again, with the values of one axis in another order and a log-spaced axis turned into a list
 "$RC" sweep --grid 'frustration=0.1,0,0.05,0.2;seed=1:3' "${F3[@]}" --out "$T/grow" >"$T/out" 2>&1
