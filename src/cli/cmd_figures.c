@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "cli/figures_util.h"
@@ -485,6 +486,17 @@ out:
   for (int k = 0; k < 4; k++) json_decref(j[k]);
 }
 
+/* Whether a path can appear in the report's commands as it is: no blank and
+ * no character a POSIX shell would interpret. */
+static int plain_path(const char *s) {
+  for (const char *p = s; *p; p++)
+    if (isspace((unsigned char)*p) || strchr("'\"\\$`;&|<>*?()[]{}#~!", *p)) return 0;
+  return 1;
+}
+
+#define NOT_PLAIN \
+  "the directory's absolute path must not contain blanks or shell special characters (the report prints commands with it)"
+
 int cmd_figures(int argc, char **argv) {
   cli_options o;
   int rc = cli_parse(argc, argv, 2, OPT_OUTFILE | OPT_FIGURES, "figures", &o);
@@ -503,6 +515,14 @@ int cmd_figures(int argc, char **argv) {
     return 1;
   }
   rc_error err;
+  /* refused before anything is created: a path the printed commands could not carry */
+  char cwd[4096] = "";
+  if (o.out[0] != '/' && !getcwd(cwd, sizeof cwd)) cwd[0] = '\0';
+  if (!plain_path(cwd) || !plain_path(o.out)) {
+    fprintf(stderr, "repcollapse figures: error: --out '%s': %s\n", o.out, NOT_PLAIN);
+    cli_options_free(&o);
+    return 2;
+  }
   if (rc_mkdir_p(o.out, &err)) {
     cli_options_free(&o);
     return cli_fail(&err);
@@ -520,14 +540,10 @@ int cmd_figures(int argc, char **argv) {
   /* the commands name the output directory absolutely and the binary by its
    * path, so the report's commands run as printed from any directory */
   char *abs_out = realpath(o.out, NULL);
-  int blank = 0;
-  for (const char *p = abs_out ? abs_out : ""; *p; p++)
-    if (isspace((unsigned char)*p) || strchr("'\"\\$`;&|<>*?()[]{}#~!", *p)) blank = 1;
+  const int blank = abs_out && !plain_path(abs_out); /* through a symbolic link */
   if (!abs_out || blank || strlen(abs_out) >= sizeof f.dir) {
     fprintf(stderr, "repcollapse figures: error: --out '%s': %s\n", o.out,
-            !abs_out ? strerror(errno)
-            : blank  ? "the directory's absolute path must not contain blanks or shell special characters (the report prints commands with it)"
-                     : "path too long");
+            !abs_out ? strerror(errno) : blank ? NOT_PLAIN : "path too long");
     free(abs_out);
     cli_options_free(&o);
     return !abs_out ? 1 : 2;

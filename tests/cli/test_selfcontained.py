@@ -181,6 +181,11 @@ with tempfile.TemporaryDirectory() as tmp:
         after = open(os.path.join(out_dir, "metrics.csv"), "rb").read()
         check(after == before, f"{line}: metrics.csv differs from the report's")
     check(os.listdir(elsewhere) == [], f"the commands wrote into the current directory: {os.listdir(elsewhere)}")
+    # a directory whose path the printed commands could not carry is refused up front, with one line
+    q = subprocess.run([CLI, "figures", "--quick", "--out", os.path.join(tmp, "two words")], capture_output=True, text=True)
+    check(q.returncode == 2 and q.stderr.count("\n") == 1 and "must not contain blanks" in q.stderr
+          and not os.path.exists(os.path.join(tmp, "two words")),
+          f"figures --out with a blank: exit {q.returncode}, {q.stderr!r}")
 
 print("ok" if failures == 0 else f"{failures} failures")
 sys.exit(1 if failures else 0)
