@@ -310,6 +310,14 @@ static void grow_in_place(void **state) {
   assert_null(rc_sweep_grid_contains(&small, &small, why, sizeof why));
   assert_non_null(rc_sweep_grid_contains(&small, &big, why, sizeof why));
   assert_string_equal(why, "axis 'f' has no value '0'");
+  /* refining a range keeps its values: 0:0.2:3 within 0:0.2:5, 1:100:3:log within 1:100:5:log */
+  rc_sweep_grid fine, coarse;
+  assert_int_equal(rc_sweep_grid_parse("f=0:0.2:5;eta-head=1:100:5:log", &fine, &err), RC_OK);
+  assert_int_equal(rc_sweep_grid_parse("f=0:0.2:3;eta-head=1:100:3:log", &coarse, &err), RC_OK);
+  assert_null(rc_sweep_grid_contains(&fine, &coarse, why, sizeof why));
+  assert_non_null(rc_sweep_grid_contains(&coarse, &fine, why, sizeof why));
+  rc_sweep_grid_free(&fine);
+  rc_sweep_grid_free(&coarse);
   assert_int_equal(rc_sweep_grid_parse("seed=0:2;f=0,0.1,0.2", &other, &err), RC_OK);
   assert_non_null(rc_sweep_grid_contains(&other, &small, why, sizeof why));
   assert_string_equal(why, "axis 1 is 'seed', not 'f'");
