@@ -611,6 +611,55 @@ static void test_ema(void **state) {
   for (int k = 0; k < 3; k++) assert_close(Fb[k], 2 * (th[k] - bar2[k]), 1e-15);
 }
 
+/* ---- scale-free collapse metrics (6.0) ---- */
+static void test_scale_free_metrics(void **state) {
+  (void)state;
+  rc_state *s = NULL;
+  rc_error err;
+  assert_int_equal(rc_state_alloc(1, 3, 2, &s, &err), RC_OK);
+  /* y = (1,0), (0,2), (-3,0): D = |y_0 - y_1| = sqrt 5; rms = sqrt((1 + 4 + 9)/3) */
+  double y[6] = {1, 0, 0, 2, -3, 0};
+  memcpy(s->y, y, sizeof y);
+  assert_close(rc_relative_label_distance(s), sqrt(5.0) / sqrt(14.0 / 3.0), 1e-15);
+  /* directions (1,0), (0,1), (-1,0): closest pair at sqrt 2 */
+  assert_close(rc_angular_label_distance(s), sqrt(2.0), 1e-15);
+  /* invariant to the scale, exactly for a power of two and to round-off otherwise */
+  double r0 = rc_relative_label_distance(s), a0 = rc_angular_label_distance(s);
+  for (size_t k = 0; k < 6; k++) s->y[k] = y[k] * 0.37e-5;
+  assert_close(rc_relative_label_distance(s), r0, 1e-14);
+  assert_close(rc_angular_label_distance(s), a0, 1e-14);
+  assert_close(rc_collapse_distance(RC_COLLAPSE_ANGULAR, s), a0, 1e-14);
+  assert_close(rc_collapse_distance(RC_COLLAPSE_MIN_LABEL_DISTANCE, s), rc_min_label_distance(s), 0);
+  /* a collapse to a nonzero common point shows in both */
+  for (size_t c = 0; c < 3; c++) {
+    s->y[2 * c] = 5.0 + 1e-9 * c;
+    s->y[2 * c + 1] = -1.0;
+  }
+  assert_true(rc_relative_label_distance(s) < 1e-9);
+  assert_true(rc_angular_label_distance(s) < 1e-9);
+  /* null: a label at the origin has no direction; every label at the origin */
+  s->y[0] = s->y[1] = 0;
+  assert_true(isnan(rc_angular_label_distance(s)));
+  assert_false(isnan(rc_relative_label_distance(s)));
+  memset(s->y, 0, 6 * sizeof(double));
+  assert_true(isnan(rc_relative_label_distance(s)));
+  rc_state_free(s);
+  assert_int_equal(rc_state_alloc(1, 1, 2, &s, &err), RC_OK);
+  s->y[0] = 1;
+  assert_true(isnan(rc_relative_label_distance(s)) && isnan(rc_angular_label_distance(s)));
+  rc_state_free(s);
+  const char *names[] = {"min_label_distance", "relative_label_distance", "angular_label_distance"};
+  for (int k = 0; k < RC_N_COLLAPSE_METRICS; k++) {
+    rc_collapse_metric m;
+    assert_int_equal(rc_parse_collapse_metric(names[k], &m, &err), RC_OK);
+    assert_int_equal(m, k);
+    assert_string_equal(rc_collapse_metric_name(m), names[k]);
+  }
+  rc_collapse_metric m;
+  assert_int_equal(rc_parse_collapse_metric("D", &m, &err), RC_EINVAL);
+  assert_non_null(strstr(err.msg, "angular_label_distance"));
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_parse_names),          cmocka_unit_test(test_gd_bit_identical),
@@ -620,7 +669,7 @@ int main(void) {
       cmocka_unit_test(test_mode_rates),           cmocka_unit_test(test_momentum_fitted_decay),
       cmocka_unit_test(test_batch_partition),      cmocka_unit_test(test_batch_resume_and_seed),
       cmocka_unit_test(test_batch_unbiased),       cmocka_unit_test(test_batch_check_step),
-      cmocka_unit_test(test_ema),
+      cmocka_unit_test(test_ema),                  cmocka_unit_test(test_scale_free_metrics),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
