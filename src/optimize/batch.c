@@ -143,3 +143,26 @@ rc_status rc_batch_check_step(double dt, size_t M, size_t smallest_batch, size_t
   }
   return RC_OK;
 }
+
+rc_status rc_batch_check_dataset(const rc_dataset *ds, rc_rate_scheme rates, double eta_x, double eta_y, size_t B,
+                                 double dt, rc_error *err) {
+  size_t M = (size_t)ds->total;
+  if (B == 0) return rc_error_set(err, RC_EINVAL, "--batch must be a positive number of observations");
+  if (B >= M) return RC_OK; /* full batch: gd's own bound */
+  size_t smallest = M % B ? M % B : B;
+  /* the worst sample and the worst label: the largest M min(b, a) / (b W) */
+  double best_s = -1, best_c = -1, as = 0, ws = 0, ac = 0, wc = 0, b = (double)smallest;
+  for (size_t i = 0; i < ds->n_samples; i++) {
+    double a = ds->sample_weight[i], W = rates == RC_RATES_DEGREE ? a : ds->total;
+    double f = (a < b ? a : b) / (b * W);
+    if (f > best_s) best_s = f, as = a, ws = W;
+  }
+  for (size_t c = 0; c < ds->n_classes; c++) {
+    double a = ds->class_weight[c], W = rates == RC_RATES_DEGREE ? a : ds->total;
+    double f = (a < b ? a : b) / (b * W);
+    if (f > best_c) best_c = f, ac = a, wc = W;
+  }
+  double cnt[2] = {as, ac}, wt[2] = {ws, wc}, eta[2] = {eta_x, eta_y};
+  const char *kind[2] = {"sample", "label"};
+  return rc_batch_check_step(dt, M, smallest, 2, cnt, wt, eta, kind, err);
+}
