@@ -7,8 +7,7 @@ one-engine rewrite (issue 10, item 5).
 
 commands.txt lists the commands (one `name|args` a line, OUT standing for the
 command's output path): the commands `repcollapse figures --quick` runs, and
-the cheap ones of the full `repcollapse figures` (the full phase diagram and
-self-consistency scans are left out: minutes each). What is recorded is every
+those of the full `repcollapse figures` that differ from them. What is recorded is every
 column of every file a command writes (metrics.csv, phase.csv,
 selfconsistent.csv, the JSON of spectrum, fixedpoint, phase) and every
 number and word of summary.json, less what cannot repeat (tool version and
