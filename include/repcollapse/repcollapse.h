@@ -11,6 +11,7 @@
 #include "repcollapse/io.h"
 #include "repcollapse/run.h"
 #include "repcollapse/teacher.h"
+#include "repcollapse/optimizer.h"
 
 /** Library version ("0.1.0") and the source commit it was built from. */
 const char *rc_version(void);
