@@ -1,0 +1,24 @@
+/* encoder_linear.c: the `linear` encoder (MODEL.md section 4): x_i = W u_i,
+ * W (d x D) trained. Forward X = U W^T and backward dL/dW = G^T U are one
+ * dgemm each (2 N D d flops), the whole cost for D >> d. */
+#include <cblas.h>
+
+#include "repcollapse/engine.h"
+
+static size_t linear_n_params(size_t n, size_t D, size_t d) {
+  (void)n;
+  return d * D;
+}
+
+static void linear_forward(const rc_encoder *e, const double *W, double *X) {
+  cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)e->n, (int)e->d, (int)e->D, 1.0, e->U, (int)e->D, W,
+              (int)e->D, 0.0, X, (int)e->d);
+}
+
+static void linear_backward(const rc_encoder *e, const double *W, const double *G, double *gW) {
+  (void)W;
+  cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)e->d, (int)e->D, (int)e->n, 1.0, G, (int)e->d, e->U,
+              (int)e->D, 0.0, gW, (int)e->D);
+}
+
+const rc_encoder_method rc_encoder_linear = {"linear", "W", linear_n_params, linear_forward, linear_backward};
