@@ -12,7 +12,16 @@ for SGD and Adam (L2 through the gradient), and w for AdamW (decoupled,
 theta *= 1 - lr w). A run is also checkpointed half-way on the C side (saved,
 freed, restored) and must still agree.
 
-    optim_ref.py --trace PATH/optim_trace      (the ctest `optimizer_torch`)
+    optim_ref.py --trace PATH/optim_trace [--engine PATH/engine_trace]   (the ctest `optimizer_torch`)
+
+With --engine, the same comparison runs through the one engine on a model:
+tests/unit/engine_trace.c trains every optimizer on the table and linear
+encoders (the `minimal` and `siam-sg` terms, `uniform` rates, eta_x/eta_W 0.8,
+eta_y 1.2, eta_P 0.5 as three parameter groups) and prints the data, the
+initial parameters and the trajectory; here the loss
+    L = sum_terms (1/2M) sum_ic A_ic |H_s u - sg?(H_t v)|^2
+is written in torch (sg = detach, x = U W^T for `linear`, P x as P @ x) and
+torch.optim takes the same steps.
 """
 
 import argparse
@@ -86,9 +95,83 @@ def c_run(trace, kind, q, b, theta0, blocks, dt, steps, beta, betas, eps, w, cub
     return np.array([[float(x) for x in line.split()] for line in p.stdout.strip().splitlines()])
 
 
+TERMS = {
+    # (source, source head, target, target head, stop-gradient)
+    "minimal": [("x", False, "y", False, False)],
+    "siam": [("x", True, "y", False, False), ("y", True, "x", False, False)],
+    "siam-sg": [("x", True, "y", False, True), ("y", True, "x", False, True)],
+}
+
+
+def make_opt(kind, groups, dt, beta, betas=(0.9, 0.999), eps=1e-8):
+    if kind == "gd":
+        return torch.optim.SGD(groups, lr=dt)
+    if kind in ("momentum", "nesterov"):
+        return torch.optim.SGD(groups, lr=dt, momentum=beta, nesterov=(kind == "nesterov"))
+    if kind == "adam":
+        return torch.optim.Adam(groups, lr=dt, betas=betas, eps=eps)
+    return torch.optim.AdamW(groups, lr=dt, betas=betas, eps=eps)
+
+
+def engine_case(engine, kind, encoder, terms, steps, dt, w):
+    p = subprocess.run([engine, kind, encoder, terms, str(steps), repr(dt), repr(w), "uniform"],
+                       capture_output=True, text=True)
+    if p.returncode != 0:
+        raise RuntimeError(f"engine_trace failed: {p.stderr}")
+    import json
+    j = json.loads(p.stdout)
+    N, K, d, D = j["N"], j["K"], j["d"], j["D"]
+    obs = j["observations"]
+    M = sum(a for (_, _, a) in obs)
+    ii = torch.tensor([o[0] for o in obs])
+    cc = torch.tensor([o[1] for o in obs])
+    aa = torch.tensor([o[2] for o in obs], dtype=torch.float64)
+    theta0 = np.array(j["theta0"])
+    U = torch.tensor(np.array(j["U"]).reshape(N, D)) if D else None
+    params, groups = {}, []
+    for b in j["blocks"]:
+        t = torch.tensor(theta0[b["offset"]:b["offset"] + b["len"]], requires_grad=True)
+        params[b["name"]] = t
+        wd = w if kind == "adamw" else w / b["eta"]
+        groups.append({"params": [t], "lr": dt * b["eta"], "weight_decay": wd})
+    opt = make_opt(kind, groups, dt, 0.6)
+    names = [b["name"] for b in j["blocks"]]
+
+    def loss_fn():
+        if encoder == "table":
+            X = params["x"].view(N, d)
+        else:
+            X = U @ params["W"].view(d, D).T
+        Y = params["y"].view(K, d)
+        P = params["P"].view(d, d) if "P" in params else None
+        L = 0.0
+        for (src, hs, tgt, ht, sg) in TERMS[terms]:
+            u = X[ii] if src == "x" else Y[cc]
+            v = X[ii] if tgt == "x" else Y[cc]
+            if hs:
+                u = u @ P.T
+            if ht:
+                v = v @ P.T
+            if sg:
+                v = v.detach()
+            L = L + (aa * ((u - v) ** 2).sum(dim=1)).sum() / (2 * M)
+        return L
+
+    out = []
+    for _ in range(steps):
+        opt.zero_grad()
+        loss_fn().backward()
+        opt.step()
+        out.append(np.concatenate([params[n].detach().numpy() for n in names]))
+    ref = np.array(out)
+    got = np.array(j["trajectory"])
+    return np.max(np.abs(got - ref) / (1.0 + np.abs(ref)))
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--trace", required=True)
+    ap.add_argument("--engine", help="engine_trace: also compare training through the one engine")
     args = ap.parse_args()
     torch.set_default_dtype(torch.float64)
     n = 7
@@ -113,6 +196,17 @@ def main():
                       f"resume_at={resume_at}: max rel diff {err:.3g}")
                 if not ok:
                     failures += 1
+    if args.engine:
+        for kind in KINDS:
+            for encoder in ("table", "linear"):
+                for terms in ("minimal", "siam-sg"):
+                    for w in (0.0, 0.03):
+                        err = engine_case(args.engine, kind, encoder, terms, 40, 0.05, w)
+                        checks += 1
+                        ok = err <= 1e-12
+                        failures += 0 if ok else 1
+                        print(f"{'ok  ' if ok else 'FAIL'} engine {kind:8s} {encoder:6s} {terms:8s} w={w}: "
+                              f"max rel diff {err:.3g}")
     print(f"{checks - failures} of {checks} comparisons with torch.optim agree to 1e-12")
     return 1 if failures else 0
 
