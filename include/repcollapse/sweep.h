@@ -25,6 +25,10 @@
 #include "repcollapse/error.h"
 #include "repcollapse/run.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef struct {
   char *name;     /* option name without the leading dashes */
   char **values;  /* value strings, as given to the option */
@@ -102,5 +106,9 @@ rc_status rc_sweep_write_csv(const char *dir, const rc_sweep_grid *g, size_t sha
 
 /** Whether point p belongs to shard i of n (1 <= i <= n; n = 0: every point). */
 int rc_sweep_in_shard(size_t p, size_t shard_i, size_t shard_n);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -491,12 +491,12 @@ int cmd_figures(int argc, char **argv) {
   }
   if (!o.out) {
     cli_options_free(&o);
-    fprintf(stderr, "repcollapse figures: error: --out DIR is required\n");
+    fprintf(cli_stderr(), "repcollapse figures: error: --out DIR is required\n");
     return 2;
   }
   if (!rc_plot_available()) {
     cli_options_free(&o);
-    fprintf(stderr, "repcollapse figures: error: gnuplot with the pngcairo terminal is not installed (bash scripts/deps.sh installs it)\n");
+    fprintf(cli_stderr(), "repcollapse figures: error: gnuplot with the pngcairo terminal is not installed (bash scripts/deps.sh installs it)\n");
     return 1;
   }
   rc_error err;
@@ -537,7 +537,7 @@ int cmd_figures(int argc, char **argv) {
   clock_gettime(CLOCK_MONOTONIC, &t1);
   int status = 0;
   if (f.failed) {
-    fprintf(stderr, "repcollapse figures: error: %s\n", f.failure);
+    fprintf(cli_stderr(), "repcollapse figures: error: %s\n", f.failure);
     status = 1;
   } else {
     fig_text_add(&c.report, "\n---\nWall time: %.1f s.\n",
@@ -547,7 +547,7 @@ int cmd_figures(int argc, char **argv) {
     rc_atomic_file af;
     if (rc_atomic_open(&af, path, &err) == RC_OK) {
       fputs(c.report.s, af.fp);
-      if (rc_atomic_commit(&af, &err) == RC_OK) printf("report: %s\n", path);
+      if (rc_atomic_commit(&af, &err) == RC_OK) fprintf(cli_stdout(), "report: %s\n", path);
       else status = cli_fail(&err);
     } else {
       status = cli_fail(&err);

@@ -20,8 +20,8 @@ int cmd_fixedpoint(int argc, char **argv) {
   rc_status st = rc_fixedpoint_experiment(&o.cfg, o.zero_tol, &j, &err);
   if (!st && o.out) st = rc_json_write_file(j, o.out, &err);
   if (!st) {
-    json_dumpf(j, stdout, JSON_INDENT(2) | JSON_REAL_PRECISION(17));
-    fputc('\n', stdout);
+    json_dumpf(j, cli_stdout(), JSON_INDENT(2) | JSON_REAL_PRECISION(17));
+    fputc('\n', cli_stdout());
   }
   json_decref(j);
   cli_options_free(&o);

@@ -62,7 +62,7 @@ static rc_status run_exact(const rc_dataset *ds, const rc_minimal_params *p, con
     st = rc_exact_eval(e, cfg->times[k], s, err);
     if (st == RC_OK) st = obs(cfg->times[k], 0, s, ctx, err);
     if (st == RC_OK) st = save_at_time(ck, cfg, k, cfg->times[k], 0.0, NULL, &last, err);
-    if (cfg->progress) cfg->progress((double)(k + 1) / (double)cfg->n_times, cfg->progress_ctx);
+    if (st == RC_OK) st = rc_progress_report(cfg->progress, cfg->progress_ctx, (double)(k + 1) / (double)cfg->n_times, err);
   }
   rc_state_free(s);
   rc_exact_free(e);
@@ -136,7 +136,7 @@ static rc_status run_rk45(const rc_dataset *ds, const rc_minimal_params *p, cons
       }
     if (st == RC_OK) st = obs(cfg->times[k], 0, s, ctx, err);
     if (st == RC_OK) st = save_at_time(ck, cfg, k, t, drv->h, s, &last, err);
-    if (cfg->progress) cfg->progress((double)(k + 1) / (double)cfg->n_times, cfg->progress_ctx);
+    if (st == RC_OK) st = rc_progress_report(cfg->progress, cfg->progress_ctx, (double)(k + 1) / (double)cfg->n_times, err);
   }
   gsl_odeiv2_driver_free(drv);
   rc_state_free(s);
@@ -186,14 +186,14 @@ static rc_status run_gd(const rc_dataset *ds, const rc_minimal_params *p, const 
         last = step;
         st = ck->save(&pt, ck->ctx, err);
       }
-      if (cfg->progress && total) cfg->progress((double)step / (double)total, cfg->progress_ctx);
+      if (st == RC_OK && total) st = rc_progress_report(cfg->progress, cfg->progress_ctx, (double)step / (double)total, err);
     }
     if (st == RC_OK) {
       rc_gd_store(g, s);
       st = obs((double)step * dt, step, s, ctx, err);
     }
   }
-  if (cfg->progress && st == RC_OK) cfg->progress(1.0, cfg->progress_ctx);
+  if (st == RC_OK) st = rc_progress_report(cfg->progress, cfg->progress_ctx, 1.0, err);
   rc_gd_free(g);
   rc_state_free(s);
   return st;

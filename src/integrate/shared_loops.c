@@ -37,7 +37,7 @@ rc_status rc_rk45_loop(int (*rhs)(double, const double *, double *, void *), voi
       break;
     }
     st = obs(cfg->times[k], 0, z, ctx, err);
-    if (cfg->progress) cfg->progress((double)(k + 1) / (double)cfg->n_times, cfg->progress_ctx);
+    if (st == RC_OK) st = rc_progress_report(cfg->progress, cfg->progress_ctx, (double)(k + 1) / (double)cfg->n_times, err);
   }
   gsl_odeiv2_driver_free(drv);
   return st;
