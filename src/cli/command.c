@@ -153,7 +153,7 @@ static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
 rc_status rc_command(const char *command, size_t n, const char *const *keys, const char *const *values,
                      const rc_command_io *io, rc_error *err) {
   rc_error_clear(err);
-  if (!command || !*command || command[0] == '-')
+  if (!command || !*command || (command[0] == '-' && strcmp(command, "--version") && strcmp(command, "--help")))
     return rc_error_set(err, RC_EINVAL, "repcollapse: error: no command (give run, spectrum, data, ...)");
   int argc = 0;
   char **argv = table_argv(command, n, keys, values, &argc, err);
