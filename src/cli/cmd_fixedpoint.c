@@ -14,6 +14,10 @@ int cmd_fixedpoint(int argc, char **argv) {
     return rc < 0 ? 0 : rc;
   }
   if (!o.integrator_given) o.cfg.integrator = RC_INTEGRATOR_REDUCED;
+  cli_progress prog;
+  cli_progress_init(&prog, "repcollapse fixedpoint", 1); /* no terminal display (JSON on stdout); rc_command's callback */
+  o.cfg.progress = cli_progress_update;
+  o.cfg.progress_ctx = &prog;
   rc_error err;
   rc_error_clear(&err);
   json_t *j = NULL;
