@@ -275,7 +275,9 @@ int sweep_run_point(const sweep_job *job, size_t p, char *msg, size_t n) {
     st = rc_error_set(&err, RC_EINVAL, "%s", pm);
   } else {
     o.cfg.out_dir = out;
-    o.cfg.progress = NULL;
+    /* under rc_command the caller may cancel inside a point too (no record then: the point reruns) */
+    o.cfg.progress = cli_io_current()->library ? cli_progress_update : NULL;
+    o.cfg.progress_ctx = NULL;
     st = rc_run_execute(&o.cfg, &r, &err);
     if (!st) {
       values = malloc(rc_sweep_n_columns() * sizeof *values);
@@ -284,7 +286,7 @@ int sweep_run_point(const sweep_job *job, size_t p, char *msg, size_t n) {
     }
   }
   int rc = 0;
-  if (st == RC_EIO) { /* not a property of the point: rerunning may succeed */
+  if (st == RC_EIO || st == RC_ECANCELLED) { /* not a property of the point: rerunning may succeed */
     snprintf(msg, n, "%s", err.msg);
     rc = 1;
   } else if (rc_sweep_record_write(job->dir, job->grid, p, values, st ? err.msg : NULL, &werr)) {

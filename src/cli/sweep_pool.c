@@ -112,7 +112,8 @@ static void reap(worker *w, int status, sweep_pool_report *rep) {
 /* Under rc_command: the points one after another in this process (a process
  * that embeds the library, such as Python, must not fork without exec: after
  * OpenMP has run, libgomp hangs in the child). The caller's progress callback
- * hears of every point and may stop the sweep between two; rerunning resumes. */
+ * hears of every point (and of each point's run) and may stop the sweep; the
+ * point it stops in leaves no record, so rerunning the sweep resumes there. */
 static void run_in_process(const sweep_job *job, const size_t *points, size_t n, sweep_pool_report *rep) {
   for (size_t k = 0; k < n; k++) {
     if (cli_progress_update((double)k / (double)n, NULL)) {
@@ -122,6 +123,10 @@ static void run_in_process(const sweep_job *job, const size_t *points, size_t n,
     char msg[600] = "";
     if (sweep_run_point(job, points[k], msg, sizeof msg)) note_lost(rep, points[k], msg[0] ? msg : "failed");
     else rep->done++;
+    if (cli_io_current()->cancelled) { /* inside the point: it left no record */
+      for (k++; k < n; k++) note_lost(rep, points[k], "cancelled");
+      return;
+    }
   }
   if (n) cli_progress_update(1.0, NULL);
 }
