@@ -28,6 +28,9 @@ soname=$(objdump -p "$P"/lib/librepcollapse.so | awk '/SONAME/ {print $2}')
 for sym in signal sigaction; do
   nm -D --undefined-only "$P/lib/librepcollapse.so" | grep -qw "$sym" && fail "the library imports $sym"
 done
+# it exports the public API (rc_*) and nothing else
+others=$(nm -D --defined-only "$P/lib/librepcollapse.so" | awk '$2 ~ /[TDBR]/ {print $3}' | grep -v '^rc_' | grep -v '^REPCOLLAPSE_' || true)
+[ -z "$others" ] && ok "exports rc_* only" || fail "exports more than rc_*: $(echo $others | head -c 200)"
 CLI=$P/bin/repcollapse
 
 # every public header compiles as C++ on its own, and declares its functions extern "C"

@@ -14,6 +14,7 @@ cmake --install "$BUILD" --prefix "$BUILD/prefix" >/dev/null
 bash "$SRC/scripts/venv.sh" "$BUILD/prefix" "$BUILD/venv" >/dev/null
 flock -u 9
 PY=$BUILD/venv/bin/python
+export JUPYTER_PREFER_ENV_PATH=1 # the venv's kernel before any in ~/.local/share/jupyter
 cd "$BUILD"
 case $2 in
   pytest) exec "$PY" -m pytest -q -p no:cacheprovider "$SRC/python/tests" ;;
