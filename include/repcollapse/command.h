@@ -45,7 +45,8 @@ typedef struct {
  * Returns RC_OK, or the status of the failure with the CLI's one-line
  * message ("repcollapse run: error: --dim: expected a positive integer
  * (got 'x')") in err; RC_ECANCELLED when io->progress asked to stop. Calls
- * from several threads run one at a time. io may be NULL. */
+ * from several threads run one at a time; a callback may itself call
+ * rc_command. io may be NULL. */
 rc_status rc_command(const char *command, size_t n, const char *const *keys, const char *const *values,
                      const rc_command_io *io, rc_error *err);
 

@@ -148,7 +148,9 @@ static void last_line(const char *text, size_t len, char *msg, size_t size) {
   msg[m] = '\0';
 }
 
-static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
+/* one command at a time (the option parser and HDF5 keep global state);
+ * recursive, so that a callback may run a command of its own */
+static pthread_mutex_t g_lock = PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP;
 
 rc_status rc_command(const char *command, size_t n, const char *const *keys, const char *const *values,
                      const rc_command_io *io, rc_error *err) {

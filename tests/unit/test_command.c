@@ -171,6 +171,34 @@ static void cancel_from_progress(void **state) {
   assert_false(exists(pdir, "phase.json"));
 }
 
+/* a progress callback that runs a command of its own (once) */
+static int nested(double fraction, void *ctx) {
+  (void)fraction;
+  int *done = ctx;
+  if (*done) return 0;
+  const char *k[] = {"classes", "per_class"}, *v[] = {"2", "5"};
+  text out = {.n = 0};
+  rc_command_io io = {collect, &out, NULL, NULL, NULL, NULL};
+  rc_error err;
+  *done = rc_command("data", 2, k, v, &io, &err) == RC_OK && strstr(out.buf, "\"n_samples\": 10") ? 1 : -1;
+  return 0;
+}
+
+static void command_inside_a_callback(void **state) {
+  (void)state;
+  char dir[400];
+  snprintf(dir, sizeof dir, "%s/nested", tmpdir);
+  const char *k[] = {"classes", "per_class", "dim", "out"}, *v[] = {"2", "10", "2", dir};
+  int done = 0;
+  text out = {.n = 0};
+  rc_command_io io = {collect, &out, NULL, NULL, nested, &done};
+  rc_error err;
+  assert_int_equal(rc_command("run", 4, k, v, &io, &err), RC_OK);
+  assert_int_equal(done, 1);
+  assert_non_null(strstr(out.buf, ": N=20 K=2")); /* the outer command's output, not the inner's */
+  assert_null(strstr(out.buf, "n_samples"));
+}
+
 static void sweep_cancelled_inside_a_point(void **state) {
   (void)state;
   char dir[400];
@@ -213,7 +241,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(output_to_the_caller),  cmocka_unit_test(errors_as_the_cli_prints_them),
       cmocka_unit_test(flags_true_and_false),  cmocka_unit_test(cancel_from_progress),
-      cmocka_unit_test(sweep_cancelled_inside_a_point), cmocka_unit_test(sweep_without_fork),
+      cmocka_unit_test(command_inside_a_callback),     cmocka_unit_test(sweep_cancelled_inside_a_point), cmocka_unit_test(sweep_without_fork),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
