@@ -29,7 +29,7 @@ import numpy as np
 
 from . import _core
 
-__all__ = ["run", "spectrum", "data", "fixedpoint", "selfconsistent", "phase", "sweep", "load", "command",
+__all__ = ["run", "spectrum", "data", "fixedpoint", "selfconsistent", "phase", "sweep", "load", "command", "argv", "table",
            "Error", "RunResult", "PhaseResult", "SweepResult", "read_csv", "cli_path", "__version__"]
 __version__ = _core.library_version
 

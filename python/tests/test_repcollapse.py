@@ -97,6 +97,19 @@ def test_run_matches_cli(tmp_path, monkeypatch, opts):
         assert r.snapshots is None
 
 
+def test_teacher_student_run_matches_cli(tmp_path, monkeypatch):
+    opts = dict(task="teacher-student", samples=20, input_dim=80, classes=2, dim=4, frustration=0.1,
+                integrator="gd", dt=0.1, steps=200, test_samples=50)
+    (tmp_path / "py").mkdir()
+    (tmp_path / "cli").mkdir()
+    monkeypatch.chdir(tmp_path / "py")
+    r = rc.run(out="out", **opts)
+    p = cli(rc.argv("run", **opts) + ["--out", "out"], cwd=tmp_path / "cli")
+    assert str(r) == p.stdout.rstrip("\n")
+    assert read(tmp_path / "py" / "out" / "metrics.csv") == read(tmp_path / "cli" / "out" / "metrics.csv")
+    assert "t" in r.metrics and len(r.metrics["t"]) > 2
+
+
 def test_run_without_out_uses_a_temporary_directory():
     r = rc.run(**SMALL)
     d = r.dir
@@ -207,6 +220,7 @@ BAD = [
     ("run", dict(classes=2, per_class=5, integrator="gd", dt=10, steps=3, out="o")),
     ("run", dict(classes=2, per_class=5, model="siam", terms="Px-y", out="o")),
     ("run", dict(per_class=5, out="o")),
+    ("run", dict(task="teacher-student", samples="x", input_dim=10, classes=2, out="o")),
     ("spectrum", dict(classes=2, per_class=5, method="nope")),
     ("data", dict(classes=2, per_class=0)),
     ("fixedpoint", dict(classes=2, per_class=5, zero_tol=2)),
