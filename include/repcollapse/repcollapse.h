@@ -11,6 +11,7 @@
 #include "repcollapse/io.h"
 #include "repcollapse/run.h"
 #include "repcollapse/teacher.h"
+#include "repcollapse/command.h"
 
 #ifdef __cplusplus
 extern "C" {
