@@ -96,7 +96,8 @@ static rc_status run_rk45(const rc_dataset *ds, const rc_minimal_params *p, cons
                           rc_error *err) {
   size_t dim = (init->n + init->k) * init->d;
   ode_params op = {ds, p, init->d, dim, ""};
-  gsl_odeiv2_system sys = {ode_rhs, NULL, dim, &op};
+  rc_rk45_progress w = {ode_rhs, &op, cfg, 0, 0.0, 0, 0}; /* progress, and cancelling, between recorded times */
+  gsl_odeiv2_system sys = {rc_rk45_progress_rhs, NULL, dim, &w};
   double rtol = cfg->rtol > 0 ? cfg->rtol : 1e-10, atol = cfg->atol > 0 ? cfg->atol : 1e-12;
   const rc_resume_point *from = ck ? ck->from : NULL;
   /* resuming bit for bit: the driver's only state between two apply calls is
@@ -119,8 +120,14 @@ static rc_status run_rk45(const rc_dataset *ds, const rc_minimal_params *p, cons
   for (size_t k = from ? from->next_time : 0; k < cfg->n_times && st == RC_OK; k++) {
     if (cfg->times[k] > t) {
       double target = cfg->times[k];
+      w.k = k;
+      w.from = t;
       int rc = gsl_odeiv2_driver_apply(drv, &t, target, s->z);
       steps += drv->n;
+      if (rc != GSL_SUCCESS && w.cancelled) {
+        st = rc_error_set(err, RC_ECANCELLED, "cancelled at t = %g (the progress callback asked to stop)", t);
+        break;
+      }
       if (rc != GSL_SUCCESS) {
         st = rc_error_set(err, RC_ENUMERIC, "rk45 failed at t = %g (step %lu of this run): %s", t, steps,
                           op.fault[0] ? op.fault : gsl_strerror(rc));

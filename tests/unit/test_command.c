@@ -171,6 +171,27 @@ static void cancel_from_progress(void **state) {
   assert_false(exists(pdir, "phase.json"));
 }
 
+/* rk45 reports progress between two recorded times too, and stops there when cancelled */
+static void cancel_inside_an_rk45_interval(void **state) {
+  (void)state;
+  const char *models[] = {"minimal", "siam-sg"};
+  for (int m = 0; m < 2; m++) {
+    char dir[400];
+    snprintf(dir, sizeof dir, "%s/rk45_%s", tmpdir, models[m]);
+    const char *k[] = {"classes", "per_class", "dim", "frustration", "model", "integrator", "times", "out"};
+    const char *v[] = {"2", "200", "4", "0.05", models[m], "rk45", "0,100000", dir};
+    counter c = {0, 3, 0};
+    rc_command_io io = {NULL, NULL, NULL, NULL, count, &c};
+    rc_error err;
+    assert_int_equal(rc_command("run", 8, k, v, &io, &err), RC_ECANCELLED);
+    assert_int_equal(c.calls, 3);
+    assert_true(c.last > 0.5 && c.last < 1.0); /* inside the interval from t = 0 to t = 100000 */
+    assert_non_null(strstr(err.msg, "cancelled at t = "));
+    assert_false(exists(dir, "summary.json"));
+    assert_int_equal(temporaries(dir), 0);
+  }
+}
+
 /* a progress callback that runs a command of its own (once) */
 static int nested(double fraction, void *ctx) {
   (void)fraction;
@@ -241,7 +262,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(output_to_the_caller),  cmocka_unit_test(errors_as_the_cli_prints_them),
       cmocka_unit_test(flags_true_and_false),  cmocka_unit_test(cancel_from_progress),
-      cmocka_unit_test(command_inside_a_callback),     cmocka_unit_test(sweep_cancelled_inside_a_point), cmocka_unit_test(sweep_without_fork),
+      cmocka_unit_test(cancel_inside_an_rk45_interval), cmocka_unit_test(command_inside_a_callback),     cmocka_unit_test(sweep_cancelled_inside_a_point), cmocka_unit_test(sweep_without_fork),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
