@@ -225,7 +225,7 @@ static void sweep_cancelled_inside_a_point(void **state) {
   char dir[400];
   snprintf(dir, sizeof dir, "%s/sweep_cancelled", tmpdir);
   const char *k[] = {"grid", "classes", "per_class", "dim", "integrator", "dt", "steps", "out"};
-  const char *v[] = {"seed=1:2", "2", "50", "4", "gd", "0.01", "20000", dir};
+  const char *v[] = {"seed=1:2", "2", "50", "4", "gd", "0.01", "2000", dir};
   counter c = {0, 2, 0}; /* 1: before point 0; 2: inside point 0's run */
   text out = {.n = 0};
   rc_command_io io = {collect, &out, NULL, NULL, count, &c};
