@@ -7,6 +7,10 @@
 #include "repcollapse/data.h"
 #include "repcollapse/model.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /** Number of per-time metrics and their names, in the column order of metrics.csv. */
 #define RC_N_METRICS 8
 extern const char *const rc_metric_names[RC_N_METRICS];
@@ -67,5 +71,9 @@ rc_status rc_parse_collapse_metric(const char *text, rc_collapse_metric *out, rc
 const char *rc_collapse_metric_name(rc_collapse_metric m);
 /** The chosen distance of a state. */
 double rc_collapse_distance(rc_collapse_metric m, const rc_state *s);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -29,6 +29,10 @@
 #include "repcollapse/error.h"
 #include "repcollapse/model.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef enum {
   RC_OPTIMIZER_GD = 0,
   RC_OPTIMIZER_MOMENTUM = 1,
@@ -233,5 +237,9 @@ double rc_train_ema_alpha(const rc_train_settings *t, double dt);
 double rc_train_ema_kappa(const rc_train_settings *t, double dt);
 /** The shuffle seed: --batch-seed, else the init seed + 2. */
 unsigned long rc_train_batch_seed(const rc_train_settings *t, unsigned long init_seed);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

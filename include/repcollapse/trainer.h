@@ -20,6 +20,10 @@
 #include "repcollapse/engine.h"
 #include "repcollapse/optimizer.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef struct rc_trainer rc_trainer;
 
 /** A trainer for engine e (allocated from spec) with settings t, step dt (0 for flow), the init
@@ -61,5 +65,9 @@ rc_status rc_trainer_restore(rc_trainer *tr, const double *buf, rc_error *err);
  * to, the batch and its seed, the EMA rate. A new JSON object (jansson). */
 json_t *rc_trainer_settings_json(const rc_train_settings *t, double dt, double slow_rate,
                                         unsigned long init_seed, int discrete);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -50,9 +50,9 @@ int cli_task_requested(int argc, char **argv, const char **task) {
 }
 
 static int fail_usage(const char *msg, const char *a) {
-  fprintf(stderr, "repcollapse run: error: ");
-  fprintf(stderr, msg, a);
-  fputc('\n', stderr);
+  fprintf(cli_stderr(), "repcollapse run: error: ");
+  fprintf(cli_stderr(), msg, a);
+  fputc('\n', cli_stderr());
   return 2;
 }
 
@@ -107,13 +107,13 @@ static int apply(ts_opt_id id, const char *name, const char *v, rc_ts_run_config
 }
 
 static void print_help(void) {
-  printf("usage: repcollapse run --task teacher-student --samples N --input-dim D [options]\n\ntask options:\n");
+  fprintf(cli_stdout(), "usage: repcollapse run --task teacher-student --samples N --input-dim D [options]\n\ntask options:\n");
   for (size_t k = 0; k < N_TS_OPTS; k++) {
     char left[64];
     snprintf(left, sizeof left, "--%s %s", TS_OPTS[k].name, TS_OPTS[k].arg);
-    printf("  %-26s %s\n", left, TS_OPTS[k].help);
+    fprintf(cli_stdout(), "  %-26s %s\n", left, TS_OPTS[k].help);
   }
-  printf("\n");
+  fprintf(cli_stdout(), "\n");
 }
 
 int cmd_run_teacher_student(int argc, char **argv) {
@@ -195,16 +195,16 @@ int cmd_run_teacher_student(int argc, char **argv) {
   cli_progress_done(&prog);
   if (!st) {
     const rc_metrics_row *last = &r->rows[r->n_rows - 1];
-    printf("%s: teacher-student N=%zu D=%zu K=%zu (%s) f=%.4g %s, model %s, %s to t=%g: loss %.4g, accuracy %.4g, "
+    fprintf(cli_stdout(), "%s: teacher-student N=%zu D=%zu K=%zu (%s) f=%.4g %s, model %s, %s to t=%g: loss %.4g, accuracy %.4g, "
            "test_accuracy %.4g, min_label_distance %.4g (from %.4g)",
            o.out, r->data->n, r->data->D, r->data->K, rc_ts_regime(r->data->n, r->data->D, r->data->K),
            cfg.data.frustration, rc_frustration_mode_name(cfg.data.mode), cfg.base.terms.name,
            rc_integrator_name(cfg.base.integrator), last->t, last->value[RC_M_LOSS], last->value[RC_M_ACCURACY],
            r->test_accuracy[r->n_rows - 1], last->value[RC_M_MIN_LABEL_DISTANCE],
            r->rows[0].value[RC_M_MIN_LABEL_DISTANCE]);
-    if (r->has_collapse_time) printf(", collapsed at t=%.4g", r->collapse_time);
-    else printf(", no collapse");
-    printf("\n");
+    if (r->has_collapse_time) fprintf(cli_stdout(), ", collapsed at t=%.4g", r->collapse_time);
+    else fprintf(cli_stdout(), ", no collapse");
+    fprintf(cli_stdout(), "\n");
   }
   rc_ts_run_result_free(r);
   free(line);

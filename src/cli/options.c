@@ -97,15 +97,15 @@ static const opt_def OPTS[] = {
 #define N_OPTS (sizeof OPTS / sizeof OPTS[0])
 
 static void print_help(const char *cmd, int groups) {
-  printf("usage: repcollapse %s [options]\n\noptions:\n", cmd);
+  fprintf(cli_stdout(), "usage: repcollapse %s [options]\n\noptions:\n", cmd);
   for (size_t k = 0; k < N_OPTS; k++) {
     if (!(OPTS[k].group & groups)) continue;
     char left[64];
     snprintf(left, sizeof left, "--%s%s%s", OPTS[k].name, OPTS[k].arg ? " " : "", OPTS[k].arg ? OPTS[k].arg : "");
-    printf("  %-26s %s\n", left, OPTS[k].help);
+    fprintf(cli_stdout(), "  %-26s %s\n", left, OPTS[k].help);
   }
   if (!strcmp(cmd, "run"))
-    printf("  %-26s %s\n", "--task teacher-student",
+    fprintf(cli_stdout(), "  %-26s %s\n", "--task teacher-student",
            "the linear teacher-student model (docs/model.md section 4): repcollapse run --task teacher-student --help");
 }
 
@@ -113,10 +113,10 @@ static void print_help(const char *cmd, int groups) {
 static const char *option_origin;
 
 static int err_usage(const char *cmd, const char *fmt, const char *a, const char *b) {
-  fprintf(stderr, "repcollapse %s: error: ", cmd);
-  if (option_origin) fprintf(stderr, "%s: ", option_origin);
-  fprintf(stderr, fmt, a, b);
-  fputc('\n', stderr);
+  fprintf(cli_stderr(), "repcollapse %s: error: ", cmd);
+  if (option_origin) fprintf(cli_stderr(), "%s: ", option_origin);
+  fprintf(cli_stderr(), fmt, a, b);
+  fputc('\n', cli_stderr());
   return 2;
 }
 
@@ -602,15 +602,16 @@ int cli_parse(int argc, char **argv, int first, int groups, const char *cmd, cli
 }
 
 int cli_finish(int rc) {
-  if (fflush(stdout) != 0 || ferror(stdout)) {
-    fprintf(stderr, "repcollapse: error: cannot write to standard output: %s\n", strerror(errno ? errno : EIO));
+  if (fflush(cli_stdout()) != 0 || ferror(cli_stdout())) {
+    fprintf(cli_stderr(), "repcollapse: error: cannot write to standard output: %s\n", strerror(errno ? errno : EIO));
     return rc ? rc : 1;
   }
   return rc;
 }
 
 int cli_fail(const rc_error *err) {
-  fprintf(stderr, "repcollapse: error: %s\n", err->msg[0] ? err->msg : rc_status_name(err->code));
+  cli_io_current()->status = err->code;
+  fprintf(cli_stderr(), "repcollapse: error: %s\n", err->msg[0] ? err->msg : rc_status_name(err->code));
   return err->code == RC_EINVAL || err->code == RC_EUNSTABLE ? 2 : 1;
 }
 
