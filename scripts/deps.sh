@@ -8,6 +8,10 @@ PKGS=(build-essential cmake pkg-config git
       libgsl-dev libopenblas-dev liblapacke-dev libhdf5-dev libjansson-dev
       libinih-dev libcmocka-dev gnuplot-nox
       python3-numpy python3-h5py valgrind)
+# the C++ example, and the Python package (a C extension; setuptools and wheel for pip
+# --no-build-isolation, offline), its tests and the notebook (nbconvert with an ipykernel)
+PKGS+=(g++ python3-dev python3-venv python3-setuptools python3-wheel python3-pytest python3-matplotlib
+       jupyter-nbconvert python3-ipykernel)
 # MPI: optional for the build; `repcollapse sweep` shares points among ranks under mpirun
 PKGS+=(libopenmpi-dev openmpi-bin)
 # the test that CITATION.cff parses as YAML

@@ -25,6 +25,10 @@
 #include "repcollapse/error.h"
 #include "repcollapse/metrics.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef struct {
   uint64_t fingerprint;  /* of the settings, the data, the initial state and the time grid */
   char commit[64];       /* source commit of the program that wrote it */
@@ -50,5 +54,9 @@ rc_status rc_checkpoint_write(const char *path, const rc_checkpoint *c, rc_error
 rc_status rc_checkpoint_read(const char *path, rc_checkpoint **out, rc_error *err);
 
 void rc_checkpoint_free(rc_checkpoint *c);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

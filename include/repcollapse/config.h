@@ -14,6 +14,10 @@
 
 #include "repcollapse/error.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef struct {
   char *section; /* INI section ("" before the first); "settings" or "" for JSON */
   char *key;
@@ -33,5 +37,9 @@ typedef struct {
 rc_status rc_config_read(const char *path, rc_config **out, rc_error *err);
 
 void rc_config_free(rc_config *c);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -13,6 +13,10 @@
 
 #include "repcollapse/error.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /** One observation: sample i was seen with label c. */
 typedef struct {
   size_t sample;
@@ -122,5 +126,9 @@ typedef struct {
 
 rc_status rc_components_compute(const rc_dataset *ds, rc_components **out, rc_error *err);
 void rc_components_free(rc_components *c);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -8,13 +8,18 @@
 
 #include <stddef.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef enum {
   RC_OK = 0,
   RC_EINVAL = 1,   /* bad input: a value out of range, a malformed spec or file */
   RC_ENOMEM = 2,   /* allocation failed or the problem cannot fit in memory */
   RC_EIO = 3,      /* a file could not be read or written */
   RC_ENUMERIC = 4, /* a numerical failure: divergence, NaN/Inf, solver failure */
-  RC_EUNSTABLE = 5 /* a requested step is unstable (refused before running) */
+  RC_EUNSTABLE = 5, /* a requested step is unstable (refused before running) */
+  RC_ECANCELLED = 6 /* the caller's progress callback asked to stop (partial outputs removed) */
 } rc_status;
 
 /** Error record: code plus a one-line message (no trailing newline). */
@@ -32,5 +37,9 @@ void rc_error_clear(rc_error *err);
 
 /** Short name of a status code ("invalid input", "I/O error", ...). */
 const char *rc_status_name(rc_status code);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

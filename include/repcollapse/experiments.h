@@ -5,9 +5,15 @@
 #ifndef REPCOLLAPSE_EXPERIMENTS_H
 #define REPCOLLAPSE_EXPERIMENTS_H
 
+#include <stdio.h>
+
 #include <jansson.h>
 
 #include "repcollapse/run.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 /** Run cfg (no files), then find a fixed point of the reduced vector field
  * from the run's end state and check its stability (zero-mode tolerance
@@ -43,8 +49,14 @@ rc_status rc_phase_experiment(const rc_run_config *base, const rc_sweep_settings
 
 /** Write the "rows" array of such a JSON object as CSV (columns from the first row's keys). */
 rc_status rc_json_rows_write_csv(json_t *obj, const char *path, rc_error *err);
+/** The same CSV text written to an open stream. */
+rc_status rc_json_rows_print_csv(json_t *obj, FILE *fp, rc_error *err);
 
 /** Wilson score interval (95%) of k successes in n trials. */
 void rc_wilson_interval(size_t k, size_t n, double *lo, double *hi);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -8,6 +8,10 @@
 
 #include "repcollapse/reduced.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /** Eigenvalues of P (d x d): re[d], im[d], sorted by decreasing modulus. */
 rc_status rc_head_eigenvalues(const double *P, size_t d, double *re, double *im, rc_error *err);
 
@@ -46,5 +50,9 @@ void rc_stability_free(rc_stability *s);
  * state's scale they are set to zero and held there (C = 0 is invariant).
  * *residual receives |F(u)| at the end. */
 rc_status rc_reduced_fixed_point(rc_reduced *r, double *u, double *residual, size_t max_iter, rc_error *err);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -22,6 +22,10 @@
 #include "repcollapse/error.h"
 #include "repcollapse/model.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef enum { RC_BRANCH_X = 0, RC_BRANCH_Y = 1 } rc_branch;
 
 /** One term: w |H_s u - sg?(H_t v)|^2; u is `source`, v the other embedding. */
@@ -103,5 +107,9 @@ double rc_head_loss(const rc_dataset *ds, const rc_head_params *hp, const double
 /** P x_i for every sample (into px, N x d); x itself when the model has no head. */
 void rc_head_project_samples(const rc_dataset *ds, const rc_head_params *hp, const double *z, size_t d,
                              double *px);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

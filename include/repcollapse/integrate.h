@@ -14,6 +14,10 @@
 #include "repcollapse/model.h"
 #include "repcollapse/spectrum.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef enum {
   RC_INTEGRATOR_EXACT = 0,
   RC_INTEGRATOR_RK45 = 1,
@@ -33,8 +37,15 @@ const char *rc_integrator_name(rc_integrator i);
 /** Called at every recorded time; a non-zero return stops the run with that status. */
 typedef rc_status (*rc_observer)(double t, size_t step, const rc_state *s, void *ctx, rc_error *err);
 
-/** Progress report: fraction done in [0,1] (called often; cheap). */
-typedef void (*rc_progress)(double fraction, void *ctx);
+/** Progress report: fraction done in [0,1] (called often; keep it cheap). A
+ * non-zero return cancels: the computation stops at the next point where it
+ * can and returns RC_ECANCELLED, removing its partial outputs as after any
+ * other failure (no summary.json is written; a checkpoint already saved stays). */
+typedef int (*rc_progress)(double fraction, void *ctx);
+
+/** Call fn (if any) with fraction: RC_OK, or RC_ECANCELLED with a message
+ * when it asks to stop. */
+rc_status rc_progress_report(rc_progress fn, void *ctx, double fraction, rc_error *err);
 
 typedef struct {
   rc_integrator integrator;
@@ -121,7 +132,6 @@ rc_status rc_exact_alloc(const rc_dataset *ds, const rc_minimal_params *p, const
 rc_status rc_exact_eval(rc_exact *e, double t, rc_state *out, rc_error *err);
 void rc_exact_free(rc_exact *e);
 
-
 /* ---- term models (head.h) ---- */
 #include "repcollapse/head.h"
 #include "repcollapse/reduced.h"
@@ -144,5 +154,9 @@ typedef rc_status (*rc_reduced_observer)(double t, const double *u, void *ctx, r
 /** Integrate the group-reduced dynamics (GSL rkf45, cfg->rtol/atol) from u0 over cfg->times. */
 rc_status rc_integrate_reduced(rc_reduced *r, const double *u0, const rc_integrate_config *cfg,
                                rc_reduced_observer obs, void *obs_ctx, rc_error *err);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

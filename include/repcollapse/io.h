@@ -12,6 +12,10 @@
 #include "repcollapse/metrics.h"
 #include "repcollapse/model.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /** An output file being written under a temporary name. */
 typedef struct {
   char path[4096];
@@ -64,5 +68,9 @@ rc_status rc_snapshots_write(rc_snapshots *s, size_t index, double t, long step,
 rc_status rc_snapshots_write_data(rc_snapshots *s, const rc_dataset *ds, rc_error *err);
 /** Close and rename into place (commit = 1) or remove (commit = 0). */
 rc_status rc_snapshots_close(rc_snapshots *s, int commit, rc_error *err);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

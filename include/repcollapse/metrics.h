@@ -7,6 +7,10 @@
 #include "repcollapse/data.h"
 #include "repcollapse/model.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /** Number of per-time metrics and their names, in the column order of metrics.csv. */
 #define RC_N_METRICS 8
 extern const char *const rc_metric_names[RC_N_METRICS];
@@ -49,5 +53,9 @@ double rc_collapse_time(const double *t, const double *D, size_t n, double eps, 
  * t >= t_start and D(t) > 1e-10 D(0). Sets *found = 0 with fewer than 3 points,
  * and when D does not decay: a slope <= 0 or less than 1% decay of D over the window. */
 double rc_fitted_decay_rate(const double *t, const double *D, size_t n, double t_start, int *found);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

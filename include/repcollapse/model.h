@@ -18,6 +18,10 @@
 #include "repcollapse/data.h"
 #include "repcollapse/error.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef enum { RC_RATES_DEGREE = 0, RC_RATES_UNIFORM = 1 } rc_rate_scheme;
 
 /** Parameters of the minimal model's dynamics. */
@@ -93,5 +97,9 @@ void rc_minimal_vector_field(const rc_dataset *ds, const rc_minimal_params *p, c
 
 /** Loss L = (1/2M) sum_ic A_ic |x_i - y_c|^2. */
 double rc_minimal_loss(const rc_dataset *ds, const rc_state *s);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -6,11 +6,19 @@
 
 #include "repcollapse/error.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /** Whether a gnuplot with the pngcairo and svg terminals is on PATH. */
 int rc_plot_available(void);
 
 /** Render the gnuplot script `script` (which must not set terminal/output) to
  * `<stem>.png` (width x height pixels) and `<stem>.svg`; errors name the script. */
 rc_status rc_plot_render(const char *script, const char *stem, int width, int height, rc_error *err);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

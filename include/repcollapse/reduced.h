@@ -17,6 +17,10 @@
 #include "repcollapse/head.h"
 #include "repcollapse/metrics.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef struct rc_reduced rc_reduced;
 
 rc_status rc_reduced_alloc(const rc_dataset *ds, const rc_head_params *hp, size_t d, rc_reduced **out,
@@ -45,5 +49,9 @@ void rc_reduced_metrics(rc_reduced *r, const double *u, const rc_metrics_ref *re
 /** The labels (K x d) and head (d x d, or NULL) inside u. */
 const double *rc_reduced_labels(const rc_reduced *r, const double *u);
 const double *rc_reduced_head(const rc_reduced *r, const double *u);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

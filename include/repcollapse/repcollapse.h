@@ -12,8 +12,18 @@
 #include "repcollapse/run.h"
 #include "repcollapse/teacher.h"
 #include "repcollapse/optimizer.h"
+#include "repcollapse/engine.h"
+#include "repcollapse/command.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 /** Library version ("0.1.0") and the source commit it was built from. */
 const char *rc_version(void);
 const char *rc_source_commit(void);
+#ifdef __cplusplus
+}
+#endif
+
 #endif

@@ -8,6 +8,10 @@
 #include "repcollapse/run.h"
 #include "repcollapse/spectrum.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /** A number, or JSON null when not finite (JSON has no NaN). */
 json_t *rc_json_number(double v);
 
@@ -35,5 +39,9 @@ json_t *rc_stability_json(const rc_stability *s);
 
 /** Write JSON to a file atomically (indent 2). */
 rc_status rc_json_write_file(json_t *j, const char *path, rc_error *err);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

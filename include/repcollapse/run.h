@@ -14,6 +14,10 @@
 #include "repcollapse/model.h"
 #include "repcollapse/spectrum.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef struct {
   rc_data_spec data;
   rc_minimal_params model;   /* rate scheme and eta_x, eta_y */
@@ -88,5 +92,9 @@ void rc_run_result_free(rc_run_result *r);
  * duplicates removed); for dt > 0 every time is rounded to a multiple of dt. *out is malloc'ed. */
 rc_status rc_time_grid(double t_min, double t_end, size_t points, double dt, double **out, size_t *n_out,
                        rc_error *err);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

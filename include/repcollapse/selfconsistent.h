@@ -23,6 +23,10 @@
 #include "repcollapse/fixedpoint.h"
 #include "repcollapse/head.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define RC_SC_MAX_SOLUTIONS 4
 
 /** One mode of T and the gains p that solve its fixed-point problem. */
@@ -52,5 +56,9 @@ typedef struct {
 rc_status rc_selfconsistent_solve(const rc_dataset *ds, const rc_head_params *hp, size_t d, rc_sc_result *out,
                                   rc_error *err);
 void rc_sc_result_free(rc_sc_result *r);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -18,6 +18,10 @@
 #include "repcollapse/data.h"
 #include "repcollapse/model.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef enum {
   RC_SPECTRUM_AUTO = 0, /* K x K under degree, group reduction under uniform */
   RC_SPECTRUM_KK = 1,   /* K x K reduction (degree only) */
@@ -60,5 +64,9 @@ rc_status rc_fixed_point_state(const rc_dataset *ds, const rc_minimal_params *p,
 rc_status rc_conserved_quantities(const rc_dataset *ds, const rc_minimal_params *p,
                                   const rc_state *s, const rc_components *comp, double *out,
                                   rc_error *err);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -26,6 +26,10 @@
 #include "repcollapse/error.h"
 #include "repcollapse/run.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef struct {
   char *name;     /* option name without the leading dashes */
   char **values;  /* value strings, as given to the option */
@@ -124,5 +128,9 @@ rc_status rc_sweep_grow_recover(const char *dir, rc_error *err);
 
 /** Whether point p belongs to shard i of n (1 <= i <= n; n = 0: every point). */
 int rc_sweep_in_shard(size_t p, size_t shard_i, size_t shard_n);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -30,6 +30,10 @@
 #include "repcollapse/metrics.h"
 #include "repcollapse/run.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef enum { RC_TEACHER_LINEAR = 0, RC_TEACHER_MIXTURE = 1 } rc_teacher_kind;
 typedef enum { RC_FRUSTRATION_CONFLICT = 0, RC_FRUSTRATION_FLIP = 1 } rc_frustration_mode;
 /* rc_precision (f64 | f32) is integrate.h's */
@@ -186,5 +190,9 @@ void rc_ts_run_result_free(rc_ts_run_result *r);
 /** The regime of (N, D, K), as summary.json and README state it:
  * "over-parameterized" (D >= 4N), "under-parameterized" (D + K <= N) or "intermediate". */
 const char *rc_ts_regime(size_t N, size_t D, size_t K);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -5,7 +5,9 @@
 #define RC_CLI_H
 
 #include <stddef.h>
+#include <stdio.h>
 
+#include "repcollapse/command.h"
 #include "repcollapse/experiments.h"
 #include "repcollapse/repcollapse.h"
 #include "repcollapse/report.h"
@@ -84,14 +86,32 @@ int cli_option_kind(const char *name, int groups);
 /* Print "repcollapse: error: <msg>" and return the exit code for the status. */
 int cli_fail(const rc_error *err);
 
-/* Terminal progress for long runs (only on a TTY, after one second). */
+/* Where a command's text goes (cli_io.c): the process's stdout and stderr
+ * when the repcollapse executable runs it, the caller's callbacks when it
+ * runs through rc_command (command.h). Every subcommand writes through
+ * cli_stdout() and cli_stderr(), never to stdout or stderr directly. */
+typedef struct {
+  FILE *out, *err;
+  int library;             /* run by rc_command: no terminal display, no fork, no MPI */
+  const rc_command_io *io; /* the caller's callbacks (library mode) */
+  int cancelled;           /* the caller's progress callback asked to stop */
+  rc_status status;        /* status of the last library error reported (cli_fail) */
+} cli_io;
+cli_io *cli_io_current(void);
+cli_io *cli_io_set(cli_io *io); /* this thread's streams from now on (NULL: the process's); returns the former */
+FILE *cli_stdout(void);
+FILE *cli_stderr(void);
+
+/* Progress of long runs: a one-line display on a terminal (only on a TTY,
+ * after one second), or the rc_command caller's callback, which may cancel:
+ * cli_progress_update returns non-zero then, and the run stops with RC_ECANCELLED. */
 typedef struct {
   const char *label;
   double start, last;
   int shown, enabled;
 } cli_progress;
 void cli_progress_init(cli_progress *p, const char *label, int quiet);
-void cli_progress_update(double fraction, void *ctx);
+int cli_progress_update(double fraction, void *ctx);
 void cli_progress_done(cli_progress *p);
 
 int cmd_data(int argc, char **argv);

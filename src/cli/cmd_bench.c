@@ -124,8 +124,8 @@ int cmd_bench(int argc, char **argv) {
     st = c->integrator == RC_INTEGRATOR_GD ? bench_gd(ds, c, sp, init, j, &err) : bench_exact(ds, c, sp, init, j, &err);
   }
   if (!st) {
-    json_dumpf(j, stdout, JSON_INDENT(2) | JSON_REAL_PRECISION(17));
-    fputc('\n', stdout);
+    json_dumpf(j, cli_stdout(), JSON_INDENT(2) | JSON_REAL_PRECISION(17));
+    fputc('\n', cli_stdout());
   }
   json_decref(j);
   rc_state_free(init);

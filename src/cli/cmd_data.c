@@ -24,8 +24,8 @@ int cmd_data(int argc, char **argv) {
   if (!st) {
     json_t *j = rc_dataset_json(ds, comp);
     json_object_set_new(j, "n_groups", json_integer((json_int_t)g->n_groups));
-    json_dumpf(j, stdout, JSON_INDENT(2) | JSON_REAL_PRECISION(17));
-    fputc('\n', stdout);
+    json_dumpf(j, cli_stdout(), JSON_INDENT(2) | JSON_REAL_PRECISION(17));
+    fputc('\n', cli_stdout());
     json_decref(j);
   }
   rc_groups_free(g);

@@ -506,12 +506,12 @@ int cmd_figures(int argc, char **argv) {
   }
   if (!o.out) {
     cli_options_free(&o);
-    fprintf(stderr, "repcollapse figures: error: --out DIR is required\n");
+    fprintf(cli_stderr(), "repcollapse figures: error: --out DIR is required\n");
     return 2;
   }
   if (!rc_plot_available()) {
     cli_options_free(&o);
-    fprintf(stderr, "repcollapse figures: error: gnuplot with the pngcairo terminal is not installed (bash scripts/deps.sh installs it)\n");
+    fprintf(cli_stderr(), "repcollapse figures: error: gnuplot with the pngcairo terminal is not installed (bash scripts/deps.sh installs it)\n");
     return 1;
   }
   rc_error err;
@@ -519,7 +519,7 @@ int cmd_figures(int argc, char **argv) {
   char cwd[4096] = "";
   if (o.out[0] != '/' && !getcwd(cwd, sizeof cwd)) cwd[0] = '\0';
   if (!plain_path(cwd) || !plain_path(o.out)) {
-    fprintf(stderr, "repcollapse figures: error: --out '%s': %s\n", o.out, NOT_PLAIN);
+    fprintf(cli_stderr(), "repcollapse figures: error: --out '%s': %s\n", o.out, NOT_PLAIN);
     cli_options_free(&o);
     return 2;
   }
@@ -542,7 +542,7 @@ int cmd_figures(int argc, char **argv) {
   char *abs_out = realpath(o.out, NULL);
   const int blank = abs_out && !plain_path(abs_out); /* through a symbolic link */
   if (!abs_out || blank || strlen(abs_out) >= sizeof f.dir) {
-    fprintf(stderr, "repcollapse figures: error: --out '%s': %s\n", o.out,
+    fprintf(cli_stderr(), "repcollapse figures: error: --out '%s': %s\n", o.out,
             !abs_out ? strerror(errno) : blank ? NOT_PLAIN : "path too long");
     free(abs_out);
     cli_options_free(&o);
@@ -574,7 +574,7 @@ int cmd_figures(int argc, char **argv) {
   clock_gettime(CLOCK_MONOTONIC, &t1);
   int status = 0;
   if (f.failed) {
-    fprintf(stderr, "repcollapse figures: error: %s\n", f.failure);
+    fprintf(cli_stderr(), "repcollapse figures: error: %s\n", f.failure);
     status = 1;
   } else {
     fig_text_add(&c.report, "\n---\nWall time: %.1f s.\n",
@@ -584,7 +584,7 @@ int cmd_figures(int argc, char **argv) {
     rc_atomic_file af;
     if (rc_atomic_open(&af, path, &err) == RC_OK) {
       fputs(c.report.s, af.fp);
-      if (rc_atomic_commit(&af, &err) == RC_OK) printf("report: %s\n", path);
+      if (rc_atomic_commit(&af, &err) == RC_OK) fprintf(cli_stdout(), "report: %s\n", path);
       else status = cli_fail(&err);
     } else {
       status = cli_fail(&err);

@@ -14,14 +14,18 @@ int cmd_fixedpoint(int argc, char **argv) {
     return rc < 0 ? 0 : rc;
   }
   if (!o.integrator_given) o.cfg.integrator = RC_INTEGRATOR_REDUCED;
+  cli_progress prog;
+  cli_progress_init(&prog, "repcollapse fixedpoint", 1); /* no terminal display (JSON on stdout); rc_command's callback */
+  o.cfg.progress = cli_progress_update;
+  o.cfg.progress_ctx = &prog;
   rc_error err;
   rc_error_clear(&err);
   json_t *j = NULL;
   rc_status st = rc_fixedpoint_experiment(&o.cfg, o.zero_tol, &j, &err);
   if (!st && o.out) st = rc_json_write_file(j, o.out, &err);
   if (!st) {
-    json_dumpf(j, stdout, JSON_INDENT(2) | JSON_REAL_PRECISION(17));
-    fputc('\n', stdout);
+    json_dumpf(j, cli_stdout(), JSON_INDENT(2) | JSON_REAL_PRECISION(17));
+    fputc('\n', cli_stdout());
   }
   json_decref(j);
   cli_options_free(&o);

@@ -16,7 +16,7 @@ int cmd_phase(int argc, char **argv) {
   }
   if (!o.out) {
     cli_options_free(&o);
-    fprintf(stderr, "repcollapse phase: error: --out DIR is required\n");
+    fprintf(cli_stderr(), "repcollapse phase: error: --out DIR is required\n");
     return 2;
   }
   if (!o.integrator_given) o.cfg.integrator = RC_INTEGRATOR_REDUCED;
@@ -51,12 +51,12 @@ int cmd_phase(int argc, char **argv) {
     json_t *c;
     json_array_foreach(json_object_get(j, "crossover"), i, c) {
       json_t *fc = json_object_get(c, "f_c");
-      printf("%-8s head_rate_ratio %-6g f_c = %s", json_string_value(json_object_get(c, "model")),
+      fprintf(cli_stdout(), "%-8s head_rate_ratio %-6g f_c = %s", json_string_value(json_object_get(c, "model")),
              json_real_value(json_object_get(c, "head_rate_ratio")), json_is_real(fc) ? "" : "none");
-      if (json_is_real(fc)) printf("%.4g", json_real_value(fc));
+      if (json_is_real(fc)) fprintf(cli_stdout(), "%.4g", json_real_value(fc));
       json_t *note = json_object_get(c, "note");
-      if (note) printf(" (%s)", json_string_value(note));
-      printf("\n");
+      if (note) fprintf(cli_stdout(), " (%s)", json_string_value(note));
+      fprintf(cli_stdout(), "\n");
     }
   }
   json_decref(j);

@@ -14,7 +14,7 @@ int cmd_run(int argc, char **argv) {
   }
   if (!o.out) {
     cli_options_free(&o);
-    fprintf(stderr, "repcollapse run: error: --out DIR is required\n");
+    fprintf(cli_stderr(), "repcollapse run: error: --out DIR is required\n");
     return 2;
   }
   if (o.task_ts) { /* the teacher-student task: the linear encoder on generated inputs */
@@ -34,14 +34,14 @@ int cmd_run(int argc, char **argv) {
   cli_progress_done(&prog);
   if (!st) {
     const rc_metrics_row *last = &r->rows[r->n_rows - 1];
-    printf("%s: N=%zu K=%zu f=%.4g, model %s, %s to t=%g: loss %.4g, min_label_distance %.4g (from %.4g)",
+    fprintf(cli_stdout(), "%s: N=%zu K=%zu f=%.4g, model %s, %s to t=%g: loss %.4g, min_label_distance %.4g (from %.4g)",
            o.out, r->ds->n_samples, r->ds->n_classes, rc_dataset_frustration(r->ds), o.cfg.terms.name,
            rc_integrator_name(o.cfg.integrator), last->t, last->value[RC_M_LOSS],
            last->value[RC_M_MIN_LABEL_DISTANCE], r->rows[0].value[RC_M_MIN_LABEL_DISTANCE]);
-    if (r->has_collapse_time) printf(", collapsed at t=%.4g", r->collapse_time);
-    else printf(", no collapse");
-    if (r->resumed) printf(" (resumed from the checkpoint at t=%.6g)", r->resumed_from_t);
-    printf("\n");
+    if (r->has_collapse_time) fprintf(cli_stdout(), ", collapsed at t=%.4g", r->collapse_time);
+    else fprintf(cli_stdout(), ", no collapse");
+    if (r->resumed) fprintf(cli_stdout(), " (resumed from the checkpoint at t=%.6g)", r->resumed_from_t);
+    fprintf(cli_stdout(), "\n");
   }
   rc_run_result_free(r);
   cli_options_free(&o);

@@ -36,7 +36,7 @@ int cmd_run_teacher_student(cli_options *o) {
   char msg[300];
   int rc = cli_ts_config(o, &cfg, msg, sizeof msg);
   if (rc) {
-    fprintf(stderr, "repcollapse run: error: %s\n", msg);
+    fprintf(cli_stderr(), "repcollapse run: error: %s\n", msg);
     return rc;
   }
   cfg.base.out_dir = o->out;
@@ -51,16 +51,16 @@ int cmd_run_teacher_student(cli_options *o) {
   cli_progress_done(&prog);
   if (!st) {
     const rc_metrics_row *last = &r->rows[r->n_rows - 1];
-    printf("%s: teacher-student N=%zu D=%zu K=%zu (%s) f=%.4g %s, model %s, %s to t=%g: loss %.4g, accuracy %.4g, "
+    fprintf(cli_stdout(), "%s: teacher-student N=%zu D=%zu K=%zu (%s) f=%.4g %s, model %s, %s to t=%g: loss %.4g, accuracy %.4g, "
            "test_accuracy %.4g, min_label_distance %.4g (from %.4g)",
            o->out, r->data->n, r->data->D, r->data->K, rc_ts_regime(r->data->n, r->data->D, r->data->K),
            cfg.data.frustration, rc_frustration_mode_name(cfg.data.mode), cfg.base.terms.name,
            rc_integrator_name(cfg.base.integrator), last->t, last->value[RC_M_LOSS], last->value[RC_M_ACCURACY],
            r->test_accuracy[r->n_rows - 1], last->value[RC_M_MIN_LABEL_DISTANCE],
            r->rows[0].value[RC_M_MIN_LABEL_DISTANCE]);
-    if (r->has_collapse_time) printf(", collapsed at t=%.4g", r->collapse_time);
-    else printf(", no collapse");
-    printf("\n");
+    if (r->has_collapse_time) fprintf(cli_stdout(), ", collapsed at t=%.4g", r->collapse_time);
+    else fprintf(cli_stdout(), ", no collapse");
+    fprintf(cli_stdout(), "\n");
   }
   rc_ts_run_result_free(r);
   return st ? cli_fail(&err) : 0;

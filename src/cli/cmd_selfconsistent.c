@@ -16,12 +16,14 @@ int cmd_selfconsistent(int argc, char **argv) {
   }
   if (o.cfg.data.has_frustration) {
     cli_options_free(&o);
-    fprintf(stderr, "repcollapse selfconsistent: error: use --frustration-list (not --frustration)\n");
+    fprintf(cli_stderr(), "repcollapse selfconsistent: error: use --frustration-list (not --frustration)\n");
     return 2;
   }
   if (!o.integrator_given) o.cfg.integrator = RC_INTEGRATOR_RK45;
   cli_progress prog;
   cli_progress_init(&prog, "repcollapse selfconsistent", o.quiet);
+  o.cfg.progress = cli_progress_update;
+  o.cfg.progress_ctx = &prog;
   rc_error err;
   rc_error_clear(&err);
   json_t *j = NULL;
@@ -30,10 +32,10 @@ int cmd_selfconsistent(int argc, char **argv) {
   if (!st) {
     if (o.out) st = o.json ? rc_json_write_file(j, o.out, &err) : rc_json_rows_write_csv(j, o.out, &err);
     else if (o.json) {
-      json_dumpf(j, stdout, JSON_INDENT(2) | JSON_REAL_PRECISION(17));
-      fputc('\n', stdout);
+      json_dumpf(j, cli_stdout(), JSON_INDENT(2) | JSON_REAL_PRECISION(17));
+      fputc('\n', cli_stdout());
     } else {
-      st = rc_json_rows_write_csv(j, "/dev/stdout", &err); /* a device: written directly */
+      st = rc_json_rows_print_csv(j, cli_stdout(), &err);
     }
   }
   json_decref(j);

@@ -41,8 +41,8 @@ int cmd_spectrum(int argc, char **argv) {
     }
     if (o.out) st = rc_json_write_file(j, o.out, &err);
     else {
-      json_dumpf(j, stdout, JSON_INDENT(2) | JSON_REAL_PRECISION(17));
-      fputc('\n', stdout);
+      json_dumpf(j, cli_stdout(), JSON_INDENT(2) | JSON_REAL_PRECISION(17));
+      fputc('\n', cli_stdout());
     }
     json_decref(j);
   }

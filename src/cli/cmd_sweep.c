@@ -33,9 +33,9 @@ int sweep_error(const char *cmd, int code, const char *fmt, ...) {
   if (g_silent) return code;
   va_list ap;
   va_start(ap, fmt);
-  fprintf(stderr, "repcollapse %s: error: ", cmd);
-  vfprintf(stderr, fmt, ap);
-  fputc('\n', stderr);
+  fprintf(cli_stderr(), "repcollapse %s: error: ", cmd);
+  vfprintf(cli_stderr(), fmt, ap);
+  fputc('\n', cli_stderr());
   va_end(ap);
   return code;
 }
@@ -43,7 +43,7 @@ int sweep_error(const char *cmd, int code, const char *fmt, ...) {
 #define fail(code, ...) sweep_error("sweep", code, __VA_ARGS__)
 
 static void usage(void) {
-  printf("usage: repcollapse sweep --grid SPEC [options of run] --out DIR [--jobs J] [--shard I/N] [--quiet]\n"
+  fprintf(cli_stdout(), "usage: repcollapse sweep --grid SPEC [options of run] --out DIR [--jobs J] [--shard I/N] [--quiet]\n"
          "\n"
          "  --grid SPEC     axes 'name=values;name=values;...': name is any option of run (repcollapse run --help),\n"
          "                  values v1,v2,... | a:b:n (n values from a to b) | a:b:n:log (n log-spaced values, a, b > 0)\n"
@@ -156,41 +156,32 @@ static int check_axes(const rc_sweep_grid *g, const sweep_args *a) {
 
 /* ---- parsing a point as `repcollapse run` would ---- */
 
-/* cli_parse prints its one-line error on stderr; to name the axis or point in
- * that error, stderr goes to a scratch file while a point is parsed. */
-static int g_capture_fd = -1;
+/* cli_parse prints its one-line error through cli_stderr(); to name the axis
+ * or point in that error, that stream is a memory buffer while a point is parsed. */
+typedef struct {
+  FILE *saved, *mem;
+  char *buf;
+  size_t len;
+} capture;
 
-static int capture_begin(void) {
-  if (g_capture_fd < 0) {
-    FILE *fp = tmpfile();
-    if (!fp) return -1;
-    g_capture_fd = dup(fileno(fp));
-    fclose(fp);
-    if (g_capture_fd < 0) return -1;
-  }
-  if (ftruncate(g_capture_fd, 0) != 0 || lseek(g_capture_fd, 0, SEEK_SET) != 0) return -1;
-  fflush(stderr);
-  int saved = dup(STDERR_FILENO);
-  if (saved >= 0 && dup2(g_capture_fd, STDERR_FILENO) < 0) {
-    close(saved);
-    saved = -1;
-  }
-  return saved;
+static void capture_begin(capture *c) {
+  cli_io *io = cli_io_current();
+  c->buf = NULL;
+  c->len = 0;
+  c->saved = io->err;
+  c->mem = open_memstream(&c->buf, &c->len);
+  if (c->mem) io->err = c->mem;
 }
 
-static void capture_end(int saved, char *msg, size_t n) {
-  if (saved < 0) return;
-  fflush(stderr);
-  dup2(saved, STDERR_FILENO);
-  close(saved);
-  char buf[1024];
-  ssize_t len = pread(g_capture_fd, buf, sizeof buf - 1, 0);
-  buf[len > 0 ? len : 0] = '\0';
-  char *nl = strchr(buf, '\n');
-  if (nl) *nl = '\0';
-  const char *prefix = "repcollapse run: error: ", *m = buf;
+static void capture_end(capture *c, char *msg, size_t n) {
+  if (!c->mem) return;
+  cli_io_current()->err = c->saved;
+  fclose(c->mem);
+  const char *m = c->buf ? c->buf : "", *prefix = "repcollapse run: error: ";
   if (!strncmp(m, prefix, strlen(prefix))) m += strlen(prefix);
-  if (n) snprintf(msg, n, "%s", m);
+  size_t len = strcspn(m, "\n");
+  if (n) snprintf(msg, n, "%.*s", (int)len, m);
+  free(c->buf);
 }
 
 int sweep_parse_point(const sweep_job *job, size_t p, const char *out, cli_options *o, char *msg, size_t n) {
@@ -212,9 +203,10 @@ int sweep_parse_point(const sweep_job *job, size_t p, const char *out, cli_optio
   av[k++] = "--out";
   av[k++] = (char *)out;
   if (n) msg[0] = '\0';
-  int saved = capture_begin();
+  capture cap;
+  capture_begin(&cap);
   int rc = cli_parse((int)argc, av, 2, SWEEP_RUN_GROUPS, "run", o);
-  capture_end(saved, msg, n);
+  capture_end(&cap, msg, n);
   free(av);
   if (rc) return 2;
   o->cfg.out_dir = out; /* as cmd_run sets it: some checks depend on an output directory */
@@ -273,10 +265,6 @@ static int validate(const sweep_job *job) {
 
 int sweep_run_point(const sweep_job *job, size_t p, char *msg, size_t n) {
   char out[4200], pm[600];
-  if (g_capture_fd >= 0) { /* the parent's scratch file: concurrent workers need their own */
-    close(g_capture_fd);
-    g_capture_fd = -1;
-  }
   snprintf(out, sizeof out, "%s/points/%zu", job->dir, p);
   rc_sweep_remove_temporaries(out); /* left by a killed attempt at this point */
   cli_options o;
@@ -290,7 +278,9 @@ int sweep_run_point(const sweep_job *job, size_t p, char *msg, size_t n) {
     st = rc_error_set(&err, RC_EINVAL, "%s", pm);
   } else {
     o.cfg.out_dir = out;
-    o.cfg.progress = NULL;
+    /* under rc_command the caller may cancel inside a point too (no record then: the point reruns) */
+    o.cfg.progress = cli_io_current()->library ? cli_progress_update : NULL;
+    o.cfg.progress_ctx = NULL;
     st = rc_run_execute(&o.cfg, &r, &err);
     if (!st) {
       values = malloc(rc_sweep_n_columns() * sizeof *values);
@@ -299,7 +289,7 @@ int sweep_run_point(const sweep_job *job, size_t p, char *msg, size_t n) {
     }
   }
   int rc = 0;
-  if (st == RC_EIO) { /* not a property of the point: rerunning may succeed */
+  if (st == RC_EIO || st == RC_ECANCELLED) { /* not a property of the point: rerunning may succeed */
     snprintf(msg, n, "%s", err.msg);
     rc = 1;
   } else if (rc_sweep_record_write(job->dir, job->grid, p, values, st ? err.msg : NULL, &werr)) {
@@ -417,11 +407,11 @@ static int finish(const sweep_args *a, const rc_sweep_grid *g, size_t ran, size_
   }
   size_t n_failed, first_failed;
   if (rc_sweep_write_csv(a->out, g, a->shard_i, a->shard_n, &n_failed, &first_failed, &err)) return fail(1, "%s", err.msg);
-  printf("%s/sweep.csv: %zu points (%zu run now", a->out, total, ran);
-  if (sweep_mpi_size() > 1 && ran) printf(" by %zu of %d MPI ranks", ranks_used, sweep_mpi_size());
-  printf(", %zu resumed)", resumed);
-  if (a->shard_n) printf(", shard %zu/%zu of %zu points", a->shard_i, a->shard_n, g->n_points);
-  printf("\n");
+  fprintf(cli_stdout(), "%s/sweep.csv: %zu points (%zu run now", a->out, total, ran);
+  if (sweep_mpi_size() > 1 && ran) fprintf(cli_stdout(), " by %zu of %d MPI ranks", ranks_used, sweep_mpi_size());
+  fprintf(cli_stdout(), ", %zu resumed)", resumed);
+  if (a->shard_n) fprintf(cli_stdout(), ", shard %zu/%zu of %zu points", a->shard_i, a->shard_n, g->n_points);
+  fprintf(cli_stdout(), "\n");
   if (n_failed) {
     json_t *rec = NULL;
     rc_sweep_record_read(a->out, g, first_failed, &rec, NULL);
@@ -472,11 +462,11 @@ static int sweep_main(int argc, char **argv, sweep_args *a, rc_sweep_grid *g, sw
   }
   sweep_pool_report rep;
   memset(&rep, 0, sizeof rep);
-  if (!rc) sweep_pool_run(job, mine, n_mine, a->jobs, !a->quiet && rank == 0 && isatty(STDERR_FILENO), resumed, &rep);
+  if (!rc) sweep_pool_run(job, mine, n_mine, a->jobs, !a->quiet && rank == 0 && !cli_io_current()->library && isatty(STDERR_FILENO), resumed, &rep);
   if (rep.lost) {
     char desc[300];
     rc_sweep_point_describe(g, rep.first_lost, desc, sizeof desc);
-    fprintf(stderr, "repcollapse sweep: error: point %zu (%s) did not finish: %s\n", rep.first_lost, desc, rep.first_lost_msg);
+    fprintf(cli_stderr(), "repcollapse sweep: error: point %zu (%s) did not finish: %s\n", rep.first_lost, desc, rep.first_lost_msg);
   }
   free(done);
   free(mine);
@@ -493,8 +483,9 @@ static int sweep_main(int argc, char **argv, sweep_args *a, rc_sweep_grid *g, sw
 
 int cmd_sweep(int argc, char **argv) {
   char msg[300];
-  if (sweep_mpi_start(&argc, &argv, msg, sizeof msg)) {
-    fprintf(stderr, "repcollapse sweep: error: %s\n", msg);
+  /* under rc_command the points run in this process, without MPI */
+  if (!cli_io_current()->library && sweep_mpi_start(&argc, &argv, msg, sizeof msg)) {
+    fprintf(cli_stderr(), "repcollapse sweep: error: %s\n", msg);
     return 2;
   }
   g_silent = sweep_mpi_rank() != 0;
@@ -508,8 +499,6 @@ int cmd_sweep(int argc, char **argv) {
   free(job.flags);
   free(a.fixed);
   rc_sweep_grid_free(&g);
-  if (g_capture_fd >= 0) close(g_capture_fd);
-  g_capture_fd = -1;
   sweep_mpi_stop();
   return rc;
 }

@@ -117,7 +117,7 @@ static int merge(char **dirs, size_t n_dirs, const char *out) {
   }
   size_t n_failed = 0, first_failed = 0;
   if (!rc && rc_sweep_write_csv(out, &g, 0, 0, &n_failed, &first_failed, &err)) rc = merge_fail(1, "%s", err.msg);
-  if (!rc) printf("%s/sweep.csv: %zu points from %zu directories (%zu failed)\n", out, g.n_points, n_dirs, n_failed);
+  if (!rc) fprintf(cli_stdout(), "%s/sweep.csv: %zu points from %zu directories (%zu failed)\n", out, g.n_points, n_dirs, n_failed);
   free(owner);
   json_decref(m);
   json_decref(ref);
@@ -134,7 +134,7 @@ int cmd_sweep_merge(int argc, char **argv) {
   for (int k = 2; k < argc && !rc; k++) {
     const char *s = argv[k];
     if (!strcmp(s, "--help")) {
-      printf("usage: repcollapse sweep-merge DIR1 DIR2 ... --out DIR\n\n"
+      fprintf(cli_stdout(), "usage: repcollapse sweep-merge DIR1 DIR2 ... --out DIR\n\n"
              "Joins the directories of a sweep's shards (repcollapse sweep --shard I/N) into DIR:\n"
              "DIR/sweep.csv (every point, in order), DIR/points/<index>.json, DIR/manifest.json.\n");
       free(dirs);

@@ -15,7 +15,7 @@
 #include "repcollapse/config.h"
 
 static int fail(const char *cmd, int code, const char *msg) {
-  fprintf(stderr, "repcollapse %s: error: %s\n", cmd, msg);
+  fprintf(cli_stderr(), "repcollapse %s: error: %s\n", cmd, msg);
   return code;
 }
 

@@ -85,9 +85,9 @@ int fig_cmd(fig_run *f, const char *fmt, ...) {
   for (char *save = NULL, *tok = strtok_r(copy, " ", &save); tok && argc < 127; tok = strtok_r(NULL, " ", &save))
     argv[argc++] = tok;
   argv[argc] = NULL;
-  fflush(stdout);
+  fflush(cli_stdout());
   int rc = cli_dispatch(argc, argv);
-  fflush(stdout);
+  fflush(cli_stdout());
   if (rc != 0) {
     char msg[4200];
     snprintf(msg, sizeof msg, "command failed (exit %d): repcollapse %s", rc, line);

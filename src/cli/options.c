@@ -101,7 +101,7 @@ static int table_only(opt_id id) {
 }
 
 static void print_help(const char *cmd, int groups, int ts) {
-  printf("usage: repcollapse %s %s[options]\n\noptions:\n", cmd,
+  fprintf(cli_stdout(), "usage: repcollapse %s %s[options]\n\noptions:\n", cmd,
          ts ? "--task teacher-student --samples N --input-dim D --integrator gd|rk45 --out DIR " : "");
   for (size_t k = 0; k < N_OPTS; k++) {
     if (!(OPTS[k].group & groups)) continue;
@@ -112,7 +112,7 @@ static void print_help(const char *cmd, int groups, int ts) {
     if (ts && OPTS[k].id == O_INTEGRATOR) help = "gd|rk45 (required for this task)";
     if (ts && OPTS[k].id == O_FRUSTRATION) help = "fraction f in [0,1] of the samples altered (see --frustration-mode)";
     if (ts && OPTS[k].id == O_CLASSES) help = "number of classes (default 2)";
-    printf("  %-26s %s\n", left, help);
+    fprintf(cli_stdout(), "  %-26s %s\n", left, help);
   }
 }
 
@@ -120,10 +120,10 @@ static void print_help(const char *cmd, int groups, int ts) {
 static const char *option_origin;
 
 static int err_usage(const char *cmd, const char *fmt, const char *a, const char *b) {
-  fprintf(stderr, "repcollapse %s: error: ", cmd);
-  if (option_origin) fprintf(stderr, "%s: ", option_origin);
-  fprintf(stderr, fmt, a, b);
-  fputc('\n', stderr);
+  fprintf(cli_stderr(), "repcollapse %s: error: ", cmd);
+  if (option_origin) fprintf(cli_stderr(), "%s: ", option_origin);
+  fprintf(cli_stderr(), fmt, a, b);
+  fputc('\n', cli_stderr());
   return 2;
 }
 
@@ -612,15 +612,16 @@ int cli_parse(int argc, char **argv, int first, int groups, const char *cmd, cli
 }
 
 int cli_finish(int rc) {
-  if (fflush(stdout) != 0 || ferror(stdout)) {
-    fprintf(stderr, "repcollapse: error: cannot write to standard output: %s\n", strerror(errno ? errno : EIO));
+  if (fflush(cli_stdout()) != 0 || ferror(cli_stdout())) {
+    fprintf(cli_stderr(), "repcollapse: error: cannot write to standard output: %s\n", strerror(errno ? errno : EIO));
     return rc ? rc : 1;
   }
   return rc;
 }
 
 int cli_fail(const rc_error *err) {
-  fprintf(stderr, "repcollapse: error: %s\n", err->msg[0] ? err->msg : rc_status_name(err->code));
+  cli_io_current()->status = err->code;
+  fprintf(cli_stderr(), "repcollapse: error: %s\n", err->msg[0] ? err->msg : rc_status_name(err->code));
   return err->code == RC_EINVAL || err->code == RC_EUNSTABLE ? 2 : 1;
 }
 

@@ -36,10 +36,10 @@ static void show_progress(size_t done, size_t n, size_t resumed, double start) {
   double el = now() - start, rate = el > 0 ? (double)done / el : 0.0;
   char eta[32] = "?";
   if (rate > 0) format_duration((double)(n - done) / rate, eta, sizeof eta);
-  fprintf(stderr, "\rrepcollapse sweep: %zu/%zu points", done, n);
-  if (resumed) fprintf(stderr, " (+%zu resumed)", resumed);
-  fprintf(stderr, "  %.3g/s  eta %s   ", rate, eta);
-  fflush(stderr);
+  fprintf(cli_stderr(), "\rrepcollapse sweep: %zu/%zu points", done, n);
+  if (resumed) fprintf(cli_stderr(), " (+%zu resumed)", resumed);
+  fprintf(cli_stderr(), "  %.3g/s  eta %s   ", rate, eta);
+  fflush(cli_stderr());
 }
 
 static void note_lost(sweep_pool_report *rep, size_t p, const char *msg) {
@@ -109,9 +109,35 @@ static void reap(worker *w, int status, sweep_pool_report *rep) {
   w->pid = 0;
 }
 
+/* Under rc_command: the points one after another in this process (a process
+ * that embeds the library, such as Python, must not fork without exec: after
+ * OpenMP has run, libgomp hangs in the child). The caller's progress callback
+ * hears of every point (and of each point's run) and may stop the sweep; the
+ * point it stops in leaves no record, so rerunning the sweep resumes there. */
+static void run_in_process(const sweep_job *job, const size_t *points, size_t n, sweep_pool_report *rep) {
+  for (size_t k = 0; k < n; k++) {
+    if (cli_progress_update((double)k / (double)n, NULL)) {
+      for (; k < n; k++) note_lost(rep, points[k], "cancelled");
+      return;
+    }
+    char msg[600] = "";
+    if (sweep_run_point(job, points[k], msg, sizeof msg)) note_lost(rep, points[k], msg[0] ? msg : "failed");
+    else rep->done++;
+    if (cli_io_current()->cancelled) { /* inside the point: it left no record */
+      for (k++; k < n; k++) note_lost(rep, points[k], "cancelled");
+      return;
+    }
+  }
+  if (n) cli_progress_update(1.0, NULL);
+}
+
 void sweep_pool_run(const sweep_job *job, const size_t *points, size_t n, size_t jobs, int progress,
                     size_t resumed, sweep_pool_report *rep) {
   memset(rep, 0, sizeof *rep);
+  if (cli_io_current()->library) {
+    run_in_process(job, points, n, rep);
+    return;
+  }
   if (jobs > n) jobs = n;
   worker *ws = calloc(jobs ? jobs : 1, sizeof *ws);
   if (!ws) {
@@ -148,6 +174,6 @@ void sweep_pool_run(const sweep_job *job, const size_t *points, size_t n, size_t
         if (progress) show_progress(rep->done + rep->lost, n, resumed, start);
       }
   }
-  if (progress && n) fputc('\n', stderr);
+  if (progress && n) fputc('\n', cli_stderr());
   free(ws);
 }

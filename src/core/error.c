@@ -35,6 +35,7 @@ const char *rc_status_name(rc_status code) {
     case RC_EIO: return "I/O error";
     case RC_ENUMERIC: return "numerical failure";
     case RC_EUNSTABLE: return "unstable step";
+    case RC_ECANCELLED: return "cancelled";
   }
   return "unknown error";
 }

@@ -78,7 +78,7 @@ rc_status rc_phase_experiment(const rc_run_config *base, const rc_sweep_settings
           t_end = r->t_end;
           rc_run_result_free(r);
           done++;
-          if (base->progress) base->progress((double)done / (double)total, base->progress_ctx);
+          st = rc_progress_report(base->progress, base->progress_ctx, (double)done / (double)total, err);
         }
         if (st) break;
         qsort(D, s->seeds, sizeof *D, cmp_double);
@@ -128,21 +128,16 @@ rc_status rc_phase_experiment(const rc_run_config *base, const rc_sweep_settings
   return RC_OK;
 }
 
-rc_status rc_json_rows_write_csv(json_t *obj, const char *path, rc_error *err) {
-  json_t *rows = json_object_get(obj, "rows");
-  if (!json_is_array(rows)) return rc_error_set(err, RC_EINVAL, "no rows to write");
-  rc_atomic_file f;
-  rc_status st = rc_atomic_open(&f, path, err);
-  if (st) return st;
+static void rows_csv(json_t *rows, FILE *fp) {
   json_t *first = json_array_get(rows, 0);
   const char *key;
   json_t *v;
   int col = 0;
   json_object_foreach(first, key, v) {
     if (json_is_array(v) || json_is_object(v)) continue;
-    fprintf(f.fp, "%s%s", col++ ? "," : "", key);
+    fprintf(fp, "%s%s", col++ ? "," : "", key);
   }
-  fputc('\n', f.fp);
+  fputc('\n', fp);
   size_t i;
   json_t *row;
   json_array_foreach(rows, i, row) {
@@ -150,13 +145,29 @@ rc_status rc_json_rows_write_csv(json_t *obj, const char *path, rc_error *err) {
     json_object_foreach(first, key, v) {
       if (json_is_array(v) || json_is_object(v)) continue;
       json_t *x = json_object_get(row, key);
-      if (col++) fputc(',', f.fp);
-      if (json_is_real(x)) fprintf(f.fp, "%.17g", json_real_value(x));
-      else if (json_is_integer(x)) fprintf(f.fp, "%lld", (long long)json_integer_value(x));
-      else if (json_is_boolean(x)) fprintf(f.fp, "%s", json_is_true(x) ? "true" : "false");
-      else if (json_is_string(x)) fprintf(f.fp, "%s", json_string_value(x));
+      if (col++) fputc(',', fp);
+      if (json_is_real(x)) fprintf(fp, "%.17g", json_real_value(x));
+      else if (json_is_integer(x)) fprintf(fp, "%lld", (long long)json_integer_value(x));
+      else if (json_is_boolean(x)) fprintf(fp, "%s", json_is_true(x) ? "true" : "false");
+      else if (json_is_string(x)) fprintf(fp, "%s", json_string_value(x));
     }
-    fputc('\n', f.fp);
+    fputc('\n', fp);
   }
+}
+
+rc_status rc_json_rows_write_csv(json_t *obj, const char *path, rc_error *err) {
+  json_t *rows = json_object_get(obj, "rows");
+  if (!json_is_array(rows)) return rc_error_set(err, RC_EINVAL, "no rows to write");
+  rc_atomic_file f;
+  rc_status st = rc_atomic_open(&f, path, err);
+  if (st) return st;
+  rows_csv(rows, f.fp);
   return rc_atomic_commit(&f, err);
+}
+
+rc_status rc_json_rows_print_csv(json_t *obj, FILE *fp, rc_error *err) {
+  json_t *rows = json_object_get(obj, "rows");
+  if (!json_is_array(rows)) return rc_error_set(err, RC_EINVAL, "no rows to write");
+  rows_csv(rows, fp);
+  return ferror(fp) ? rc_error_set(err, RC_EIO, "cannot write the CSV rows") : RC_OK;
 }

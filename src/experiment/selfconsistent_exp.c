@@ -167,6 +167,8 @@ rc_status rc_selfconsistent_experiment(const rc_run_config *base, const rc_sweep
         }
       }
       rc_run_result_free(rr);
+      st = rc_progress_report(base->progress, base->progress_ctx,
+                              ((double)fi + (double)(k + 1) / (double)s->seeds) / (double)s->n_f, err);
     }
     if (!st) {
       double mean = 0;

@@ -24,6 +24,22 @@ rc_status rc_rk45_loop(int (*rhs)(double, const double *, double *, void *), voi
                        const rc_integrate_config *cfg, rc_vec_observer obs, void *ctx, rc_describe_fn describe,
                        const void *dctx, rc_error *err);
 
+/* An rk45 right-hand side that also reports progress during the steps
+ * between two recorded times (every 64 evaluations; the fraction interpolates
+ * between those of the recorded times around it) and stops GSL's driver
+ * (GSL_EBADFUNC, `cancelled` set) when the callback cancels. The numbers do
+ * not change: the inner right-hand side is called exactly as before. */
+typedef struct {
+  int (*rhs)(double, const double *, double *, void *);
+  void *params;
+  const rc_integrate_config *cfg;
+  size_t k;          /* integrating towards cfg->times[k] */
+  double from;       /* the time the driver started this interval at */
+  unsigned long calls;
+  int cancelled;
+} rc_rk45_progress;
+int rc_rk45_progress_rhs(double t, const double z[], double dz[], void *params);
+
 /* Spectral radius of the Jacobian of `field` at z (n unknowns): power iteration
  * with finite-difference Jacobian-vector products (central, or one-sided:
  * one field evaluation per iteration, exact for a linear field), growth

@@ -133,7 +133,8 @@ rc_status rc_integrate_head(const rc_dataset *ds, const rc_head_params *hp, cons
           st = rc_error_set(err, RC_ENUMERIC, "gd diverged at step %zu (t = %g): non-finite value %g in %s", step,
                             (double)step * dt, s->z[bad], what);
         }
-        if (cfg->progress && (step & 15) == 0 && total) cfg->progress((double)step / (double)total, cfg->progress_ctx);
+        if (st == RC_OK && (step & 15) == 0 && total)
+          st = rc_progress_report(cfg->progress, cfg->progress_ctx, (double)step / (double)total, err);
       }
       if (st == RC_OK) st = obs((double)step * dt, step, s, obs_ctx, err);
     }

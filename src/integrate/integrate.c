@@ -62,7 +62,7 @@ static rc_status run_exact(const rc_dataset *ds, const rc_minimal_params *p, con
     st = rc_exact_eval(e, cfg->times[k], s, err);
     if (st == RC_OK) st = obs(cfg->times[k], 0, s, ctx, err);
     if (st == RC_OK) st = save_at_time(ck, cfg, k, cfg->times[k], 0.0, NULL, &last, err);
-    if (cfg->progress) cfg->progress((double)(k + 1) / (double)cfg->n_times, cfg->progress_ctx);
+    if (st == RC_OK) st = rc_progress_report(cfg->progress, cfg->progress_ctx, (double)(k + 1) / (double)cfg->n_times, err);
   }
   rc_state_free(s);
   rc_exact_free(e);
@@ -96,7 +96,8 @@ static rc_status run_rk45(const rc_dataset *ds, const rc_minimal_params *p, cons
                           rc_error *err) {
   size_t dim = (init->n + init->k) * init->d;
   ode_params op = {ds, p, init->d, dim, ""};
-  gsl_odeiv2_system sys = {ode_rhs, NULL, dim, &op};
+  rc_rk45_progress w = {ode_rhs, &op, cfg, 0, 0.0, 0, 0}; /* progress, and cancelling, between recorded times */
+  gsl_odeiv2_system sys = {rc_rk45_progress_rhs, NULL, dim, &w};
   double rtol = cfg->rtol > 0 ? cfg->rtol : 1e-10, atol = cfg->atol > 0 ? cfg->atol : 1e-12;
   const rc_resume_point *from = ck ? ck->from : NULL;
   /* resuming bit for bit: the driver's only state between two apply calls is
@@ -119,8 +120,14 @@ static rc_status run_rk45(const rc_dataset *ds, const rc_minimal_params *p, cons
   for (size_t k = from ? from->next_time : 0; k < cfg->n_times && st == RC_OK; k++) {
     if (cfg->times[k] > t) {
       double target = cfg->times[k];
+      w.k = k;
+      w.from = t;
       int rc = gsl_odeiv2_driver_apply(drv, &t, target, s->z);
       steps += drv->n;
+      if (rc != GSL_SUCCESS && w.cancelled) {
+        st = rc_error_set(err, RC_ECANCELLED, "cancelled at t = %g (the progress callback asked to stop)", t);
+        break;
+      }
       if (rc != GSL_SUCCESS) {
         st = rc_error_set(err, RC_ENUMERIC, "rk45 failed at t = %g (step %lu of this run): %s", t, steps,
                           op.fault[0] ? op.fault : gsl_strerror(rc));
@@ -136,7 +143,7 @@ static rc_status run_rk45(const rc_dataset *ds, const rc_minimal_params *p, cons
       }
     if (st == RC_OK) st = obs(cfg->times[k], 0, s, ctx, err);
     if (st == RC_OK) st = save_at_time(ck, cfg, k, t, drv->h, s, &last, err);
-    if (cfg->progress) cfg->progress((double)(k + 1) / (double)cfg->n_times, cfg->progress_ctx);
+    if (st == RC_OK) st = rc_progress_report(cfg->progress, cfg->progress_ctx, (double)(k + 1) / (double)cfg->n_times, err);
   }
   gsl_odeiv2_driver_free(drv);
   rc_state_free(s);
@@ -186,14 +193,14 @@ static rc_status run_gd(const rc_dataset *ds, const rc_minimal_params *p, const 
         last = step;
         st = ck->save(&pt, ck->ctx, err);
       }
-      if (cfg->progress && total) cfg->progress((double)step / (double)total, cfg->progress_ctx);
+      if (st == RC_OK && total) st = rc_progress_report(cfg->progress, cfg->progress_ctx, (double)step / (double)total, err);
     }
     if (st == RC_OK) {
       rc_gd_store(g, s);
       st = obs((double)step * dt, step, s, ctx, err);
     }
   }
-  if (cfg->progress && st == RC_OK) cfg->progress(1.0, cfg->progress_ctx);
+  if (st == RC_OK) st = rc_progress_report(cfg->progress, cfg->progress_ctx, 1.0, err);
   rc_gd_free(g);
   rc_state_free(s);
   return st;

@@ -11,10 +11,24 @@
 
 #include "integrate/common.h"
 
+int rc_rk45_progress_rhs(double t, const double z[], double dz[], void *params) {
+  rc_rk45_progress *w = params;
+  int rc = w->rhs(t, z, dz, w->params);
+  const rc_integrate_config *cfg = w->cfg;
+  if (rc != GSL_SUCCESS || !cfg->progress || ++w->calls % 64 || w->k >= cfg->n_times) return rc;
+  double span = cfg->times[w->k] - w->from, part = span > 0 ? fmin(1.0, fmax(0.0, (t - w->from) / span)) : 1.0;
+  if (cfg->progress(((double)w->k + part) / (double)cfg->n_times, cfg->progress_ctx)) {
+    w->cancelled = 1;
+    return GSL_EBADFUNC;
+  }
+  return GSL_SUCCESS;
+}
+
 rc_status rc_rk45_loop(int (*rhs)(double, const double *, double *, void *), void *params, double *z, size_t n,
                        const rc_integrate_config *cfg, rc_vec_observer obs, void *ctx, rc_describe_fn describe,
                        const void *dctx, rc_error *err) {
-  gsl_odeiv2_system sys = {rhs, NULL, n, params};
+  rc_rk45_progress w = {rhs, params, cfg, 0, 0.0, 0, 0};
+  gsl_odeiv2_system sys = {rc_rk45_progress_rhs, NULL, n, &w};
   double rtol = cfg->rtol > 0 ? cfg->rtol : 1e-10, atol = cfg->atol > 0 ? cfg->atol : 1e-12;
   gsl_odeiv2_driver *drv = gsl_odeiv2_driver_alloc_y_new(&sys, gsl_odeiv2_step_rkf45, 1e-3, atol, rtol);
   if (!drv) return rc_error_set(err, RC_ENOMEM, "cannot allocate the rk45 integrator for %zu unknowns", n);
@@ -23,9 +37,12 @@ rc_status rc_rk45_loop(int (*rhs)(double, const double *, double *, void *), voi
   rc_status st = RC_OK;
   for (size_t k = 0; k < cfg->n_times && st == RC_OK; k++) {
     if (cfg->times[k] > t) {
+      w.k = k;
+      w.from = t;
       int rc = gsl_odeiv2_driver_apply(drv, &t, cfg->times[k], z);
       if (rc != GSL_SUCCESS) {
-        st = rc_error_set(err, RC_ENUMERIC, "rk45 failed at t = %g: %s", t, gsl_strerror(rc));
+        st = w.cancelled ? rc_error_set(err, RC_ECANCELLED, "cancelled at t = %g (the progress callback asked to stop)", t)
+                         : rc_error_set(err, RC_ENUMERIC, "rk45 failed at t = %g: %s", t, gsl_strerror(rc));
         break;
       }
     }
@@ -37,7 +54,7 @@ rc_status rc_rk45_loop(int (*rhs)(double, const double *, double *, void *), voi
       break;
     }
     st = obs(cfg->times[k], 0, z, ctx, err);
-    if (cfg->progress) cfg->progress((double)(k + 1) / (double)cfg->n_times, cfg->progress_ctx);
+    if (st == RC_OK) st = rc_progress_report(cfg->progress, cfg->progress_ctx, (double)(k + 1) / (double)cfg->n_times, err);
   }
   gsl_odeiv2_driver_free(drv);
   return st;

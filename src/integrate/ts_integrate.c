@@ -80,7 +80,8 @@ static rc_status run_gd(rc_ts_model *m, double *z, const rc_integrate_config *cf
       step++;
       if (st)
         st = rc_error_set(err, st, "gd diverged at step %zu (t = %g): %s", step, (double)step * dt, e.msg);
-      if (cfg->progress && (step & 15) == 0 && total) cfg->progress((double)step / (double)total, cfg->progress_ctx);
+      if (st == RC_OK && (step & 15) == 0 && total)
+        st = rc_progress_report(cfg->progress, cfg->progress_ctx, (double)step / (double)total, err);
     }
     if (st == RC_OK) st = obs((double)step * dt, step, z, ctx, err);
   }
