@@ -35,8 +35,6 @@
 extern "C" {
 #endif
 
-#endif
-
 /* ---------------------------------------------------------------- encoder */
 typedef enum { RC_ENCODER_TABLE = 0, RC_ENCODER_LINEAR = 1 } rc_encoder_kind;
 #define RC_N_ENCODERS 2
