@@ -31,6 +31,10 @@
 #include "repcollapse/head.h"
 #include "repcollapse/optimizer.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* ---------------------------------------------------------------- encoder */
 typedef enum { RC_ENCODER_TABLE = 0, RC_ENCODER_LINEAR = 1 } rc_encoder_kind;
 #define RC_N_ENCODERS 2
@@ -135,5 +139,9 @@ double rc_engine_field(rc_engine *e, const double *theta, const double *theta_ba
 
 /** The sample-side embeddings X = enc_theta(u) (n x d) of theta (valid until the next call). */
 const double *rc_engine_outputs(rc_engine *e, const double *theta);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -12,6 +12,7 @@
 #include "repcollapse/run.h"
 #include "repcollapse/teacher.h"
 #include "repcollapse/optimizer.h"
+#include "repcollapse/engine.h"
 #include "repcollapse/command.h"
 
 #ifdef __cplusplus

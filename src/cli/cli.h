@@ -24,7 +24,8 @@ enum {
   OPT_SWEEP = 128,   /* frustration lists, seeds, models, ratios */
   OPT_FIXED = 256,   /* fixed point and stability options */
   OPT_FIGURES = 512, /* figures */
-  OPT_BENCH = 1024   /* bench: integrator, dt, steps, t-end, precision, threads */
+  OPT_BENCH = 1024,  /* bench: integrator, dt, steps, t-end, precision, threads */
+  OPT_TASK = 2048    /* run --task teacher-student and its options */
 };
 
 typedef struct {
@@ -48,6 +49,11 @@ typedef struct {
    * the file, line and key it came from (NULL: the command line) */
   char **args, **origins;
   int nargs;
+  /* --task teacher-student: the task's data set (sizes, teacher, frustration) and eta_W */
+  int task_ts, ts_data_seed_given, ts_samples_given, ts_dim_given;
+  rc_ts_data_spec ts;
+  double eta_w;
+  unsigned char given[128]; /* options given, by their id in the option table */
   json_t *settings;    /* every option applied (name -> value as given), for summary.json */
   char *settings_text; /* the same, canonical JSON (sorted keys, compact) */
 } cli_options;
@@ -111,8 +117,10 @@ void cli_progress_done(cli_progress *p);
 int cmd_data(int argc, char **argv);
 int cmd_spectrum(int argc, char **argv);
 int cmd_run(int argc, char **argv);
-int cmd_run_teacher_student(int argc, char **argv); /* run --task teacher-student */
-int cli_task_requested(int argc, char **argv, const char **task); /* index of --task, or 0 */
+/* run --task teacher-student: the parsed options as the task's configuration (0, or a message and the
+ * exit code), and the run with its result line (cmd_run_ts.c) */
+int cli_ts_config(const cli_options *o, rc_ts_run_config *cfg, char *msg, size_t n);
+int cmd_run_teacher_student(cli_options *o);
 int cmd_fixedpoint(int argc, char **argv);
 int cmd_selfconsistent(int argc, char **argv);
 int cmd_phase(int argc, char **argv);

@@ -6,10 +6,8 @@
 #include "cli/cli.h"
 
 int cmd_run(int argc, char **argv) {
-  const char *task = NULL;
-  if (cli_task_requested(argc, argv, &task)) return cmd_run_teacher_student(argc, argv);
   cli_options o;
-  int rc = cli_parse(argc, argv, 2, OPT_DATA | OPT_MODEL | OPT_INIT | OPT_RUN | OPT_HEAD, "run", &o);
+  int rc = cli_parse(argc, argv, 2, OPT_DATA | OPT_MODEL | OPT_INIT | OPT_RUN | OPT_HEAD | OPT_TASK, "run", &o);
   if (rc) {
     cli_options_free(&o);
     return rc < 0 ? 0 : rc;
@@ -18,6 +16,11 @@ int cmd_run(int argc, char **argv) {
     cli_options_free(&o);
     fprintf(cli_stderr(), "repcollapse run: error: --out DIR is required\n");
     return 2;
+  }
+  if (o.task_ts) { /* the teacher-student task: the linear encoder on generated inputs */
+    rc = cmd_run_teacher_student(&o);
+    cli_options_free(&o);
+    return rc;
   }
   cli_progress prog;
   cli_progress_init(&prog, "repcollapse run", o.quiet);

@@ -19,8 +19,11 @@ typedef enum {
   O_CONFIG, O_CHECKPOINT_EVERY, O_RESUME,
   /* training: optimizers, weight decay, minibatches, EMA targets, collapse metric (optimizer.h) */
   O_OPTIMIZER, O_MOMENTUM, O_ADAM_BETAS, O_ADAM_EPS, O_WEIGHT_DECAY, O_WEIGHT_DECAY_ON, O_BATCH, O_BATCH_SEED,
-  O_EMA_RATE, O_EMA, O_COLLAPSE_METRIC
+  O_EMA_RATE, O_EMA, O_COLLAPSE_METRIC,
+  O_TASK, O_SAMPLES, O_INPUT_DIM, O_TEACHER, O_MIXTURE_NOISE, O_FRUSTRATION_MODE, O_ETA_W, O_TEST_SAMPLES,
+  O_COUNT
 } opt_id;
+_Static_assert(O_COUNT <= 128, "cli_options.given holds 128 option ids");
 
 typedef struct {
   const char *name;
@@ -93,20 +96,38 @@ static const opt_def OPTS[] = {
     {"ema-rate", O_EMA_RATE, 1, OPT_RUN, "kappa", "EMA targets: d(theta_bar)/dt = kappa (theta - theta_bar) (models with sg targets)"},
     {"ema", O_EMA, 1, OPT_RUN, "tau", "EMA targets, discrete shorthand: kappa = (1 - tau)/dt (BYOL's tau; 0 = plain sg)"},
     {"collapse-metric", O_COLLAPSE_METRIC, 1, OPT_RUN | OPT_SWEEP, "M", "min_label_distance|relative_label_distance|angular_label_distance: what collapse_time, fitted_slow_rate and apart read (default min_label_distance)"},
+    /* the teacher-student task (docs/model.md section 4): the linear encoder x = W u on generated inputs */
+    {"task", O_TASK, 1, OPT_TASK, "T", "teacher-student: the linear teacher-student model (the options below)"},
+    {"samples", O_SAMPLES, 1, OPT_TASK, "N", "teacher-student: training inputs (required)"},
+    {"input-dim", O_INPUT_DIM, 1, OPT_TASK, "D", "teacher-student: input dimension (required)"},
+    {"teacher", O_TEACHER, 1, OPT_TASK, "T", "teacher-student: linear|mixture (default linear)"},
+    {"mixture-noise", O_MIXTURE_NOISE, 1, OPT_TASK, "s", "teacher-student: mixture u = mu_c + s xi (default 0.5)"},
+    {"frustration-mode", O_FRUSTRATION_MODE, 1, OPT_TASK, "M", "teacher-student: conflict (a second label) | flip (label replaced) (default conflict)"},
+    {"eta-w", O_ETA_W, 1, OPT_TASK, "E", "teacher-student: learning rate of W (default 1)"},
+    {"test-samples", O_TEST_SAMPLES, 1, OPT_TASK, "n", "teacher-student: fresh teacher-labelled inputs for test_accuracy (default 1000)"},
 };
 #define N_OPTS (sizeof OPTS / sizeof OPTS[0])
 
-static void print_help(const char *cmd, int groups) {
-  fprintf(cli_stdout(), "usage: repcollapse %s [options]\n\noptions:\n", cmd);
+/* options of the embedding-table data sets and rates that the teacher-student task does not take */
+static int table_only(opt_id id) {
+  return id == O_PER_CLASS || id == O_FRUSTRATED || id == O_PATTERN || id == O_OBSERVATIONS || id == O_ETA_X ||
+         id == O_EXACT_METHOD || id == O_INIT || id == O_INIT_SPREAD;
+}
+
+static void print_help(const char *cmd, int groups, int ts) {
+  fprintf(cli_stdout(), "usage: repcollapse %s %s[options]\n\noptions:\n", cmd,
+         ts ? "--task teacher-student --samples N --input-dim D --integrator gd|rk45 --out DIR " : "");
   for (size_t k = 0; k < N_OPTS; k++) {
     if (!(OPTS[k].group & groups)) continue;
+    if (ts && (table_only(OPTS[k].id) || OPTS[k].id == O_CHECKPOINT_EVERY || OPTS[k].id == O_RESUME)) continue;
     char left[64];
     snprintf(left, sizeof left, "--%s%s%s", OPTS[k].name, OPTS[k].arg ? " " : "", OPTS[k].arg ? OPTS[k].arg : "");
-    fprintf(cli_stdout(), "  %-26s %s\n", left, OPTS[k].help);
+    const char *help = OPTS[k].help;
+    if (ts && OPTS[k].id == O_INTEGRATOR) help = "gd|rk45 (required for this task)";
+    if (ts && OPTS[k].id == O_FRUSTRATION) help = "fraction f in [0,1] of the samples altered (see --frustration-mode)";
+    if (ts && OPTS[k].id == O_CLASSES) help = "number of classes (default 2)";
+    fprintf(cli_stdout(), "  %-26s %s\n", left, help);
   }
-  if (!strcmp(cmd, "run"))
-    fprintf(cli_stdout(), "  %-26s %s\n", "--task teacher-student",
-           "the linear teacher-student model (docs/model.md section 4): repcollapse run --task teacher-student --help");
 }
 
 /* where the option being parsed comes from when not the command line ("exp.ini:7: key 'dim'") */
@@ -272,6 +293,8 @@ int cli_parse(int argc, char **argv, int first, int groups, const char *cmd, cli
   o->sweep.seeds = 10;
   o->sweep.apart_threshold = 1e-3;
   o->zero_tol = 1e-6;
+  o->ts = rc_ts_data_spec_default();
+  o->eta_w = 1.0;
   /* record the command line */
   size_t len = 1;
   for (int k = 0; k < argc; k++) len += strlen(argv[k]) + 1;
@@ -290,6 +313,12 @@ int cli_parse(int argc, char **argv, int first, int groups, const char *cmd, cli
     argv = o->args;
   }
   rc_error err;
+  /* --task teacher-student (from the command line or the file) changes what the other options mean:
+   * found first, wherever it is */
+  for (int k = first; (groups & OPT_TASK) && k < argc; k++) {
+    if (!strcmp(argv[k], "--task") && k + 1 < argc) o->task_ts = !strcmp(argv[k + 1], "teacher-student");
+    else if (!strncmp(argv[k], "--task=", 7)) o->task_ts = !strcmp(argv[k] + 7, "teacher-student");
+  }
   for (int k = first; k < argc; k++) {
     const char *a = argv[k];
     option_origin = o->origins ? o->origins[k] : NULL;
@@ -316,8 +345,9 @@ int cli_parse(int argc, char **argv, int first, int groups, const char *cmd, cli
   if (!(cond)) return err_usage(cmd, "--%s: " what " (got '%s')", def->name, v)
     switch (def->id) {
       case O_CLASSES:
-        NEED(parse_size(v, &n) && n > 0, "expected a positive integer");
+        NEED(parse_size(v, &n) && (n > 0 || o->task_ts), "expected a positive integer");
         c->data.n_classes = n;
+        o->ts.n_classes = n;
         o->classes_given = 1;
         break;
       case O_PER_CLASS:
@@ -337,9 +367,11 @@ int cli_parse(int argc, char **argv, int first, int groups, const char *cmd, cli
         break;
       case O_FRUSTRATION:
         NEED(parse_double(v, &x), "expected a number");
-        if (!(x >= 0 && x < 1))
+        if (o->task_ts && !(x >= 0 && x <= 1)) return err_usage(cmd, "--frustration %s is outside [0, 1]%s", v, "");
+        if (!o->task_ts && !(x >= 0 && x < 1))
           return err_usage(cmd, "--frustration %s is outside [0, 1)%s", v, x == 1 ? " (f = 1 leaves no clean sample)" : "");
         c->data.frustration = x;
+        o->ts.frustration = x;
         c->data.has_frustration = 1;
         break;
       case O_PATTERN:
@@ -356,6 +388,7 @@ int cli_parse(int argc, char **argv, int first, int groups, const char *cmd, cli
         NEED(parse_size(v, &n), "expected a non-negative integer");
         c->data.data_seed = n;
         o->data_seed_given = 1;
+        o->ts_data_seed_given = 1;
         break;
       case O_INIT_SEED:
         NEED(parse_size(v, &n), "expected a non-negative integer");
@@ -513,7 +546,7 @@ int cli_parse(int argc, char **argv, int first, int groups, const char *cmd, cli
         NEED(parse_size(v, &n) && n > 0 && n <= 4096, "expected a positive integer");
         c->threads = (int)n;
         break;
-      case O_HELP: print_help(cmd, groups); return -1;
+      case O_HELP: print_help(cmd, groups, o->task_ts); return -1;
       case O_CONFIG: break; /* read by cli_config_expand */
       case O_CHECKPOINT_EVERY:
         NEED(parse_double(v, &x) && x > 0, "expected a positive simulated time");
@@ -575,7 +608,36 @@ int cli_parse(int argc, char **argv, int first, int groups, const char *cmd, cli
       case O_COLLAPSE_METRIC:
         if (rc_parse_collapse_metric(v, &c->collapse_metric, &err)) return err_usage(cmd, "%s%s", err.msg, "");
         break;
+      case O_TASK:
+        if (strcmp(v, "teacher-student"))
+          return err_usage(cmd, "unknown task '%s'%s", v,
+                           " (expected teacher-student; without --task, run simulates the embedding models)");
+        break;
+      case O_SAMPLES:
+      case O_INPUT_DIM:
+      case O_TEST_SAMPLES:
+        NEED(parse_size(v, &n), "expected a non-negative integer");
+        if (def->id == O_SAMPLES) o->ts.n_samples = n, o->ts_samples_given = 1;
+        else if (def->id == O_INPUT_DIM) o->ts.input_dim = n, o->ts_dim_given = 1;
+        else o->ts.n_test = n;
+        break;
+      case O_MIXTURE_NOISE:
+        NEED(parse_double(v, &x), "expected a number");
+        o->ts.mixture_noise = x;
+        break;
+      case O_ETA_W:
+        NEED(parse_double(v, &x), "expected a number");
+        o->eta_w = x;
+        break;
+      case O_TEACHER:
+        if (rc_parse_teacher(v, &o->ts.teacher, &err)) return err_usage(cmd, "%s%s", err.msg, "");
+        break;
+      case O_FRUSTRATION_MODE:
+        if (rc_parse_frustration_mode(v, &o->ts.mode, &err)) return err_usage(cmd, "%s%s", err.msg, "");
+        break;
+      case O_COUNT: break;
     }
+    o->given[def->id] = 1;
 #undef NEED
     record_setting(o, def, v);
   }
@@ -584,9 +646,28 @@ int cli_parse(int argc, char **argv, int first, int groups, const char *cmd, cli
   /* --optimizer applies to the discrete integrator, the default when it is given */
   if (o->cfg.train.optimizer_given && !o->integrator_given) o->cfg.integrator = RC_INTEGRATOR_GD;
   option_origin = NULL;
+  /* the task's options and the table's: each only where it applies */
+  for (size_t q = 0; q < N_OPTS; q++) {
+    if (!o->given[OPTS[q].id]) continue;
+    if (o->task_ts && OPTS[q].id == O_ETA_X)
+      return err_usage(cmd, "--eta-x does not apply to the teacher-student task%s%s",
+                       " (the samples x = W u move through W: use --eta-w)", "");
+    if (o->task_ts && (OPTS[q].id == O_INIT || OPTS[q].id == O_INIT_SPREAD) && o->cfg.init.kind != RC_INIT_GAUSSIAN)
+      return err_usage(cmd, "--init class does not apply to the teacher-student task (x = W u)%s%s", "", "");
+    if (o->task_ts && table_only(OPTS[q].id) && OPTS[q].id != O_INIT && OPTS[q].id != O_INIT_SPREAD)
+      return err_usage(cmd, "unknown option '--%s' for --task teacher-student%s", OPTS[q].name,
+                       " (its data set is --samples, --input-dim, --classes, --frustration)");
+    if (!o->task_ts && (OPTS[q].group & OPT_TASK) && OPTS[q].id != O_TASK)
+      return err_usage(cmd, "--%s is an option of --task teacher-student%s", OPTS[q].name, "");
+  }
   o->settings_text = json_dumps(o->settings, JSON_COMPACT | JSON_SORT_KEYS);
   o->cfg.settings = o->settings_text;
-  if (groups & OPT_DATA) {
+  if (o->task_ts) {
+    o->ts.seed = o->cfg.data.data_seed; /* --seed sets both seeds; --data-seed alone the data's */
+    o->ts.frustration = o->cfg.data.has_frustration ? o->cfg.data.frustration : 0.0;
+    if (!o->classes_given) o->ts.n_classes = 2;
+  }
+  if ((groups & OPT_DATA) && !o->task_ts) {
     rc_data_spec *d = &o->cfg.data;
     if (d->observations_file) {
       if (o->classes_given || o->per_class_given || d->n_pairs || d->has_frustration)

@@ -9,8 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "core/alloc.h"
+#include "model/ts_model.h"
 #include "repcollapse/io.h"
 #include "repcollapse/report.h"
 #include "repcollapse/teacher.h"
@@ -80,7 +82,6 @@ static double nearest_label_accuracy(const double *out, const uint32_t *label, s
 }
 
 static rc_status observe(double t, size_t step, const double *z, void *vctx, rc_error *err) {
-  (void)err;
   ts_obs_ctx *c = vctx;
   rc_ts_model *m = c->m;
   const size_t K = c->data->K, d = c->view->d, ns = rc_ts_state_size(m);
@@ -94,7 +95,18 @@ static rc_status observe(double t, size_t step, const double *z, void *vctx, rc_
   rc_metrics_row *row = &c->r->rows[c->n];
   rc_metrics_compute(c->data->ds, c->view, &c->ref, t, row);
   row->value[RC_M_LOSS] = rc_ts_vector_field(m, z, c->dz); /* the terms' loss (section 3), not |Px - y|^2 */
-  row->valid[RC_M_LOSS] = isfinite(row->value[RC_M_LOSS]);
+  row->valid[RC_M_LOSS] = 1;
+  /* every recorded state and metric must be finite: the first NaN or Inf stops the run (as every run) */
+  for (size_t q = 0; q < ns; q++)
+    if (!isfinite(z[q])) {
+      char what[96];
+      rc_ts_describe(m, q, what, sizeof what);
+      return rc_error_set(err, RC_ENUMERIC, "non-finite state at t = %g (step %zu): %s is %g", t, step, what, z[q]);
+    }
+  for (int q = 0; q < RC_N_METRICS; q++)
+    if (row->valid[q] && !isfinite(row->value[q]))
+      return rc_error_set(err, RC_ENUMERIC, "non-finite metric at t = %g (step %zu): %s is %g", t, step,
+                          rc_metric_names[q], row->value[q]);
   rc_ts_outputs(m, z, c->data->U_test, c->data->n_test, c->test_out);
   c->r->test_accuracy[c->n] = nearest_label_accuracy(c->test_out, c->data->test_label, c->data->n_test, Y, K, d);
   if (c->snap_states) {
@@ -196,24 +208,32 @@ static rc_status w_spectrum(const double *W, size_t d, size_t D, rc_ts_run_resul
   return RC_OK;
 }
 
+/* Outputs in the order snapshots.h5, metrics.csv, summary.json, after removing
+ * a former run's summary.json (as every run writes them): a directory with a
+ * summary.json holds the complete outputs of the run it describes, and a
+ * failed write leaves none of the later files. */
 static rc_status write_files(const rc_ts_run_config *cfg, rc_ts_run_result *r, const rc_ts_snapshots *snap,
                              rc_error *err) {
   const char *dir = cfg->base.out_dir;
   char path[4200];
   rc_status st = rc_mkdir_p(dir, err);
   if (st) return st;
-  snprintf(path, sizeof path, "%s/metrics.csv", dir);
-  const char *const extra[1] = {"test_accuracy"};
-  st = rc_write_metrics_csv_extra(path, r->rows, r->n_rows, extra, 1, r->test_accuracy, err);
+  snprintf(path, sizeof path, "%s/summary.json", dir);
+  unlink(path);
+  if (snap) {
+    snprintf(path, sizeof path, "%s/snapshots.h5", dir);
+    st = rc_ts_snapshots_write(path, snap, err);
+  }
+  if (!st) {
+    snprintf(path, sizeof path, "%s/metrics.csv", dir);
+    const char *const extra[1] = {"test_accuracy"};
+    st = rc_write_metrics_csv_extra(path, r->rows, r->n_rows, extra, 1, r->test_accuracy, err);
+  }
   if (!st) {
     json_t *j = rc_ts_summary_json(cfg, r);
     snprintf(path, sizeof path, "%s/summary.json", dir);
     st = j ? rc_json_write_file(j, path, err) : rc_error_set(err, RC_ENOMEM, "summary.json");
     json_decref(j);
-  }
-  if (!st && snap) {
-    snprintf(path, sizeof path, "%s/snapshots.h5", dir);
-    st = rc_ts_snapshots_write(path, snap, err);
   }
   return st;
 }

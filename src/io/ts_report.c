@@ -104,6 +104,10 @@ json_t *rc_ts_summary_json(const rc_ts_run_config *cfg, const rc_ts_run_result *
   json_t *j = json_object();
   json_object_set_new(j, "tool", rc_tool_json());
   if (cfg->base.command_line) json_object_set_new(j, "command_line", json_string(cfg->base.command_line));
+  if (cfg->base.settings) { /* the options as given: `repcollapse run --config summary.json` reruns this run */
+    json_t *settings = json_loads(cfg->base.settings, 0, NULL);
+    if (settings) json_object_set_new(j, "settings", settings);
+  }
   json_object_set_new(j, "rng", json_string(rc_rng_name()));
   json_object_set_new(j, "inputs", inputs_json(cfg, r));
   json_t *data = rc_dataset_json(r->data->ds, NULL);
