@@ -12,12 +12,15 @@ extern "C" {
 #endif
 
 /** Number of per-time metrics and their names, in the column order of metrics.csv. */
-#define RC_N_METRICS 8
+#define RC_N_METRICS 10
+/** The paper's metrics (section 2), the first columns; the scale-free ones of 6.0 follow. */
+#define RC_N_METRICS_BASE 8
 extern const char *const rc_metric_names[RC_N_METRICS];
 
 enum {
   RC_M_LOSS = 0, RC_M_ACCURACY, RC_M_ACCURACY_FRUSTRATED, RC_M_MARGIN, RC_M_MIN_LABEL_DISTANCE,
-  RC_M_MEAN_LABEL_DISTANCE, RC_M_WITHIN_CLASS_SPREAD, RC_M_LABEL_EFFECTIVE_RANK
+  RC_M_MEAN_LABEL_DISTANCE, RC_M_WITHIN_CLASS_SPREAD, RC_M_LABEL_EFFECTIVE_RANK,
+  RC_M_RELATIVE_LABEL_DISTANCE, RC_M_ANGULAR_LABEL_DISTANCE /* section 6.0, appended after the paper's */
 };
 
 /** Metric values at one time; a null metric (undefined, MODEL.md section 2)
@@ -71,6 +74,11 @@ rc_status rc_parse_collapse_metric(const char *text, rc_collapse_metric *out, rc
 const char *rc_collapse_metric_name(rc_collapse_metric m);
 /** The chosen distance of a state. */
 double rc_collapse_distance(rc_collapse_metric m, const rc_state *s);
+/** The metrics.csv column (RC_M_*) a collapse metric reads. */
+int rc_collapse_metric_column(rc_collapse_metric m);
+/** Fill row's relative_label_distance (from D, the row's min_label_distance)
+ * and angular_label_distance of state s (metrics.c calls it). */
+void rc_scale_free_metrics(const rc_state *s, double D, rc_metrics_row *row);
 
 #ifdef __cplusplus
 }

@@ -49,6 +49,8 @@ rc_status rc_phase_experiment(const rc_run_config *base, const rc_sweep_settings
                       json_string("a run stays apart when min_label_distance(t_end) > apart_threshold * "
                                   "min_label_distance(0); fraction_apart over init seeds with a Wilson 95% interval; "
                                   "f_c interpolates linearly where fraction_apart first falls below 1/2"));
+  if (base->collapse_metric != RC_COLLAPSE_MIN_LABEL_DISTANCE) /* section 6.0: apart read on a scale-free distance */
+    json_object_set_new(top, "collapse_metric", json_string(rc_collapse_metric_name(base->collapse_metric)));
   double *D = calloc(s->seeds, sizeof *D), *frac = calloc(s->n_f, sizeof *frac);
   rc_status st = (D && frac) ? RC_OK : rc_error_set(err, RC_ENOMEM, "phase diagram");
   size_t done = 0, total = n_models * n_ratios * s->n_f * s->seeds;
@@ -72,8 +74,9 @@ rc_status rc_phase_experiment(const rc_run_config *base, const rc_sweep_settings
           rc_run_result *r = NULL;
           st = rc_run_execute(&cr, &r, err);
           if (st) break;
-          double D0 = r->rows[0].value[RC_M_MIN_LABEL_DISTANCE];
-          D[k] = r->rows[r->n_rows - 1].value[RC_M_MIN_LABEL_DISTANCE] / D0;
+          const int col = rc_collapse_metric_column(cr.collapse_metric); /* --collapse-metric, 6.0 */
+          double D0 = r->rows[0].value[col];
+          D[k] = r->rows[r->n_rows - 1].value[col] / D0;
           if (D[k] > s->apart_threshold) apart++;
           t_end = r->t_end;
           rc_run_result_free(r);

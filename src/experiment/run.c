@@ -386,9 +386,11 @@ rc_status rc_run_execute(const rc_run_config *cfg, rc_run_result **out, rc_error
     double *t = malloc((r->n_rows + 1) * sizeof *t), *D = malloc((r->n_rows + 1) * sizeof *D);
     if (!t || !D) st = rc_error_set(err, RC_ENOMEM, "summaries");
     else {
+      /* collapse is read on the distance --collapse-metric names (D by default, section 6.0) */
+      const int col = rc_collapse_metric_column(cfg->collapse_metric);
       for (size_t k = 0; k < r->n_rows; k++) {
         t[k] = r->rows[k].t;
-        D[k] = r->rows[k].value[RC_M_MIN_LABEL_DISTANCE];
+        D[k] = r->rows[k].valid[col] ? r->rows[k].value[col] : NAN;
       }
       r->collapse_time = rc_collapse_time(t, D, r->n_rows, cfg->eps, &r->has_collapse_time);
       double t_fit = r->spec->next_rate > 0 ? 5.0 / r->spec->next_rate : 0.0;

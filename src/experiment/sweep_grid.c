@@ -252,12 +252,18 @@ static const char *const COLS_AFTER[] = {"collapse_time", "fitted_slow_rate", "s
 #define N_BEFORE (sizeof COLS_BEFORE / sizeof COLS_BEFORE[0])
 #define N_AFTER (sizeof COLS_AFTER / sizeof COLS_AFTER[0])
 
-size_t rc_sweep_n_columns(void) { return N_BEFORE + RC_N_METRICS + N_AFTER; }
+/* the paper's final metrics, the columns after them, then the metrics added
+ * since (section 6.0), so that every earlier column keeps its place */
+#define N_BASE RC_N_METRICS_BASE
+#define N_EXTRA (RC_N_METRICS - RC_N_METRICS_BASE)
+size_t rc_sweep_n_columns(void) { return N_BEFORE + N_BASE + N_AFTER + N_EXTRA; }
 
 const char *rc_sweep_column_name(size_t k, char *buf, size_t n) {
   if (k < N_BEFORE) snprintf(buf, n, "%s", COLS_BEFORE[k]);
-  else if (k < N_BEFORE + RC_N_METRICS) snprintf(buf, n, "final_%s", rc_metric_names[k - N_BEFORE]);
-  else if (k < N_BEFORE + RC_N_METRICS + N_AFTER) snprintf(buf, n, "%s", COLS_AFTER[k - N_BEFORE - RC_N_METRICS]);
+  else if (k < N_BEFORE + N_BASE) snprintf(buf, n, "final_%s", rc_metric_names[k - N_BEFORE]);
+  else if (k < N_BEFORE + N_BASE + N_AFTER) snprintf(buf, n, "%s", COLS_AFTER[k - N_BEFORE - N_BASE]);
+  else if (k < N_BEFORE + N_BASE + N_AFTER + N_EXTRA)
+    snprintf(buf, n, "final_%s", rc_metric_names[N_BASE + (k - N_BEFORE - N_BASE - N_AFTER)]);
   else snprintf(buf, n, "?");
   return buf;
 }
@@ -297,11 +303,12 @@ void rc_sweep_result_values(const rc_run_config *cfg, const rc_run_result *r, do
   v[k++] = r->has_head ? cfg->eta_head * cfg->init.sigma * cfg->init.sigma / cfg->model.eta_x : NAN;
   v[k++] = r->t_end;
   v[k++] = first->t == 0.0 && first->valid[RC_M_MIN_LABEL_DISTANCE] ? first->value[RC_M_MIN_LABEL_DISTANCE] : NAN;
-  for (int m = 0; m < RC_N_METRICS; m++) v[k++] = last->valid[m] ? last->value[m] : NAN;
+  for (int m = 0; m < RC_N_METRICS_BASE; m++) v[k++] = last->valid[m] ? last->value[m] : NAN;
   v[k++] = r->has_collapse_time ? r->collapse_time : NAN;
   v[k++] = r->has_fitted_slow_rate ? r->fitted_slow_rate : NAN;
   v[k++] = r->spec->n_rates ? r->spec->slow_rate : NAN;
   v[k++] = r->spec->n_rates ? r->spec->next_rate : NAN;
   v[k++] = r->predicted_final_min_label_distance;
   v[k++] = closest_pair_gain(r);
+  for (int m = RC_N_METRICS_BASE; m < RC_N_METRICS; m++) v[k++] = last->valid[m] ? last->value[m] : NAN;
 }

@@ -200,6 +200,8 @@ json_t *rc_run_summary_json(const rc_run_config *cfg, const rc_run_result *r) {
   if (r->has_head) json_object_set_new(j, "final_head", rc_head_json(r->final_head, r->final_labels, r->ds->n_classes, r->dim));
   json_object_set_new(j, "collapse_time", r->has_collapse_time ? json_real(r->collapse_time) : json_null());
   json_object_set_new(j, "fitted_slow_rate", r->has_fitted_slow_rate ? json_real(r->fitted_slow_rate) : json_null());
+  if (cfg->collapse_metric != RC_COLLAPSE_MIN_LABEL_DISTANCE) /* what collapse_time and fitted_slow_rate read (6.0) */
+    json_object_set_new(j, "collapse_metric", json_string(rc_collapse_metric_name(cfg->collapse_metric)));
   json_object_set_new(j, "wall_seconds", json_real(r->wall_seconds));
   return j;
 }

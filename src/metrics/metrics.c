@@ -13,7 +13,7 @@
 
 const char *const rc_metric_names[RC_N_METRICS] = {
     "loss", "accuracy", "accuracy_frustrated", "margin", "min_label_distance", "mean_label_distance",
-    "within_class_spread", "label_effective_rank"};
+    "within_class_spread", "label_effective_rank", "relative_label_distance", "angular_label_distance"};
 
 static double dist2(const double *a, const double *b, size_t d) {
   double s = 0.0;
@@ -137,6 +137,8 @@ void rc_metrics_compute(const rc_dataset *ds, const rc_state *s, const rc_metric
   double tr, f2;
   centred_gram(s, &tr, &f2);
   set(row, RC_M_LABEL_EFFECTIVE_RANK, tr * tr / f2, K >= 1 && tr >= 1e-24 * ref->trace0 && f2 > 0);
+  /* section 6.0: the scale-free distances (scale_free.c), after the paper's metrics */
+  if (K >= 2) rc_scale_free_metrics(s, row->value[RC_M_MIN_LABEL_DISTANCE], row);
 }
 
 double rc_collapse_time(const double *t, const double *D, size_t n, double eps, int *found) {

@@ -80,3 +80,23 @@ double rc_collapse_distance(rc_collapse_metric m, const rc_state *s) {
     default: return rc_min_label_distance(s);
   }
 }
+
+int rc_collapse_metric_column(rc_collapse_metric m) {
+  switch (m) {
+    case RC_COLLAPSE_RELATIVE: return RC_M_RELATIVE_LABEL_DISTANCE;
+    case RC_COLLAPSE_ANGULAR: return RC_M_ANGULAR_LABEL_DISTANCE;
+    default: return RC_M_MIN_LABEL_DISTANCE;
+  }
+}
+
+void rc_scale_free_metrics(const rc_state *s, double D, rc_metrics_row *row) {
+  double ss = 0.0;
+  for (size_t k = 0; k < s->k * s->d; k++) ss += s->y[k] * s->y[k];
+  double rms = sqrt(ss / (double)s->k);
+  int ok = s->k >= 2 && rms > 0;
+  row->value[RC_M_RELATIVE_LABEL_DISTANCE] = ok ? D / rms : NAN;
+  row->valid[RC_M_RELATIVE_LABEL_DISTANCE] = ok;
+  double a = rc_angular_label_distance(s);
+  row->value[RC_M_ANGULAR_LABEL_DISTANCE] = a;
+  row->valid[RC_M_ANGULAR_LABEL_DISTANCE] = !isnan(a);
+}

@@ -37,7 +37,11 @@ static void hand_worked_state(void **state) {
   assert_close(row.value[RC_M_MIN_LABEL_DISTANCE], 1.0, 0);
   assert_close(row.value[RC_M_MEAN_LABEL_DISTANCE], 1.0, 0);
   assert_close(row.value[RC_M_LABEL_EFFECTIVE_RANK], 1.0, 1e-15);
-  for (int m = 0; m < RC_N_METRICS; m++) assert_true(row.valid[m]);
+  for (int m = 0; m < RC_N_METRICS_BASE; m++) assert_true(row.valid[m]);
+  /* section 6.0: y = (0, 1): D / rms = 1 / sqrt(1/2); label 0 at the origin has no direction */
+  assert_true(row.valid[RC_M_RELATIVE_LABEL_DISTANCE]);
+  assert_close(row.value[RC_M_RELATIVE_LABEL_DISTANCE], sqrt(2.0), 1e-15);
+  assert_false(row.valid[RC_M_ANGULAR_LABEL_DISTANCE]);
   /* collapsed labels: every nearest label is a tie, so all wrong; rank null */
   s->y[1] = 0.0;
   rc_metrics_compute(ds, s, &ref, 4.0, &row);
