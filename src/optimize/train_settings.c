@@ -23,7 +23,7 @@ rc_status rc_parse_decay_on(const char *text, unsigned *mask, rc_error *err) {
         found = 1;
       }
     if (!found)
-      return rc_error_set(err, RC_EINVAL, "--weight-decay-on: unknown parameter '%.*s' (expected a comma list of "
+      return rc_error_set(err, RC_EINVAL, "--weight-decay-on: '%.*s' names no trained parameter (expected a comma list of "
                           "x,y,P,W,W1,b1,W2,b2)", (int)len, p);
     if (!c) break;
     p = c + 1;
