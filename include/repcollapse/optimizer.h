@@ -27,6 +27,10 @@
 
 #include "repcollapse/error.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef enum {
   RC_OPTIMIZER_GD = 0,
   RC_OPTIMIZER_MOMENTUM = 1,
@@ -177,5 +181,9 @@ rc_status rc_ema_check_model(int has_sg_targets, rc_error *err);
 void rc_ema_update(double alpha, const double *theta, double *theta_bar, size_t n);
 /** Flow: Fbar = kappa (theta - theta_bar). */
 void rc_ema_flow(double kappa, const double *theta, const double *theta_bar, double *Fbar, size_t n);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif
