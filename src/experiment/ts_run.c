@@ -124,7 +124,7 @@ static double now_seconds(void) {
   return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-static rc_status check_config(const rc_ts_run_config *cfg, rc_error *err) {
+rc_status rc_ts_run_config_check(const rc_ts_run_config *cfg, rc_error *err) {
   const rc_run_config *b = &cfg->base;
   if (b->dim == 0) return rc_error_set(err, RC_EINVAL, "--dim must be positive");
   if (!(b->eps > 0 && b->eps < 1)) return rc_error_set(err, RC_EINVAL, "--eps must be in (0, 1) (got %g)", b->eps);
@@ -241,7 +241,7 @@ static rc_status write_files(const rc_ts_run_config *cfg, rc_ts_run_result *r, c
 rc_status rc_ts_run_execute(const rc_ts_run_config *cfg, rc_ts_run_result **out, rc_error *err) {
   *out = NULL;
   const double t_start = now_seconds();
-  rc_status st = check_config(cfg, err);
+  rc_status st = rc_ts_run_config_check(cfg, err);
   if (st) return st;
   const rc_run_config *b = &cfg->base;
   rc_ts_run_result *r = rc_calloc(1, sizeof *r, "run result", err);
