@@ -54,6 +54,24 @@ double rc_collapse_time(const double *t, const double *D, size_t n, double eps, 
  * and when D does not decay: a slope <= 0 or less than 1% decay of D over the window. */
 double rc_fitted_decay_rate(const double *t, const double *D, size_t n, double t_start, int *found);
 
+/* Scale-free collapse (MODEL.md section 6.0, src/metrics/scale_free.c). */
+/** D / sqrt((1/K) sum_c |y_c|^2); NAN when K < 2 or every label is at the origin. */
+double rc_relative_label_distance(const rc_state *s);
+/** min_{a<b} |y_a/|y_a| - y_b/|y_b||; NAN when K < 2 or a label is at the origin. */
+double rc_angular_label_distance(const rc_state *s);
+
+/** The distance collapse_time, fitted_slow_rate and phase's "apart" read (--collapse-metric). */
+typedef enum {
+  RC_COLLAPSE_MIN_LABEL_DISTANCE = 0, /* D, the default */
+  RC_COLLAPSE_RELATIVE = 1,           /* relative_label_distance */
+  RC_COLLAPSE_ANGULAR = 2             /* angular_label_distance */
+} rc_collapse_metric;
+#define RC_N_COLLAPSE_METRICS 3
+rc_status rc_parse_collapse_metric(const char *text, rc_collapse_metric *out, rc_error *err);
+const char *rc_collapse_metric_name(rc_collapse_metric m);
+/** The chosen distance of a state. */
+double rc_collapse_distance(rc_collapse_metric m, const rc_state *s);
+
 #ifdef __cplusplus
 }
 #endif

@@ -25,7 +25,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "repcollapse/data.h"
 #include "repcollapse/error.h"
+#include "repcollapse/model.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -164,6 +166,11 @@ rc_status rc_batch_restore(rc_batch_schedule *b, const double *buf, rc_error *er
 rc_status rc_batch_check_step(double dt, size_t M, size_t smallest_batch, size_t n_nodes, const double *obs_count,
                               const double *rate_weight, const double *eta, const char *const *node_kind,
                               rc_error *err);
+/** The same over a data set's samples (eta_x) and labels (eta_y) under its
+ * rate scheme, for batches of B observations (the smallest batch is the
+ * remainder M mod B when there is one). */
+rc_status rc_batch_check_dataset(const rc_dataset *ds, rc_rate_scheme rates, double eta_x, double eta_y, size_t B,
+                                 double dt, rc_error *err);
 
 /* ---------------------------------------------------------------------------
  * EMA targets (src/optimize/ema.c, MODEL.md 6.1). Flow:
@@ -181,6 +188,55 @@ rc_status rc_ema_check_model(int has_sg_targets, rc_error *err);
 void rc_ema_update(double alpha, const double *theta, double *theta_bar, size_t n);
 /** Flow: Fbar = kappa (theta - theta_bar). */
 void rc_ema_flow(double kappa, const double *theta, const double *theta_bar, double *Fbar, size_t n);
+
+/* ---------------------------------------------------------------------------
+ * The training settings of a run (the CLI's --optimizer, --momentum,
+ * --adam-betas, --adam-eps, --weight-decay, --weight-decay-on, --batch,
+ * --batch-seed, --ema-rate, --ema), held in rc_run_config.train. */
+/** Parameter names --weight-decay-on knows, one bit each (RC_DECAY_ALL: every trained parameter). */
+enum {
+  RC_DECAY_X = 1u << 0, RC_DECAY_Y = 1u << 1, RC_DECAY_P = 1u << 2, RC_DECAY_W = 1u << 3,
+  RC_DECAY_W1 = 1u << 4, RC_DECAY_B1 = 1u << 5, RC_DECAY_W2 = 1u << 6, RC_DECAY_B2 = 1u << 7
+};
+#define RC_DECAY_ALL 0xffu
+/** Parse "x,y,P,W,..." (case-sensitive names of the blocks) into a mask; an unknown name is refused. */
+rc_status rc_parse_decay_on(const char *text, unsigned *mask, rc_error *err);
+/** Whether the block named `name` ("x", "y", "P", "W", ...) is decayed under mask. */
+int rc_decay_applies(unsigned mask, const char *name);
+
+typedef enum { RC_EMA_NONE = 0, RC_EMA_RATE = 1, RC_EMA_TAU = 2 } rc_ema_mode;
+
+typedef struct {
+  rc_optimizer_params opt; /* kind, beta, Adam's betas and eps, weight decay w */
+  int optimizer_given;     /* --optimizer given (then --integrator defaults to gd) */
+  unsigned decay_on;       /* RC_DECAY_* mask, default RC_DECAY_ALL */
+  size_t batch;            /* observations per step; 0: all (full batch) */
+  unsigned long batch_seed;
+  int batch_seed_given;    /* else the init seed + 2 */
+  rc_ema_mode ema;         /* --ema-rate kappa (RATE) or --ema tau (TAU) */
+  double ema_rate, ema_tau;
+} rc_train_settings;
+
+/** Defaults: gd, w = 0 on every parameter, full batch, no EMA. */
+rc_train_settings rc_train_settings_default(void);
+/** Whether the settings ask for anything beyond plain full-batch gd without decay or EMA. */
+int rc_train_is_plain(const rc_train_settings *t);
+
+/** The refusals of 6.1 before a run, in one place (the pipeline calls it):
+ * the optimizer's parameters; in flow (discrete = 0) only gd's field with
+ * weight decay and --ema-rate apply (another optimizer, --batch or --ema tau
+ * is refused); in discrete time the optimizer's step bound against
+ * fast_rate (the decay-free field's fastest rate) and w; an EMA option on a
+ * model without sg targets, kappa dt > 1. The minibatch's per-visit bound
+ * needs the data: rc_batch_check_dataset. */
+rc_status rc_train_check(const rc_train_settings *t, int discrete, double dt, double fast_rate, int has_sg_targets,
+                         rc_error *err);
+/** The EMA factor alpha = kappa dt of the settings (1 without EMA: plain sg). */
+double rc_train_ema_alpha(const rc_train_settings *t, double dt);
+/** The EMA rate kappa of the settings (flow; --ema tau gives (1 - tau) / dt). */
+double rc_train_ema_kappa(const rc_train_settings *t, double dt);
+/** The shuffle seed: --batch-seed, else the init seed + 2. */
+unsigned long rc_train_batch_seed(const rc_train_settings *t, unsigned long init_seed);
 
 #ifdef __cplusplus
 }

@@ -12,6 +12,7 @@
 #include "repcollapse/integrate.h"
 #include "repcollapse/metrics.h"
 #include "repcollapse/model.h"
+#include "repcollapse/optimizer.h"
 #include "repcollapse/spectrum.h"
 
 #ifdef __cplusplus
@@ -49,6 +50,8 @@ typedef struct {
   int resume;                 /* continue from out_dir/checkpoint.bin when there is one */
   const char *settings;       /* the settings as given (JSON object text): summary.json's "settings", and
                                  part of a checkpoint's fingerprint */
+  rc_train_settings train;    /* optimizer, weight decay, minibatch, EMA targets (optimizer.h) */
+  rc_collapse_metric collapse_metric; /* what collapse_time, fitted_slow_rate and apart read (default D) */
 } rc_run_config;
 
 /** Defaults of every setting (MODEL.md defaults; pattern pair; seed 1). */

@@ -53,7 +53,7 @@ typedef struct {
   int task_ts, ts_data_seed_given, ts_samples_given, ts_dim_given;
   rc_ts_data_spec ts;
   double eta_w;
-  unsigned char given[64]; /* options given, by their id in the option table */
+  unsigned char given[128]; /* options given, by their id in the option table */
   json_t *settings;    /* every option applied (name -> value as given), for summary.json */
   char *settings_text; /* the same, canonical JSON (sorted keys, compact) */
 } cli_options;

@@ -1,6 +1,7 @@
 /* cmd_spectrum.c: `repcollapse spectrum`: the exact rates of the minimal
  * model (one JSON object on stdout); with --dim, also the exact t -> infinity
- * min_label_distance for the initial state `run` would draw. */
+ * min_label_distance for the initial state `run` would draw; with
+ * --weight-decay w, weight_decay_shift = w (every rate shifts by w). */
 #include <math.h>
 #include <stdio.h>
 
@@ -33,6 +34,15 @@ int cmd_spectrum(int argc, char **argv) {
     json_object_set_new(j, "n_samples", json_integer((json_int_t)ds->n_samples));
     json_object_set_new(j, "n_classes", json_integer((json_int_t)ds->n_classes));
     json_object_set_new(j, "frustration", json_real(rc_dataset_frustration(ds)));
+    if (json_object_get(o.settings, "weight-decay")) {
+      /* MODEL.md 6.1: weight decay w on every parameter adds w to every rate,
+       * zero modes included; the rates above stay the decay-free ones */
+      json_object_set_new(j, "weight_decay_shift", json_real(o.cfg.train.opt.weight_decay));
+      json_object_set_new(j, "weight_decay_note",
+                          json_string("rates, zero modes and slow_rate are those of the decay-free field; with weight "
+                                      "decay w on every parameter each rate (zero modes included) is rate + "
+                                      "weight_decay_shift, in flow and in a gd step's dt (rate + w)"));
+    }
     if (fixed) {
       json_object_set_new(j, "dim", json_integer((json_int_t)o.cfg.dim));
       json_object_set_new(j, "init_seed", json_integer((json_int_t)o.cfg.init.seed));

@@ -17,10 +17,13 @@ typedef enum {
   O_EXACT_METHOD, O_MODEL, O_TERMS, O_ETA_HEAD, O_HEAD_INIT, O_HEAD_SCALE, O_F_LIST, O_SEEDS, O_MODELS, O_RATIOS,
   O_APART, O_CHECK, O_JSON, O_ZERO_TOL, O_QUICK, O_PRECISION, O_THREADS, O_HELP,
   O_CONFIG, O_CHECKPOINT_EVERY, O_RESUME,
+  /* training: optimizers, weight decay, minibatches, EMA targets, collapse metric (optimizer.h) */
+  O_OPTIMIZER, O_MOMENTUM, O_ADAM_BETAS, O_ADAM_EPS, O_WEIGHT_DECAY, O_WEIGHT_DECAY_ON, O_BATCH, O_BATCH_SEED,
+  O_EMA_RATE, O_EMA, O_COLLAPSE_METRIC,
   O_TASK, O_SAMPLES, O_INPUT_DIM, O_TEACHER, O_MIXTURE_NOISE, O_FRUSTRATION_MODE, O_ETA_W, O_TEST_SAMPLES,
   O_COUNT
 } opt_id;
-_Static_assert(O_COUNT <= 64, "cli_options.given holds 64 option ids");
+_Static_assert(O_COUNT <= 128, "cli_options.given holds 128 option ids");
 
 typedef struct {
   const char *name;
@@ -82,6 +85,17 @@ static const opt_def OPTS[] = {
     {"config", O_CONFIG, 1, ~0, "FILE", "settings from an INI file or a summary.json (flags given here override it)"},
     {"checkpoint-every", O_CHECKPOINT_EVERY, 1, OPT_RUN, "T", "save the run's state to DIR/checkpoint.bin every T of simulated time"},
     {"resume", O_RESUME, 0, OPT_RUN, NULL, "continue from DIR/checkpoint.bin (same settings) if there is one"},
+    {"optimizer", O_OPTIMIZER, 1, OPT_RUN, "O", "gd|momentum|nesterov|adam|adamw: the discrete optimizer (default gd; implies --integrator gd)"},
+    {"momentum", O_MOMENTUM, 1, OPT_RUN, "beta", "momentum / nesterov: beta in [0, 1) (default 0.9)"},
+    {"adam-betas", O_ADAM_BETAS, 1, OPT_RUN, "b1,b2", "adam / adamw: moment decay rates (default 0.9,0.999)"},
+    {"adam-eps", O_ADAM_EPS, 1, OPT_RUN, "e", "adam / adamw: eps (default 1e-8)"},
+    {"weight-decay", O_WEIGHT_DECAY, 1, OPT_RUN | OPT_SPECTRUM, "w", "weight decay w >= 0, added to the rate-scaled gradient, also in flow (default 0)"},
+    {"weight-decay-on", O_WEIGHT_DECAY_ON, 1, OPT_RUN, "x,y,P,W,..", "the parameters weight decay applies to (default: every trained parameter)"},
+    {"batch", O_BATCH, 1, OPT_RUN, "B", "minibatch: observations per step (default: all)"},
+    {"batch-seed", O_BATCH_SEED, 1, OPT_RUN, "S", "seed of the minibatch shuffle (default: init seed + 2)"},
+    {"ema-rate", O_EMA_RATE, 1, OPT_RUN, "kappa", "EMA targets: d(theta_bar)/dt = kappa (theta - theta_bar) (models with sg targets)"},
+    {"ema", O_EMA, 1, OPT_RUN, "tau", "EMA targets, discrete shorthand: kappa = (1 - tau)/dt (BYOL's tau; 0 = plain sg)"},
+    {"collapse-metric", O_COLLAPSE_METRIC, 1, OPT_RUN | OPT_SWEEP, "M", "min_label_distance|relative_label_distance|angular_label_distance: what collapse_time, fitted_slow_rate and apart read (default min_label_distance)"},
     /* the teacher-student task (docs/model.md section 4): the linear encoder x = W u on generated inputs */
     {"task", O_TASK, 1, OPT_TASK, "T", "teacher-student: the linear teacher-student model (the options below)"},
     {"samples", O_SAMPLES, 1, OPT_TASK, "N", "teacher-student: training inputs (required)"},
@@ -539,6 +553,61 @@ int cli_parse(int argc, char **argv, int first, int groups, const char *cmd, cli
         c->checkpoint_every = x;
         break;
       case O_RESUME: c->resume = 1; break;
+      case O_OPTIMIZER:
+        if (rc_parse_optimizer(v, &c->train.opt.kind, &err)) return err_usage(cmd, "%s%s", err.msg, "");
+        c->train.optimizer_given = 1;
+        break;
+      case O_MOMENTUM:
+        NEED(parse_double(v, &x) && x >= 0 && x < 1, "expected a number in [0, 1)");
+        c->train.opt.momentum = x;
+        break;
+      case O_ADAM_BETAS: {
+        double *bl = NULL;
+        NEED(parse_list_double(v, &bl, &n), "expected b1,b2");
+        int good = n == 2 && bl[0] >= 0 && bl[0] < 1 && bl[1] >= 0 && bl[1] < 1;
+        if (good) {
+          c->train.opt.beta1 = bl[0];
+          c->train.opt.beta2 = bl[1];
+        }
+        free(bl);
+        NEED(good, "expected b1,b2, each in [0, 1)");
+        break;
+      }
+      case O_ADAM_EPS:
+        NEED(parse_double(v, &x) && x > 0, "expected a positive number");
+        c->train.opt.adam_eps = x;
+        break;
+      case O_WEIGHT_DECAY:
+        NEED(parse_double(v, &x) && x >= 0, "expected a non-negative number");
+        c->train.opt.weight_decay = x;
+        break;
+      case O_WEIGHT_DECAY_ON:
+        if (rc_parse_decay_on(v, &c->train.decay_on, &err)) return err_usage(cmd, "%s%s", err.msg, "");
+        break;
+      case O_BATCH:
+        NEED(parse_size(v, &n) && n > 0, "expected a positive integer");
+        c->train.batch = n;
+        break;
+      case O_BATCH_SEED:
+        NEED(parse_size(v, &n), "expected a non-negative integer");
+        c->train.batch_seed = n;
+        c->train.batch_seed_given = 1;
+        break;
+      case O_EMA_RATE:
+        NEED(parse_double(v, &x) && x >= 0, "expected a non-negative rate kappa");
+        if (c->train.ema == RC_EMA_TAU) return err_usage(cmd, "give either --ema-rate or --ema, not both%s%s", "", "");
+        c->train.ema = RC_EMA_RATE;
+        c->train.ema_rate = x;
+        break;
+      case O_EMA:
+        NEED(parse_double(v, &x) && x >= 0 && x <= 1, "expected tau in [0, 1] (kappa dt = 1 - tau <= 1)");
+        if (c->train.ema == RC_EMA_RATE) return err_usage(cmd, "give either --ema-rate or --ema, not both%s%s", "", "");
+        c->train.ema = RC_EMA_TAU;
+        c->train.ema_tau = x;
+        break;
+      case O_COLLAPSE_METRIC:
+        if (rc_parse_collapse_metric(v, &c->collapse_metric, &err)) return err_usage(cmd, "%s%s", err.msg, "");
+        break;
       case O_TASK:
         if (strcmp(v, "teacher-student"))
           return err_usage(cmd, "unknown task '%s'%s", v,
@@ -574,6 +643,8 @@ int cli_parse(int argc, char **argv, int first, int groups, const char *cmd, cli
   }
   if (o->model_given && o->terms_given)
     return err_usage(cmd, "give either --model or --terms, not both%s%s", "", "");
+  /* --optimizer applies to the discrete integrator, the default when it is given */
+  if (o->cfg.train.optimizer_given && !o->integrator_given) o->cfg.integrator = RC_INTEGRATOR_GD;
   option_origin = NULL;
   /* the task's options and the table's: each only where it applies */
   for (size_t q = 0; q < N_OPTS; q++) {

@@ -35,6 +35,8 @@ rc_run_config rc_run_config_default(void) {
   c.eps = 1e-2;
   c.rtol = 1e-10;
   c.atol = 1e-12;
+  c.train = rc_train_settings_default();
+  c.collapse_metric = RC_COLLAPSE_MIN_LABEL_DISTANCE;
   return c;
 }
 
@@ -254,6 +256,11 @@ rc_status rc_run_config_check(const rc_run_config *cfg, rc_error *err) {
   if (cfg->dim == 0) return rc_error_set(err, RC_EINVAL, "--dim must be positive");
   if (cfg->dim > 100000) return rc_error_set(err, RC_EINVAL, "--dim %zu is too large (at most 100000)", cfg->dim);
   if (!(cfg->eps > 0 && cfg->eps < 1)) return rc_error_set(err, RC_EINVAL, "--eps must be in (0, 1) (got %g)", cfg->eps);
+  /* the training settings (optimizer.h) run through the one engine (issue 10);
+   * until it drives this pipeline they are refused rather than ignored */
+  if (!rc_train_is_plain(&cfg->train))
+    return rc_error_set(err, RC_EINVAL, "--optimizer %s, --weight-decay, --batch and --ema/--ema-rate need the one "
+                        "engine, which this run pipeline does not use yet", rc_optimizer_name(cfg->train.opt.kind));
   if (cfg->integrator == RC_INTEGRATOR_GD && !(cfg->dt > 0))
     return rc_error_set(err, RC_EINVAL, "the gd integrator needs --dt > 0");
   if (!(cfg->eta_head > 0) || !isfinite(cfg->eta_head))

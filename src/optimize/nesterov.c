@@ -1,0 +1,20 @@
+/* nesterov.c: Nesterov momentum in PyTorch's convention (torch.optim.SGD with
+ * nesterov=True, dampening 0), MODEL.md section 6.1:
+ * d = g + w theta; buf <- beta buf + d; theta <- theta - dt (d + beta buf). */
+#include "optimize/method.h"
+
+static void nesterov_step(const rc_optimizer_params *p, const rc_param_block *blk, double w, double dt,
+                          uint64_t t, double *theta, const double *g, double *bufs, size_t n_theta) {
+  (void)t;
+  (void)n_theta;
+  const double beta = p->momentum;
+  const size_t end = blk->offset + blk->len;
+  double *buf = bufs;
+  for (size_t k = blk->offset; k < end; k++) {
+    double d = g[k] + w * theta[k];
+    buf[k] = beta * buf[k] + d;
+    theta[k] -= dt * (d + beta * buf[k]);
+  }
+}
+
+const rc_optimizer_method rc_optimizer_nesterov_method = {RC_OPTIMIZER_NESTEROV, "nesterov", 1, nesterov_step};
