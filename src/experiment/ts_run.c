@@ -127,6 +127,13 @@ static double now_seconds(void) {
 rc_status rc_ts_run_config_check(const rc_ts_run_config *cfg, rc_error *err) {
   const rc_run_config *b = &cfg->base;
   if (b->dim == 0) return rc_error_set(err, RC_EINVAL, "--dim must be positive");
+  if (!rc_train_is_plain(&b->train)) /* refused rather than ignored until the task runs through the engine's trainer */
+    return rc_error_set(err, RC_EINVAL, "--optimizer %s, --weight-decay, --batch and --ema/--ema-rate are not driven "
+                        "for --task teacher-student yet (its runs are plain gd or rk45)",
+                        rc_optimizer_name(b->train.opt.kind));
+  if (b->checkpoint_every > 0 || b->resume)
+    return rc_error_set(err, RC_EINVAL, "--checkpoint-every and --resume are implemented for the minimal model's "
+                        "integrators, not yet for --task teacher-student");
   if (!(b->eps > 0 && b->eps < 1)) return rc_error_set(err, RC_EINVAL, "--eps must be in (0, 1) (got %g)", b->eps);
   if (b->integrator != RC_INTEGRATOR_GD && b->integrator != RC_INTEGRATOR_RK45)
     return rc_error_set(err, RC_EINVAL, "the teacher-student task runs with --integrator gd or rk45 (not %s)",
