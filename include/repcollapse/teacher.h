@@ -184,6 +184,8 @@ typedef struct {
 /** summary.json of a run (inputs with defaults, data, regime, predictions, results, W's spectrum). */
 json_t *rc_ts_summary_json(const rc_ts_run_config *cfg, const rc_ts_run_result *r);
 
+/** Every check of a configuration that needs no data (the first thing rc_ts_run_execute does). */
+rc_status rc_ts_run_config_check(const rc_ts_run_config *cfg, rc_error *err);
 rc_status rc_ts_run_execute(const rc_ts_run_config *cfg, rc_ts_run_result **out, rc_error *err);
 void rc_ts_run_result_free(rc_ts_run_result *r);
 

@@ -16,6 +16,7 @@
 #include "repcollapse/io.h"
 #include "repcollapse/report.h"
 #include "repcollapse/run.h"
+#include "repcollapse/trainer.h"
 
 rc_run_config rc_run_config_default(void) {
   rc_run_config c;
@@ -256,11 +257,17 @@ rc_status rc_run_config_check(const rc_run_config *cfg, rc_error *err) {
   if (cfg->dim == 0) return rc_error_set(err, RC_EINVAL, "--dim must be positive");
   if (cfg->dim > 100000) return rc_error_set(err, RC_EINVAL, "--dim %zu is too large (at most 100000)", cfg->dim);
   if (!(cfg->eps > 0 && cfg->eps < 1)) return rc_error_set(err, RC_EINVAL, "--eps must be in (0, 1) (got %g)", cfg->eps);
-  /* the training settings (optimizer.h) run through the one engine (issue 10);
-   * until it drives this pipeline they are refused rather than ignored */
-  if (!rc_train_is_plain(&cfg->train))
-    return rc_error_set(err, RC_EINVAL, "--optimizer %s, --weight-decay, --batch and --ema/--ema-rate need the one "
-                        "engine, which this run pipeline does not use yet", rc_optimizer_name(cfg->train.opt.kind));
+  if (!rc_train_is_plain(&cfg->train)) { /* driven by the one engine (run_engine below) */
+    if (cfg->integrator != RC_INTEGRATOR_GD)
+      return rc_error_set(err, RC_EINVAL, "--optimizer %s, --weight-decay, --batch and --ema/--ema-rate run with "
+                          "--integrator gd (the discrete optimizers); in flow (%s) they are not driven by run yet",
+                          rc_optimizer_name(cfg->train.opt.kind), rc_integrator_name(cfg->integrator));
+    if (cfg->checkpoint_every > 0 || cfg->resume)
+      return rc_error_set(err, RC_EINVAL, "checkpoints of a run with --optimizer, --weight-decay, --batch or --ema "
+                          "are not implemented yet");
+    if (cfg->precision != RC_PRECISION_F64)
+      return rc_error_set(err, RC_EINVAL, "--precision f32 is for plain gd (the engine runs in f64)");
+  }
   if (cfg->integrator == RC_INTEGRATOR_GD && !(cfg->dt > 0))
     return rc_error_set(err, RC_EINVAL, "the gd integrator needs --dt > 0");
   if (!(cfg->eta_head > 0) || !isfinite(cfg->eta_head))
@@ -285,6 +292,63 @@ rc_status rc_run_config_check(const rc_run_config *cfg, rc_error *err) {
   if (!minimal && cfg->precision != RC_PRECISION_F64)
     return rc_error_set(err, RC_EINVAL, "--precision f32 is for the minimal model's gd (model '%s' runs in f64)", cfg->terms.name);
   return RC_OK;
+}
+
+/* Whether the training settings need the engine's loop: anything but plain
+ * full-batch gd. A batch of every observation (B >= M, weight M/M = 1) is
+ * full-batch gd: the plain kernels run it, bit for bit. */
+static int needs_engine(const rc_train_settings *t, double M) {
+  if (rc_train_is_plain(t)) return 0;
+  return !(t->opt.kind == RC_OPTIMIZER_GD && t->opt.weight_decay == 0 && t->ema == RC_EMA_NONE &&
+           (double)t->batch >= M);
+}
+
+/* The discrete loop of the one engine (engine.h, trainer.h): the table
+ * encoder's field on the data or the next minibatch, the optimizer's step
+ * (weight decay added there), the EMA update; metrics at every recorded time
+ * (multiples of dt) through the same observer as every integrator. */
+static rc_status run_engine(const rc_run_config *cfg, const rc_dataset *ds, const rc_spectrum *spec,
+                            const rc_state *init, const double *grid, size_t n_times, observer_ctx *oc,
+                            rc_error *err) {
+  rc_engine_spec es;
+  memset(&es, 0, sizeof es);
+  es.encoder = RC_ENCODER_TABLE;
+  es.ds = ds;
+  es.d = cfg->dim;
+  es.model = cfg->terms;
+  es.rates = cfg->model.rates;
+  es.eta_enc = cfg->model.eta_x;
+  es.eta_y = cfg->model.eta_y;
+  es.eta_head = cfg->eta_head;
+  es.decay_enc = es.decay_y = es.decay_head = 1;
+  rc_engine *e = NULL;
+  rc_trainer *tr = NULL;
+  rc_state *s = rc_state_clone(init);
+  if (!s) return rc_error_set(err, RC_ENOMEM, "state");
+  rc_status st = rc_engine_alloc(&es, &e, err);
+  if (!st && rc_engine_n_theta(e) != rc_state_size(s))
+    st = rc_error_set(err, RC_EINVAL, "internal: the engine's parameters do not match the state");
+  if (!st)
+    st = rc_trainer_alloc(e, &es, &cfg->train, 1, cfg->dt, spec->fast_rate, cfg->init.seed, s->z, &tr, err);
+  const size_t last = n_times ? (size_t)llround(grid[n_times - 1] / cfg->dt) : 0;
+  size_t k = 0, step = 0;
+  while (!st && k < n_times) {
+    const size_t at = (size_t)llround(grid[k] / cfg->dt);
+    if (step == at) {
+      st = observe((double)step * cfg->dt, step, s, oc, err);
+      k++;
+      if (!st) st = rc_progress_report(cfg->progress, cfg->progress_ctx, (double)k / (double)n_times, err);
+      continue;
+    }
+    st = rc_trainer_step(tr, s->z, NULL, err);
+    step++;
+    if (!st && step % 4096 == 0 && last)
+      st = rc_progress_report(cfg->progress, cfg->progress_ctx, (double)step / (double)last, err);
+  }
+  rc_trainer_free(tr);
+  rc_engine_free(e);
+  rc_state_free(s);
+  return st;
 }
 
 rc_status rc_run_execute(const rc_run_config *cfg, rc_run_result **out, rc_error *err) {
@@ -370,7 +434,9 @@ rc_status rc_run_execute(const rc_run_config *cfg, rc_run_result **out, rc_error
         st = rc_state_alloc(r->ds->n_samples, r->ds->n_classes, cfg->dim, &oc.view, err);
         if (!st) st = rc_head_ws_alloc(r->ds->n_samples, r->ds->n_classes, cfg->dim, &oc.ws, err);
       }
-      if (!st && minimal) {
+      if (!st && needs_engine(&cfg->train, r->ds->total)) {
+        st = run_engine(cfg, r->ds, r->spec, init, grid, n_times, &oc, err);
+      } else if (!st && minimal) {
         rc_checkpointing cking = {ck.every, run_checkpoints_save, &ck, ck.loaded ? &ck.from : NULL};
         r->resumed = ck.loaded != NULL;
         r->resumed_from_t = ck.loaded ? ck.from.t : 0.0;
@@ -405,7 +471,7 @@ rc_status rc_run_execute(const rc_run_config *cfg, rc_run_result **out, rc_error
   } else if (!st) {
     r->final_labels = r->final_state->y;
   }
-  if (!st && minimal) {
+  if (!st && minimal && !needs_engine(&cfg->train, r->ds->total)) { /* the flow's conserved means (no decay, no noise) */
     st = rc_fixed_point_state(r->ds, &cfg->model, init, &fixed, err);
     if (!st) r->predicted_final_min_label_distance = rc_min_label_distance(fixed);
   }

@@ -271,13 +271,11 @@ const char *rc_sweep_column_name(size_t k, char *buf, size_t n) {
 /* The head's gain |P v|/|v| on the separation v = y_a - y_b of the closest
  * pair of labels (the pair that sets min_label_distance); NAN without a head
  * or when the labels coincide. */
-static double closest_pair_gain(const rc_run_result *r) {
-  const size_t K = r->ds->n_classes, d = r->dim;
-  if (!r->has_head || !r->final_head || !r->final_labels || K < 2) return NAN;
-  const double *Y = r->final_labels;
+static double closest_pair_gain_of(const double *Y, const double *P, size_t K, size_t d) {
+  if (!P || !Y || K < 2) return NAN;
   double *gain = malloc(K * (K - 1) / 2 * sizeof *gain);
   if (!gain) return NAN;
-  rc_separation_gains(Y, r->final_head, K, d, 1e-9, gain);
+  rc_separation_gains(Y, P, K, d, 1e-9, gain);
   double best = INFINITY, g = NAN;
   size_t k = 0;
   for (size_t a = 0; a < K; a++)
@@ -291,6 +289,11 @@ static double closest_pair_gain(const rc_run_result *r) {
     }
   free(gain);
   return g;
+}
+
+static double closest_pair_gain(const rc_run_result *r) {
+  if (!r->has_head || !r->final_head || !r->final_labels) return NAN;
+  return closest_pair_gain_of(r->final_labels, r->final_head, r->ds->n_classes, r->dim);
 }
 
 void rc_sweep_result_values(const rc_run_config *cfg, const rc_run_result *r, double *v) {
@@ -311,4 +314,27 @@ void rc_sweep_result_values(const rc_run_config *cfg, const rc_run_result *r, do
   v[k++] = r->predicted_final_min_label_distance;
   v[k++] = closest_pair_gain(r);
   for (int m = RC_N_METRICS_BASE; m < RC_N_METRICS; m++) v[k++] = last->valid[m] ? last->value[m] : NAN;
+}
+
+/* The same columns for a teacher-student run (the linear encoder): eta_W takes
+ * eta_x's place in the head's rate ratio; no predicted final separation. */
+void rc_sweep_ts_result_values(const rc_ts_run_config *cfg, const rc_ts_run_result *r, double *v) {
+  const rc_metrics_row *first = &r->rows[0], *last = &r->rows[r->n_rows - 1];
+  const rc_dataset *ds = r->data->ds;
+  const size_t K = r->data->K, d = cfg->base.dim, D = r->data->D;
+  const int head = rc_model_has_head(&cfg->base.terms);
+  size_t k = 0;
+  v[k++] = (double)ds->n_samples;
+  v[k++] = (double)ds->n_frustrated;
+  v[k++] = rc_dataset_frustration(ds);
+  v[k++] = head ? cfg->base.eta_head * cfg->base.init.sigma * cfg->base.init.sigma / cfg->eta_w : NAN;
+  v[k++] = r->t_end;
+  v[k++] = first->t == 0.0 && first->valid[RC_M_MIN_LABEL_DISTANCE] ? first->value[RC_M_MIN_LABEL_DISTANCE] : NAN;
+  for (int m = 0; m < RC_N_METRICS; m++) v[k++] = last->valid[m] ? last->value[m] : NAN;
+  v[k++] = r->has_collapse_time ? r->collapse_time : NAN;
+  v[k++] = r->has_fitted_slow_rate ? r->fitted_slow_rate : NAN;
+  v[k++] = r->spec->n_rates ? r->spec->slow_rate : NAN;
+  v[k++] = r->spec->n_rates ? r->spec->next_rate : NAN;
+  v[k++] = NAN;
+  v[k++] = head ? closest_pair_gain_of(r->z_final + d * D, r->z_final + d * D + K * d, K, d) : NAN;
 }

@@ -124,9 +124,16 @@ static double now_seconds(void) {
   return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-static rc_status check_config(const rc_ts_run_config *cfg, rc_error *err) {
+rc_status rc_ts_run_config_check(const rc_ts_run_config *cfg, rc_error *err) {
   const rc_run_config *b = &cfg->base;
   if (b->dim == 0) return rc_error_set(err, RC_EINVAL, "--dim must be positive");
+  if (!rc_train_is_plain(&b->train)) /* refused rather than ignored until the task runs through the engine's trainer */
+    return rc_error_set(err, RC_EINVAL, "--optimizer %s, --weight-decay, --batch and --ema/--ema-rate are not driven "
+                        "for --task teacher-student yet (its runs are plain gd or rk45)",
+                        rc_optimizer_name(b->train.opt.kind));
+  if (b->checkpoint_every > 0 || b->resume)
+    return rc_error_set(err, RC_EINVAL, "--checkpoint-every and --resume are implemented for the minimal model's "
+                        "integrators, not yet for --task teacher-student");
   if (!(b->eps > 0 && b->eps < 1)) return rc_error_set(err, RC_EINVAL, "--eps must be in (0, 1) (got %g)", b->eps);
   if (b->integrator != RC_INTEGRATOR_GD && b->integrator != RC_INTEGRATOR_RK45)
     return rc_error_set(err, RC_EINVAL, "the teacher-student task runs with --integrator gd or rk45 (not %s)",
@@ -241,7 +248,7 @@ static rc_status write_files(const rc_ts_run_config *cfg, rc_ts_run_result *r, c
 rc_status rc_ts_run_execute(const rc_ts_run_config *cfg, rc_ts_run_result **out, rc_error *err) {
   *out = NULL;
   const double t_start = now_seconds();
-  rc_status st = check_config(cfg, err);
+  rc_status st = rc_ts_run_config_check(cfg, err);
   if (st) return st;
   const rc_run_config *b = &cfg->base;
   rc_ts_run_result *r = rc_calloc(1, sizeof *r, "run result", err);

@@ -8,6 +8,7 @@
 #include "repcollapse/io.h"
 #include "repcollapse/fixedpoint.h"
 #include "repcollapse/report.h"
+#include "repcollapse/trainer.h"
 #include "repcollapse/repcollapse.h"
 
 json_t *rc_json_number(double v) { return isfinite(v) ? json_real(v) : json_null(); }
@@ -202,6 +203,10 @@ json_t *rc_run_summary_json(const rc_run_config *cfg, const rc_run_result *r) {
   json_object_set_new(j, "fitted_slow_rate", r->has_fitted_slow_rate ? json_real(r->fitted_slow_rate) : json_null());
   if (cfg->collapse_metric != RC_COLLAPSE_MIN_LABEL_DISTANCE) /* what collapse_time and fitted_slow_rate read (6.0) */
     json_object_set_new(j, "collapse_metric", json_string(rc_collapse_metric_name(cfg->collapse_metric)));
+  if (!rc_train_is_plain(&cfg->train)) /* the optimizer, its momentum regime, Adam's note, decay, batch, EMA (6.1) */
+    json_object_set_new(j, "training",
+                        rc_trainer_settings_json(&cfg->train, cfg->dt, r->spec ? r->spec->slow_rate : 0.0,
+                                                 cfg->init.seed, cfg->integrator == RC_INTEGRATOR_GD));
   json_object_set_new(j, "wall_seconds", json_real(r->wall_seconds));
   return j;
 }
