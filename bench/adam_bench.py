@@ -58,6 +58,7 @@ def main():
     ap.add_argument("--out", default=None)
     args = ap.parse_args()
     torch.set_num_threads(1)
+    load = os.getloadavg()[0]
     sizes = [int(s) for s in args.sizes.split(",")]
     # 1. the same steps
     out = subprocess.run([args.bin, "--check", "1000"], capture_output=True, text=True, check=True).stdout
@@ -79,11 +80,10 @@ def main():
               f"({56 * n / c['seconds_per_step'] / 1e9:5.2f} GB/s), torch foreach {1e9 * tf / n:7.3f} ns/param, "
               f"torch single-tensor {1e9 * ts / n:7.3f} ns/param; speed-up vs torch default {tf / c['seconds_per_step']:.2f}x")
     if args.out:
-        load = os.getloadavg()[0]
         with open(args.out, "w") as fh:
             fh.write("# Adam step: repcollapse against torch.optim.Adam\n\n")
             fh.write(f"Produced by `bench/adam_bench.py` on {platform.processor() or platform.machine()}, "
-                     f"torch {torch.__version__}, 1 thread, float64, load average {load:.2f} at the start. "
+                     f"torch {torch.__version__}, 1 thread, float64, load average {load:.2f} at the start (the machine is shared: compare columns within a row). "
                      "Same update (bias-corrected, betas 0.9/0.999, eps 1e-8): 5 steps agree to "
                      f"{diff:.1g} relative. Median over 15 repetitions.\n\n")
             fh.write("| parameters | repcollapse ns/param | GB/s | torch (foreach) ns/param | torch (single-tensor) ns/param | speed-up vs torch default |\n")
