@@ -231,6 +231,12 @@ int rc_train_is_plain(const rc_train_settings *t);
  * needs the data: rc_batch_check_dataset. */
 rc_status rc_train_check(const rc_train_settings *t, int discrete, double dt, double fast_rate, int has_sg_targets,
                          rc_error *err);
+/** rc_train_check and, with --batch in discrete time, rc_batch_check_dataset
+ * over the data's samples (eta_x) and labels (eta_y): every refusal of 6.1,
+ * callable before a run creates anything. */
+rc_status rc_train_check_data(const rc_train_settings *t, const rc_dataset *ds, rc_rate_scheme rates, double eta_x,
+                              double eta_y, int discrete, double dt, double fast_rate, int has_sg_targets,
+                              rc_error *err);
 /** The EMA factor alpha = kappa dt of the settings (1 without EMA: plain sg). */
 double rc_train_ema_alpha(const rc_train_settings *t, double dt);
 /** The EMA rate kappa of the settings (flow; --ema tau gives (1 - tau) / dt). */

@@ -387,6 +387,12 @@ rc_status rc_run_execute(const rc_run_config *cfg, rc_run_result **out, rc_error
     r->rows = rc_calloc(n_times, sizeof *r->rows, "metrics", err);
     if (!r->rows) st = RC_ENOMEM;
   }
+  if (!st && !rc_train_is_plain(&cfg->train)) { /* every refusal of 6.1 before anything is created */
+    int sg = 0;
+    for (size_t q = 0; q < cfg->terms.n_terms; q++) sg |= cfg->terms.terms[q].stop_gradient;
+    st = rc_train_check_data(&cfg->train, r->ds, cfg->model.rates, cfg->model.eta_x, cfg->model.eta_y,
+                             cfg->integrator == RC_INTEGRATOR_GD, cfg->dt, r->spec->fast_rate, sg, err);
+  }
   if (!st && cfg->out_dir) st = rc_mkdir_p(cfg->out_dir, err);
   char path[4200];
   static const char *const outputs[] = {"metrics.csv", "summary.json", "snapshots.h5"};

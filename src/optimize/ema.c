@@ -39,7 +39,7 @@ rc_status rc_ema_check_model(int has_sg_targets, rc_error *err) {
   if (!has_sg_targets)
     return rc_error_set(err, RC_EINVAL,
                         "EMA targets (--ema-rate, --ema) need a model with stop-gradient targets (sg(...) in its "
-                        "terms, e.g. --preset siam-sg); this model has none");
+                        "terms, e.g. --model siam-sg); this model has none");
   return RC_OK;
 }
 

@@ -94,3 +94,11 @@ rc_status rc_train_check(const rc_train_settings *t, int discrete, double dt, do
   if (discrete) return rc_optimizer_check_step(&t->opt, dt, fast_rate, err);
   return RC_OK;
 }
+
+rc_status rc_train_check_data(const rc_train_settings *t, const rc_dataset *ds, rc_rate_scheme rates, double eta_x,
+                              double eta_y, int discrete, double dt, double fast_rate, int has_sg_targets,
+                              rc_error *err) {
+  rc_status st = rc_train_check(t, discrete, dt, fast_rate, has_sg_targets, err);
+  if (!st && discrete && t->batch) st = rc_batch_check_dataset(ds, rates, eta_x, eta_y, t->batch, dt, err);
+  return st;
+}

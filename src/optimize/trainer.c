@@ -36,7 +36,8 @@ void rc_trainer_free(rc_trainer *tr) {
 rc_status rc_trainer_alloc(rc_engine *e, const rc_engine_spec *spec, const rc_train_settings *t, int discrete,
                            double dt, double fast_rate, unsigned long init_seed, const double *theta0, rc_trainer **out, rc_error *err) {
   *out = NULL;
-  rc_status st = rc_train_check(t, discrete, dt, fast_rate, rc_engine_has_sg_targets(e), err);
+  rc_status st = rc_train_check_data(t, spec->ds, spec->rates, spec->eta_enc, spec->eta_y, discrete, dt, fast_rate,
+                                     rc_engine_has_sg_targets(e), err);
   if (st) return st;
   rc_trainer *tr = rc_calloc(1, sizeof *tr, "trainer", err);
   if (!tr) return RC_ENOMEM;
@@ -59,11 +60,8 @@ rc_status rc_trainer_alloc(rc_engine *e, const rc_engine_spec *spec, const rc_tr
   }
   st = rc_optimizer_alloc(&t->opt, tr->blocks, tr->n_blocks, tr->n, &tr->opt, err);
   const rc_dataset *ds = spec->ds;
-  if (!st && discrete && t->batch) { /* B >= M: one batch of everything, weight 1, gd bit for bit */
-    st = rc_batch_check_dataset(ds, spec->rates, spec->eta_enc, spec->eta_y, t->batch, dt, err);
-    if (!st)
-      st = rc_batch_schedule_alloc((size_t)ds->total, t->batch, rc_train_batch_seed(t, init_seed), &tr->batch, err);
-  }
+  if (!st && discrete && t->batch) /* B >= M: one batch of everything, weight 1, gd bit for bit */
+    st = rc_batch_schedule_alloc((size_t)ds->total, t->batch, rc_train_batch_seed(t, init_seed), &tr->batch, err);
   if (!st && t->ema != RC_EMA_NONE) {
     tr->theta_bar = rc_calloc(tr->n, sizeof(double), "EMA targets", err);
     if (!tr->theta_bar) st = RC_ENOMEM;

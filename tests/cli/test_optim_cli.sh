@@ -23,6 +23,12 @@ expect_error 2 "batch: expected a positive integer" run $D --batch 0 --dt 0.1 --
 expect_error 2 "kappa dt = 1 - tau <= 1" run $D --model siam-sg --ema -0.5 --dt 0.1 --out "$T/x"
 expect_error 2 "either --ema-rate or --ema" run $D --model siam-sg --ema 0.5 --ema-rate 2 --dt 0.1 --out "$T/x"
 expect_error 2 "unknown --collapse-metric 'D'" run $D --collapse-metric D --out "$T/x"
+# the bounds of 6.1, checked on the data before anything is created
+expect_error 2 ">= 2 (1 + beta) = 3" run $D --optimizer momentum --momentum 0.5 --dt 1.6 --steps 5 --out "$T/x"
+expect_error 2 ">= 2 (1 + beta) / (1 + 2 beta) = 1.5" run $D --optimizer nesterov --momentum 0.5 --dt 0.8 --steps 5 --out "$T/x"
+expect_error 2 "smallest batch b = 3" run $D --integrator gd --batch 7 --dt 0.1 --steps 5 --out "$T/x"
+expect_error 2 "kappa dt = 2 > 1" run $D --integrator gd --model siam-sg --ema-rate 20 --dt 0.1 --steps 5 --out "$T/x"
+expect_error 2 "need a model with stop-gradient targets" run $D --integrator gd --ema-rate 2 --dt 0.1 --steps 5 --out "$T/x"
 [ ! -e "$T/x" ] && ok || bad "a refused run left $T/x"
 
 # ---- spectrum --weight-decay: the decay-free rates plus the shift ----

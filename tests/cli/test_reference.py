@@ -233,7 +233,8 @@ def compare_metric_rows(ck, got_rows, want_rows, diags, d0, K, what, rtol, atol)
                     tol = rtol + 1e-15 / math.sqrt(ratio)
                     good = abs(gv - wv) <= tol * abs(wv)
             else:
-                scale = d0 * d0 if m in ("loss", "within_class_spread") else (1.0 if m == "margin" else d0)
+                scale_free = ("margin", "relative_label_distance", "angular_label_distance")
+                scale = d0 * d0 if m in ("loss", "within_class_spread") else (1.0 if m in scale_free else d0)
                 if wv is None or gv is None:
                     good = gv is None and wv is None
                 else:

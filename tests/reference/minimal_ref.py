@@ -238,6 +238,8 @@ def gd_trajectory(A, z0, dt, steps_wanted, rates="degree", eta_x=1.0, eta_y=1.0)
 METRIC_NAMES = [
     "loss", "accuracy", "accuracy_frustrated", "margin", "min_label_distance",
     "mean_label_distance", "within_class_spread", "label_effective_rank",
+    # section 6.0: scale-free, appended after the paper's
+    "relative_label_distance", "angular_label_distance",
 ]
 
 
@@ -315,6 +317,11 @@ def state_metrics(A, x, y, ref):
     else:
         l = np.linalg.eigvalsh(0.5 * (G + G.T))
         out["label_effective_rank"] = float(l.sum() ** 2 / (l ** 2).sum())
+    # D relative to the labels' rms about the origin; the closest pair of directions
+    rms = math.sqrt(float((y ** 2).sum()) / K)
+    out["relative_label_distance"] = float(ld.min()) / rms if rms > 0 else None
+    norms = np.sqrt((y ** 2).sum(axis=1))
+    out["angular_label_distance"] = float(label_distances(y / norms[:, None]).min()) if (norms > 0).all() else None
     return {k: out[k] for k in METRIC_NAMES}, diag
 
 
