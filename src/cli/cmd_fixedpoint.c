@@ -8,12 +8,11 @@
 
 int cmd_fixedpoint(int argc, char **argv) {
   cli_options o;
-  int rc = cli_parse(argc, argv, 2, OPT_DATA | OPT_MODEL | OPT_INIT | OPT_RUN | OPT_HEAD | OPT_FIXED, "fixedpoint", &o);
+  int rc = cli_parse(argc, argv, 2, OPT_DATA | OPT_MODEL | OPT_INIT | OPT_RUN | OPT_HEAD | OPT_FIXED | OPT_OUTFILE, "fixedpoint", &o);
   if (rc) {
     cli_options_free(&o);
     return rc < 0 ? 0 : rc;
   }
-  if (!o.integrator_given) o.cfg.integrator = RC_INTEGRATOR_REDUCED;
   rc_error err;
   rc_error_clear(&err);
   json_t *j = NULL;

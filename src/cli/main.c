@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "core/memory.h"
 
 static void usage(FILE *fp) {
   fprintf(fp,
@@ -27,7 +28,7 @@ static void usage(FILE *fp) {
           rc_version());
 }
 
-int cli_dispatch(int argc, char **argv) {
+static int dispatch(int argc, char **argv) {
   if (argc < 2) {
     usage(stderr);
     return 2;
@@ -35,12 +36,16 @@ int cli_dispatch(int argc, char **argv) {
   const char *cmd = argv[1];
   if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) {
     usage(stdout);
-    return 0;
+    return cli_finish(0);
   }
   if (!strcmp(cmd, "--version")) {
     printf("repcollapse %s (commit %s)\n", rc_version(), rc_source_commit());
-    return 0;
+    return cli_finish(0);
   }
+  cli_command = cmd[0] != '-' ? cmd : NULL; /* every error line from here: "repcollapse <cmd>: error: " */
+  rc_error err;
+  rc_error_clear(&err);
+  if (rc_memory_env_check(&err)) return cli_fail(&err); /* before any command relies on the limit */
   if (!strcmp(cmd, "run")) return cli_finish(cmd_run(argc, argv));
   if (!strcmp(cmd, "spectrum")) return cli_finish(cmd_spectrum(argc, argv));
   if (!strcmp(cmd, "data")) return cli_finish(cmd_data(argc, argv));
@@ -53,6 +58,13 @@ int cli_dispatch(int argc, char **argv) {
   if (!strcmp(cmd, "sweep-merge")) return cli_finish(cmd_sweep_merge(argc, argv));
   fprintf(stderr, "repcollapse: error: unknown command '%s' (try repcollapse --help)\n", cmd);
   return 2;
+}
+
+int cli_dispatch(int argc, char **argv) {
+  const char *outer = cli_command; /* figures runs commands through here: keep its own prefix */
+  int rc = dispatch(argc, argv);
+  cli_command = outer;
+  return rc;
 }
 
 int main(int argc, char **argv) { return cli_dispatch(argc, argv); }

@@ -78,7 +78,7 @@ json_t *rc_dataset_json(const rc_dataset *ds, const rc_components *comp) {
   json_t *j = json_object();
   json_object_set_new(j, "n_samples", json_integer((json_int_t)ds->n_samples));
   json_object_set_new(j, "n_classes", json_integer((json_int_t)ds->n_classes));
-  json_object_set_new(j, "n_observations", json_real(ds->total));
+  json_object_set_new(j, "n_observations", json_integer((json_int_t)ds->total)); /* a count of observations */
   json_object_set_new(j, "n_frustrated", json_integer((json_int_t)ds->n_frustrated));
   json_object_set_new(j, "frustration", json_real(rc_dataset_frustration(ds)));
   json_t *sizes = json_array();
