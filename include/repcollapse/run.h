@@ -6,6 +6,7 @@
 #define REPCOLLAPSE_RUN_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "repcollapse/data.h"
 #include "repcollapse/head.h"
@@ -70,6 +71,8 @@ typedef struct {
   double wall_seconds;        /* including the time spent before the checkpoint resumed from */
   int resumed;                /* continued from a checkpoint */
   double resumed_from_t;
+  int has_observations_hash;  /* an observations file was read: */
+  uint64_t observations_hash; /* FNV-1a 64 of its content (summary.json "input_files") */
 } rc_run_result;
 
 /** The dynamics parameters of cfg as a term model. */

@@ -346,6 +346,10 @@ rc_status rc_run_execute(const rc_run_config *cfg, rc_run_result **out, rc_error
   observer_ctx oc;
   memset(&oc, 0, sizeof oc);
   st = rc_data_generate(&cfg->data, &r->ds, err);
+  if (!st && cfg->data.observations_file) { /* recorded so that a rerun notices a changed file */
+    st = rc_input_hash(cfg->data.observations_file, "observations file", &r->observations_hash, err);
+    r->has_observations_hash = !st;
+  }
   if (!st) st = check_memory(cfg, r->ds->n_samples, r->ds->n_classes, 0.0, err); /* an observations file's sizes */
   if (!st) st = rc_components_compute(r->ds, &r->comp, err);
   if (!st) st = rc_spectrum_compute(r->ds, &cfg->model, RC_SPECTRUM_AUTO, &r->spec, err);

@@ -153,6 +153,15 @@ static rc_status read_json(FILE *fp, rc_config *c, rc_error *err) {
     if (!st && !config_add(c, section, key, text, 0)) st = rc_error_set(err, RC_ENOMEM, "%s: out of memory", c->source);
     free(text);
   }
+  /* a summary.json's input files: entries of section "input_files", key the
+   * option, value the recorded FNV-1a 64 hash of the file's content */
+  json_t *files = obj != root ? json_object_get(root, "input_files") : NULL;
+  json_object_foreach(files, key, v) {
+    const char *hash = json_string_value(json_object_get(v, "fnv1a64"));
+    if (st) break;
+    if (!hash) st = rc_error_set(err, RC_EINVAL, "%s: input_files.%s has no \"fnv1a64\" hash", c->source, key);
+    else if (!config_add(c, "input_files", key, hash, 0)) st = rc_error_set(err, RC_ENOMEM, "%s: out of memory", c->source);
+  }
   json_decref(root);
   return st;
 }
