@@ -17,6 +17,14 @@ int cmd_fixedpoint(int argc, char **argv) {
   rc_error_clear(&err);
   json_t *j = NULL;
   rc_status st = rc_fixedpoint_experiment(&o.cfg, o.zero_tol, &j, &err);
+  json_t *rest = j ? json_object_get(j, "rest") : NULL;
+  if (!st && rest && !json_is_true(json_object_get(rest, "reached"))) { /* a result, with what it is not */
+    fprintf(stderr, "repcollapse fixedpoint: warning: the run did not come to rest by t = %g (|F| = %.3g > %.3g): the "
+            "point reported was found by the solver near where the run ended, not reached by the dynamics (give a longer "
+            "--t-end)\n",
+            json_real_value(json_object_get(rest, "t_end")), json_real_value(json_object_get(rest, "residual")),
+            json_real_value(json_object_get(rest, "tolerance")));
+  }
   if (!st && o.out) st = rc_json_write_file(j, o.out, &err);
   if (!st) {
     json_dumpf(j, stdout, JSON_INDENT(2) | JSON_REAL_PRECISION(17));
