@@ -57,7 +57,7 @@ static const opt_def OPTS[] = {
     {"eps", O_EPS, 1, OPT_RECORD, "e", "collapse threshold: D(t) <= e D(0)"},
     {"rtol", O_RTOL, 1, OPT_RUN, "r", "rk45 relative tolerance"},
     {"atol", O_ATOL, 1, OPT_RUN, "a", "rk45 absolute tolerance"},
-    {"out", O_OUT, 1, OPT_OUTFILE, "PATH", "output directory (run, phase, figures) or file (data, spectrum, fixedpoint, selfconsistent)"},
+    {"out", O_OUT, 1, OPT_OUTFILE, "PATH", "output directory (run, phase, figures) or file (the other commands)"},
     {"snapshots", O_SNAPSHOTS, 0, OPT_RUNDIR, NULL, "also write snapshots.h5 (embeddings at every time)"},
     {"quiet", O_QUIET, 0, OPT_PROGRESS, NULL, "no progress display"},
     {"method", O_METHOD, 1, OPT_SPECTRUM, "M", "auto|kxk|group (auto: kxk under degree)"},
@@ -140,7 +140,12 @@ static void default_text(const opt_def *d, const char *cmd, char *buf, size_t n)
     case O_INIT_SPREAD: snprintf(buf, n, "%g", c->init.spread); break;
     case O_INTEGRATOR: snprintf(buf, n, "%s", rc_integrator_name(c->integrator)); break;
     case O_T_END:
-      if (bench) snprintf(buf, n, "%g/slow_rate (exact; gd runs --steps)", RC_DEFAULT_T_END_SLOW);
+      if (bench) snprintf(buf, n, "exact: %g/slow_rate; gd runs --steps", RC_DEFAULT_T_END_SLOW);
+      else if (!strcmp(cmd, "fixedpoint"))
+        snprintf(buf, n,
+                 "%g/slow_rate, or steps*dt for gd; for term models at least %g/eta_x; a run not at rest goes on, "
+                 "up to %gx longer",
+                 RC_DEFAULT_T_END_SLOW, RC_DEFAULT_T_END_HEAD, pow(RC_FIXEDPOINT_EXTEND, RC_FIXEDPOINT_MAX_EXTENSIONS));
       else
         snprintf(buf, n, "%g/slow_rate, or steps*dt for gd; for term models at least %g/eta_x", RC_DEFAULT_T_END_SLOW,
                  RC_DEFAULT_T_END_HEAD);
@@ -169,14 +174,27 @@ static void default_text(const opt_def *d, const char *cmd, char *buf, size_t n)
   }
 }
 
+/* what an option does, for a command where the table's text is too general */
+static const char *help_text(const opt_def *d, const char *cmd) {
+  const int dir = !strcmp(cmd, "run") || !strcmp(cmd, "phase") || !strcmp(cmd, "figures");
+  if (d->id == O_OUT) {
+    if (dir) return "output directory (required)";
+    if (!strcmp(cmd, "data")) return "write the observations to this CSV file";
+    if (!strcmp(cmd, "fixedpoint")) return "also write the JSON to this file";
+    return "write to this file instead of standard output";
+  }
+  if (d->id == O_INTEGRATOR && !strcmp(cmd, "bench")) return "gd|exact: what to time";
+  return d->help;
+}
+
 static void print_help(const char *cmd, int groups) {
   printf("usage: repcollapse %s [options]\n\noptions:\n", cmd);
   for (size_t k = 0; k < N_OPTS; k++) {
     if (!(OPTS[k].group & groups)) continue;
-    char left[64], dflt[160];
+    char left[64], dflt[200];
     snprintf(left, sizeof left, "--%s%s%s", OPTS[k].name, OPTS[k].arg ? " " : "", OPTS[k].arg ? OPTS[k].arg : "");
     default_text(&OPTS[k], cmd, dflt, sizeof dflt);
-    printf("  %-26s %s%s%s%s\n", left, OPTS[k].help, dflt[0] ? " (default " : "", dflt, dflt[0] ? ")" : "");
+    printf("  %-26s %s%s%s%s\n", left, help_text(&OPTS[k], cmd), dflt[0] ? " (default " : "", dflt, dflt[0] ? ")" : "");
   }
   if (!strcmp(cmd, "run") && (groups & OPT_DATA))
     printf("  %-26s %s\n", "--task teacher-student",
