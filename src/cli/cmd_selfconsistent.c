@@ -22,6 +22,8 @@ int cmd_selfconsistent(int argc, char **argv) {
   }
   cli_progress prog;
   cli_progress_init(&prog, "repcollapse selfconsistent", o.quiet);
+  o.cfg.progress = cli_progress_update; /* one step per f (--quiet: none) */
+  o.cfg.progress_ctx = &prog;
   rc_error err;
   rc_error_clear(&err);
   json_t *j = NULL;

@@ -89,8 +89,9 @@ rc_status rc_dataset_read_csv(const char *path, rc_dataset **out, rc_error *err)
       break;
     }
     if (lab > 10000000ULL || smp > (1ULL << 40)) {
-      st = rc_error_set(err, RC_EINVAL, "%s:%zu: %s index %llu is too large", path, lineno,
-                        lab > 10000000ULL ? "label" : "sample", lab > 10000000ULL ? lab : smp);
+      st = rc_error_set(err, RC_EINVAL, "%s:%zu: %s index %llu is too large (at most %llu)", path, lineno,
+                        lab > 10000000ULL ? "label" : "sample", lab > 10000000ULL ? lab : smp,
+                        lab > 10000000ULL ? 10000000ULL : 1ULL << 40);
       break;
     }
     if (n == cap) {

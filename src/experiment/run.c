@@ -60,7 +60,7 @@ rc_status rc_time_grid(double t_min, double t_end, size_t points, double dt, dou
   *n_out = 0;
   if (!(t_end > 0) || !isfinite(t_end)) return rc_error_set(err, RC_EINVAL, "t-end must be positive (got %g)", t_end);
   if (points == 0) return rc_error_set(err, RC_EINVAL, "the time grid needs at least one point");
-  if (points > 10000000) return rc_error_set(err, RC_EINVAL, "too many recorded times (%zu)", points);
+  if (points > 10000000) return rc_error_set(err, RC_EINVAL, "too many recorded times (%zu; at most 10000000)", points);
   if (!(t_min > 0) || t_min > t_end) t_min = t_end;
   double *t = rc_calloc(points + 1, sizeof *t, "time grid", err);
   if (!t) return RC_ENOMEM;

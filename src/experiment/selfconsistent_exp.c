@@ -209,6 +209,7 @@ rc_status rc_selfconsistent_experiment(const rc_run_config *base, const rc_sweep
     json_array_append_new(rows, row);
     rc_sc_result_free(&sc);
     rc_dataset_free(ds);
+    if (base->progress) base->progress((double)(fi + 1) / (double)s->n_f, base->progress_ctx);
   }
   json_object_set_new(top, "rows", rows);
   if (st) {

@@ -19,6 +19,14 @@ expect_error 2 "at most 4096" run $D --out o --threads 5000
 expect_error 2 "at most 1000000" phase $HD --out o --seeds 2000000
 expect_error 2 "at most 100000 values" phase $HD --out o --frustration-list 0:0.5:200000
 expect_error 2 "expected a positive integer" run $D --out o --points 0
+expect_error 2 "at most 4096" sweep $BD --grid dim=2 --out o --jobs 5000
+expect_error 2 "N at most 1000000" sweep $BD --grid dim=2 --out o --shard 1/2000000
+expect_error 1 "at most 2^40" data --classes 2 --per-class 5 --frustrated 0-1:2000000000000
+expect_error 1 "at most 2^40" data --classes 2 --per-class 2000000000000
+expect_error 2 "at most 4294967295" data --classes 5000000000 --per-class 1
+expect_error 2 "at most 4294967295" data --classes 2 --per-class 1 --frustrated 0-5000000000:1
+printf '0,0\n1,20000000\n' >biglabel.csv
+expect_error 2 "at most 10000000" data --observations biglabel.csv
 
 # ---- --t-min past --t-end ----
 expect_error 2 "t-min 100 is past --t-end 10" run $D --out o --t-min 100 --t-end 10
