@@ -130,7 +130,9 @@ static void default_text(const opt_def *d, const char *cmd, char *buf, size_t n)
   buf[0] = '\0';
   switch (d->id) {
     case O_PATTERN: snprintf(buf, n, "%s", rc_pattern_name(c->data.pattern)); break;
-    case O_SEED: snprintf(buf, n, "%lu", c->data.data_seed); break;
+    case O_SEED:
+    case O_DATA_SEED: snprintf(buf, n, "%lu", c->data.data_seed); break;
+    case O_INIT_SEED: snprintf(buf, n, "%lu", (unsigned long)c->init.seed); break;
     case O_RATES: snprintf(buf, n, "%s", rc_rate_scheme_name(c->model.rates)); break;
     case O_ETA_X: snprintf(buf, n, "%g", c->model.eta_x); break;
     case O_ETA_Y: snprintf(buf, n, "%g", c->model.eta_y); break;
