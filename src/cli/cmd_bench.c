@@ -104,9 +104,9 @@ int cmd_bench(int argc, char **argv) {
   json_t *j = json_object();
   double t_given = 0.0; /* --t-end and --steps x --dt must agree, as everywhere */
   rc_status st = rc_run_end_time(c, &t_given, &err);
-  if (st) {
-  } else if (c->integrator == RC_INTEGRATOR_RK45 || c->integrator == RC_INTEGRATOR_REDUCED) st = rc_error_set(&err, RC_EINVAL, "bench times gd or exact, not %s", rc_integrator_name(c->integrator));
-  else if (c->integrator != RC_INTEGRATOR_GD && c->precision != RC_PRECISION_F64)
+  if (!st && c->integrator != RC_INTEGRATOR_GD && c->integrator != RC_INTEGRATOR_EXACT)
+    st = rc_error_set(&err, RC_EINVAL, "bench times gd or exact, not %s", rc_integrator_name(c->integrator));
+  if (!st && c->integrator != RC_INTEGRATOR_GD && c->precision != RC_PRECISION_F64)
     st = rc_error_set(&err, RC_EINVAL, "--precision %s is for gd only", rc_precision_name(c->precision));
   if (!st) st = rc_data_generate(&c->data, &ds, &err);
   if (!st) st = rc_spectrum_compute(ds, &c->model, RC_SPECTRUM_AUTO, &sp, &err);
