@@ -151,7 +151,7 @@ int cmd_run_teacher_student(int argc, char **argv) {
   }
   if (help) print_help();
   cli_options o;
-  rc = cli_parse(nrest, rest, 2, OPT_MODEL | OPT_INIT | OPT_RUN | OPT_HEAD, "run", &o);
+  rc = cli_parse(nrest, rest, 2, OPT_MODEL | OPT_INIT | OPT_RUN | OPT_RECORD | OPT_RUNDIR | OPT_OUTFILE | OPT_HEAD | OPT_PROGRESS, "run", &o);
   free(rest);
   if (rc) {
     cli_options_free(&o);
@@ -191,7 +191,9 @@ int cmd_run_teacher_student(int argc, char **argv) {
   rc_error err;
   rc_error_clear(&err);
   rc_ts_run_result *r = NULL;
+  cli_outdir_begin(o.out);
   rc_status st = rc_ts_run_execute(&cfg, &r, &err);
+  cli_outdir_end(o.out, st);
   cli_progress_done(&prog);
   if (!st) {
     const rc_metrics_row *last = &r->rows[r->n_rows - 1];
