@@ -15,11 +15,22 @@
 extern "C" {
 #endif
 
-/** Run cfg (no files), then find a fixed point of the reduced vector field
- * from the run's end state and check its stability (zero-mode tolerance
- * rel_tol * max |lambda|). JSON keys: residual, start_residual, loss,
- * min_label_distance, head_eigenvalues, separation_head_gain, stability,
- * run (t_end, integrator, final metrics). */
+/** A fixed point's run is at rest when |F(u)| <= RC_FIXEDPOINT_REST_TOL *
+ * fast_rate * max|u| at its end (u: the reduced state's group means, labels
+ * and head; fast_rate: the minimal model's fastest rate on the data). A run
+ * not at rest goes on, RC_FIXEDPOINT_EXTEND times longer each time, at most
+ * RC_FIXEDPOINT_MAX_EXTENSIONS times. */
+#define RC_FIXEDPOINT_REST_TOL 1e-9
+#define RC_FIXEDPOINT_EXTEND 4.0
+#define RC_FIXEDPOINT_MAX_EXTENSIONS 3
+
+/** Run cfg (no files) until at rest (above), then find a fixed point of the
+ * reduced vector field from the run's end state and check its stability
+ * (zero-mode tolerance rel_tol * max |lambda|). JSON keys: residual,
+ * start_residual, rest {reached, residual, tolerance, criterion, t_end,
+ * extensions} (reached false: the run never came to rest and the point is
+ * only the solver's), loss, min_label_distance, head_eigenvalues,
+ * separation_head_gain, stability, run (t_end, integrator, final metrics). */
 rc_status rc_fixedpoint_experiment(const rc_run_config *cfg, double rel_tol, json_t **out, rc_error *err);
 
 /** Settings of the self-consistency table and the phase diagram. */

@@ -15,8 +15,14 @@ extern "C" {
 /** Eigenvalues of P (d x d): re[d], im[d], sorted by decreasing modulus. */
 rc_status rc_head_eigenvalues(const double *P, size_t d, double *re, double *im, rc_error *err);
 
+/** Labels closer than this times the largest label norm coincide: their
+ * difference is round-off (about 1e-16 of the scale), not a direction. */
+#define RC_LABELS_COINCIDE 1e-8
+
 /** For each pair a<b (K(K-1)/2 of them, in lexicographic order): |P v| / |v|
- * with v = y_a - y_b; NAN where |v| <= tol * max_pair |y_a - y_b| (or is 0). */
+ * with v = y_a - y_b; NAN where |v| <= tol * max_pair |y_a - y_b|, where
+ * |v| <= RC_LABELS_COINCIDE * max_c |y_c| (the labels coincide: after a
+ * complete collapse every difference is round-off), or |v| = 0. */
 void rc_separation_gains(const double *Y, const double *P, size_t K, size_t d, double tol, double *gain);
 
 /** Stability of a fixed point from the eigenvalues of the reduced system's Jacobian. */

@@ -6,6 +6,7 @@
 #ifndef REPCOLLAPSE_IO_H
 #define REPCOLLAPSE_IO_H
 
+#include <stdint.h>
 #include <stdio.h>
 
 #include "repcollapse/error.h"
@@ -36,6 +37,13 @@ void rc_atomic_remove_stale(const char *path);
 
 /** Create a directory (and parents) if missing; error names it. */
 rc_status rc_mkdir_p(const char *path, rc_error *err);
+
+/** Open a file the user gave as input (`what` names it in messages: "observations
+ * file"); NULL with the reason, also when the path is a directory. */
+FILE *rc_input_open(const char *path, const char *what, rc_error *err);
+
+/** FNV-1a 64 of a file's content (the hash summary.json records of each input). */
+rc_status rc_input_hash(const char *path, const char *what, uint64_t *hash, rc_error *err);
 
 /** Write metrics.csv: header `t,<metric names>` and one row per time, %.17g,
  * an empty cell for a null metric. */

@@ -30,6 +30,19 @@ void rc_reduced_free(rc_reduced *r);
 size_t rc_reduced_dim(const rc_reduced *r);          /* length of u */
 size_t rc_reduced_core_dim(const rc_reduced *r);     /* length of [X | Y | P] */
 size_t rc_reduced_n_groups(const rc_reduced *r);
+
+/** The state space proper: each scatter C_g is a symmetric d x d matrix, so
+ * the reduced state has rc_reduced_sym_dim = core + G d(d+1)/2 degrees of
+ * freedom, not the d^2 per group that u stores. Orthonormal coordinates v
+ * on it: [X | Y | P] as in u, then per group C_aa and sqrt(2) C_ab (a < b).
+ * rc_reduced_to_sym projects any u onto them (the symmetric part of C);
+ * rc_reduced_from_sym gives the u of v (C symmetric). The fixed-point solver
+ * and the stability analysis work in these coordinates: directions of u
+ * with an antisymmetric C are no states (the field never moves them), and
+ * counting them would add d(d-1)/2 spurious zero modes per group. */
+size_t rc_reduced_sym_dim(const rc_reduced *r);
+void rc_reduced_to_sym(const rc_reduced *r, const double *u, double *v);
+void rc_reduced_from_sym(const rc_reduced *r, const double *v, double *u);
 const rc_groups *rc_reduced_groups(const rc_reduced *r);
 
 /** Group means and scatters of a particle state (with head if the model has one). */

@@ -6,6 +6,7 @@
 #define REPCOLLAPSE_RUN_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "repcollapse/data.h"
 #include "repcollapse/head.h"
@@ -77,6 +78,8 @@ typedef struct {
   double wall_seconds;        /* including the time spent before the checkpoint resumed from */
   int resumed;                /* continued from a checkpoint */
   double resumed_from_t;
+  int has_observations_hash;  /* an observations file was read: */
+  uint64_t observations_hash; /* FNV-1a 64 of its content (summary.json "input_files") */
 } rc_run_result;
 
 /** The dynamics parameters of cfg as a term model. */
@@ -90,6 +93,23 @@ rc_status rc_run_config_check(const rc_run_config *cfg, rc_error *err);
  * written only when cfg->out_dir is set, each one atomically. */
 rc_status rc_run_execute(const rc_run_config *cfg, rc_run_result **out, rc_error *err);
 void rc_run_result_free(rc_run_result *r);
+
+/** Default end time: RC_DEFAULT_T_END_SLOW / slow_rate, and for term models at
+ * least RC_DEFAULT_T_END_HEAD / eta_x; default first time of the log grid:
+ * RC_DEFAULT_T_MIN_FAST / fast_rate. (--help prints these.) */
+#define RC_DEFAULT_T_END_SLOW 10.0
+#define RC_DEFAULT_T_END_HEAD 500.0
+#define RC_DEFAULT_T_MIN_FAST 1e-2
+
+/** The end time the options fix, the same rule for every command: --t-end,
+ * --steps x --dt (gd) and the last of --times, when more than one is given,
+ * must agree (to 1e-9 relative), else RC_EINVAL naming both; --t-min past
+ * that end is RC_EINVAL too. *t_end is 0 when none of them is given. */
+rc_status rc_run_end_time(const rc_run_config *cfg, double *t_end, rc_error *err);
+
+/** RC_EINVAL unless a generated data set has at least two classes (phase and
+ * selfconsistent study the separation of classes; `what` names the command). */
+rc_status rc_experiment_need_classes(const rc_data_spec *data, const char *what, rc_error *err);
 
 /** Log-spaced grid: 0, then `points` times from t_min to t_end (ascending,
  * duplicates removed); for dt > 0 every time is rounded to a multiple of dt. *out is malloc'ed. */

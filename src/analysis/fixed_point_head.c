@@ -16,16 +16,20 @@
 
 typedef struct {
   rc_reduced *r;
-  double *u;  /* full reduced state; the solver varies its first m components */
-  double *du; /* full field */
+  double *v;  /* full state in symmetric coordinates; the solver varies its first m components */
+  double *u;  /* the same as a reduced state */
+  double *du; /* field */
+  double *dv; /* field in symmetric coordinates */
   size_t m;
 } fp_ctx;
 
 static int residual(const gsl_vector *x, void *params, gsl_vector *f) {
   fp_ctx *c = params;
-  for (size_t q = 0; q < c->m; q++) c->u[q] = gsl_vector_get(x, q);
+  for (size_t q = 0; q < c->m; q++) c->v[q] = gsl_vector_get(x, q);
+  rc_reduced_from_sym(c->r, c->v, c->u);
   rc_reduced_vector_field(c->r, c->u, c->du);
-  for (size_t q = 0; q < c->m; q++) gsl_vector_set(f, q, c->du[q]);
+  rc_reduced_to_sym(c->r, c->du, c->dv);
+  for (size_t q = 0; q < c->m; q++) gsl_vector_set(f, q, c->dv[q]);
   return GSL_SUCCESS;
 }
 
@@ -47,19 +51,26 @@ rc_status rc_reduced_fixed_point(rc_reduced *r, double *u, double *res_out, size
   const int hold_c = cmax <= 1e-12 * (1.0 + umax);
   if (hold_c)
     for (size_t q = core; q < n; q++) u[q] = 0.0;
-  const size_t m = hold_c ? core : n;
+  const size_t ns = rc_reduced_sym_dim(r), m = hold_c ? core : ns;
   if (m > 8000)
     return rc_error_set(err, RC_ENOMEM, "the fixed-point problem has %zu unknowns: use a smaller --dim", m);
-  fp_ctx c = {r, malloc(n * sizeof(double)), malloc(n * sizeof(double)), m};
+  /* the scatters are symmetric (second moments): solve in the coordinates of
+   * the state space proper, so that C stays symmetric and no step goes into
+   * the antisymmetric directions the field never moves */
+  fp_ctx c = {r, malloc(ns * sizeof(double)), malloc(n * sizeof(double)), malloc(n * sizeof(double)),
+              malloc(ns * sizeof(double)), m};
   gsl_vector *x = gsl_vector_alloc(m);
-  if (!c.u || !c.du || !x) {
+  if (!c.v || !c.u || !c.du || !c.dv || !x) {
+    free(c.v);
     free(c.u);
     free(c.du);
+    free(c.dv);
     if (x) gsl_vector_free(x);
     return rc_error_set(err, RC_ENOMEM, "fixed point solver");
   }
-  memcpy(c.u, u, n * sizeof(double));
-  for (size_t q = 0; q < m; q++) gsl_vector_set(x, q, u[q]);
+  rc_reduced_to_sym(r, u, c.v);
+  rc_reduced_from_sym(r, c.v, u); /* C symmetric from the start */
+  for (size_t q = 0; q < m; q++) gsl_vector_set(x, q, c.v[q]);
   gsl_multifit_nlinear_fdf fdf;
   memset(&fdf, 0, sizeof fdf);
   fdf.f = residual;
@@ -81,19 +92,22 @@ rc_status rc_reduced_fixed_point(rc_reduced *r, double *u, double *res_out, size
     gsl_multifit_nlinear_init(x, &fdf, w);
     int rc = gsl_multifit_nlinear_driver(max_iter ? max_iter : 200, 1e-15, 1e-30, 1e-30, NULL, NULL, &info, w);
     const gsl_vector *sol = gsl_multifit_nlinear_position(w);
-    for (size_t q = 0; q < m; q++) c.u[q] = gsl_vector_get(sol, q);
+    for (size_t q = 0; q < m; q++) c.v[q] = gsl_vector_get(sol, q);
+    rc_reduced_from_sym(r, c.v, c.u);
     double end = field_norm(r, c.u, c.du);
     /* keep the better of start and end: the solver may stop on a tolerance (or at the
      * iteration limit) with what it has, which is fine when the residual went down */
-    if (end <= start) memcpy(u, c.u, m * sizeof(double));
+    if (end <= start) memcpy(u, c.u, n * sizeof(double));
     (void)rc;
   }
   if (w) gsl_multifit_nlinear_free(w);
   gsl_set_error_handler(old);
   *res_out = field_norm(r, u, c.du);
   gsl_vector_free(x);
+  free(c.v);
   free(c.u);
   free(c.du);
+  free(c.dv);
   if (!st && !isfinite(*res_out)) st = rc_error_set(err, RC_ENUMERIC, "the fixed point solver produced a non-finite state");
   return st;
 }

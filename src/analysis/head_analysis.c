@@ -55,12 +55,13 @@ rc_status rc_head_eigenvalues(const double *P, size_t d, double *re, double *im,
 }
 
 void rc_separation_gains(const double *Y, const double *P, size_t K, size_t d, double tol, double *gain) {
-  double *v = malloc(d * sizeof *v), *pv = malloc(d * sizeof *pv), maxd = 0.0;
+  double *v = malloc(d * sizeof *v), *pv = malloc(d * sizeof *pv), maxd = 0.0, scale = 0.0;
   if (!v || !pv) {
     free(v);
     free(pv);
     return;
   }
+  for (size_t a = 0; a < K; a++) scale = fmax(scale, cblas_dnrm2((int)d, Y + a * d, 1));
   for (size_t a = 0; a < K; a++)
     for (size_t b = a + 1; b < K; b++) {
       double q = 0;
@@ -72,7 +73,8 @@ void rc_separation_gains(const double *Y, const double *P, size_t K, size_t d, d
     for (size_t b = a + 1; b < K; b++, k++) {
       for (size_t c = 0; c < d; c++) v[c] = Y[a * d + c] - Y[b * d + c];
       double nv = cblas_dnrm2((int)d, v, 1);
-      if (!(nv > tol * maxd) || nv == 0.0) {
+      /* labels that coincide up to round-off at their own scale: no direction to measure a gain on */
+      if (!(nv > tol * maxd) || !(nv > RC_LABELS_COINCIDE * scale) || nv == 0.0) {
         gain[k] = NAN;
         continue;
       }
@@ -91,12 +93,17 @@ void rc_stability_free(rc_stability *s) {
   s->re = s->im = NULL;
 }
 
-/* central-difference Jacobian of the reduced field restricted to the first m components of u */
+/* central-difference Jacobian of the reduced field in the symmetric
+ * coordinates v of the state space (rc_reduced_to_sym), restricted to their
+ * first m components (the others held at their values at u) */
 static rc_status jacobian(rc_reduced *r, const double *u, size_t m, double *J, rc_error *err) {
-  size_t n = rc_reduced_dim(r);
-  double *up = malloc(n * sizeof *up), *f1 = malloc(n * sizeof *f1), *f2 = malloc(n * sizeof *f2);
-  if (!up || !f1 || !f2) {
+  size_t n = rc_reduced_dim(r), ns = rc_reduced_sym_dim(r);
+  double *v = malloc(ns * sizeof *v), *up = malloc(n * sizeof *up), *f = malloc(n * sizeof *f);
+  double *f1 = malloc(ns * sizeof *f1), *f2 = malloc(ns * sizeof *f2);
+  if (!v || !up || !f || !f1 || !f2) {
+    free(v);
     free(up);
+    free(f);
     free(f1);
     free(f2);
     return rc_error_set(err, RC_ENOMEM, "Jacobian");
@@ -104,16 +111,23 @@ static rc_status jacobian(rc_reduced *r, const double *u, size_t m, double *J, r
   double scale = 0.0;
   for (size_t q = 0; q < n; q++) scale = fmax(scale, fabs(u[q]));
   const double h = 1e-6 * (1.0 + scale);
-  memcpy(up, u, n * sizeof *up);
+  rc_reduced_to_sym(r, u, v);
   for (size_t j = 0; j < m; j++) {
-    up[j] = u[j] + h;
-    rc_reduced_vector_field(r, up, f1);
-    up[j] = u[j] - h;
-    rc_reduced_vector_field(r, up, f2);
-    up[j] = u[j];
+    const double vj = v[j];
+    v[j] = vj + h;
+    rc_reduced_from_sym(r, v, up);
+    rc_reduced_vector_field(r, up, f);
+    rc_reduced_to_sym(r, f, f1);
+    v[j] = vj - h;
+    rc_reduced_from_sym(r, v, up);
+    rc_reduced_vector_field(r, up, f);
+    rc_reduced_to_sym(r, f, f2);
+    v[j] = vj;
     for (size_t i = 0; i < m; i++) J[i * m + j] = (f1[i] - f2[i]) / (2.0 * h);
   }
+  free(v);
   free(up);
+  free(f);
   free(f1);
   free(f2);
   return RC_OK;
@@ -129,12 +143,12 @@ rc_status rc_reduced_stability(rc_reduced *r, const double *u, double rel_tol, r
     else umax = fmax(umax, fabs(u[q]));
   }
   const int block = cmax <= 1e-12 * (1.0 + umax);
-  const size_t m = block ? core : n;
+  const size_t ns = rc_reduced_sym_dim(r), m = block ? core : ns; /* the state space proper (reduced.h) */
   if (m > 6000)
     return rc_error_set(err, RC_ENOMEM, "the reduced Jacobian would be %zu x %zu: use a smaller --dim for stability", m, m);
   double *J = rc_calloc(m * m, sizeof *J, "Jacobian", err);
-  out->re = rc_calloc(n, sizeof(double), "eigenvalues", err);
-  out->im = rc_calloc(n, sizeof(double), "eigenvalues", err);
+  out->re = rc_calloc(ns, sizeof(double), "eigenvalues", err);
+  out->im = rc_calloc(ns, sizeof(double), "eigenvalues", err);
   if (!J || !out->re || !out->im) {
     free(J);
     rc_stability_free(out);
@@ -145,8 +159,9 @@ rc_status rc_reduced_stability(rc_reduced *r, const double *u, double rel_tol, r
   free(J);
   size_t ne = m;
   if (!st && block) {
-    /* scatter block: dC = -(Gam C + C Gam^T) for each group; eigenvalues -(g_i + g_j) over
-     * the eigenvalues g of Gam_g (d^2 per group), obtained from the field itself: the
+    /* scatter block: dC = -(Gam C + C Gam^T) for each group, on symmetric C; eigenvalues
+     * -(g_i + g_j), i <= j, over the eigenvalues g of Gam_g (d(d+1)/2 per group: the pairs
+     * i > j would be antisymmetric C, which is no state), obtained from the field itself: the
      * Jacobian of the C part of one group at C = 0 along basis directions */
     size_t d = (size_t)llround(sqrt((double)((n - core) / (rc_reduced_n_groups(r) ? rc_reduced_n_groups(r) : 1))));
     size_t G = rc_reduced_n_groups(r);
@@ -169,7 +184,7 @@ rc_status rc_reduced_stability(rc_reduced *r, const double *u, double rel_tol, r
       }
       st = eig(gam, d, gre, gim, by_real, err);
       for (size_t i = 0; i < d && !st; i++)
-        for (size_t j = 0; j < d; j++, ne++) {
+        for (size_t j = i; j < d; j++, ne++) {
           out->re[ne] = -(gre[i] + gre[j]);
           out->im[ne] = -(gim[i] + gim[j]);
         }

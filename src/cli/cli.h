@@ -12,21 +12,45 @@
 #include "repcollapse/repcollapse.h"
 #include "repcollapse/report.h"
 
-/* option groups a subcommand accepts */
+/* option groups a subcommand accepts: each command names exactly the groups
+ * whose options it uses (an option of no named group is refused) */
 enum {
-  OPT_DATA = 1,     /* data set options */
-  OPT_MODEL = 2,    /* rates, eta */
-  OPT_INIT = 4,     /* dim, sigma, init, seeds */
-  OPT_RUN = 8,      /* integrator, times, out dir */
-  OPT_OUTFILE = 16, /* --out FILE */
-  OPT_SPECTRUM = 32, /* --method */
-  OPT_HEAD = 64,     /* model terms and head */
-  OPT_SWEEP = 128,   /* frustration lists, seeds, models, ratios */
-  OPT_FIXED = 256,   /* fixed point and stability options */
-  OPT_FIGURES = 512, /* figures */
-  OPT_BENCH = 1024,  /* bench: integrator, dt, steps, t-end, precision, threads */
-  OPT_TASK = 2048    /* run --task teacher-student and its options */
+  OPT_DATA = 1,        /* data set options */
+  OPT_MODEL = 2,       /* rates, eta */
+  OPT_INIT = 4,        /* dim, sigma, init, seeds */
+  OPT_RUN = 8,         /* how to integrate: integrator, t-end, dt, steps, tolerances, precision, threads */
+  OPT_OUTFILE = 16,    /* --out (a file or a directory, per command) */
+  OPT_SPECTRUM = 32,   /* --method */
+  OPT_HEAD = 64,       /* model terms and head */
+  OPT_SWEEP = 128,     /* over f and initial conditions: frustration list, seeds, apart threshold */
+  OPT_FIXED = 256,     /* fixed point and stability options */
+  OPT_FIGURES = 512,   /* figures */
+  OPT_BENCH = 1024,    /* bench: integrator, dt, steps, t-end, exact method, precision, threads */
+  OPT_RECORD = 2048,   /* what a run records: times, points, t-min, eps */
+  OPT_RUNDIR = 4096,   /* a run's directory: snapshots, checkpoints, resume */
+  OPT_PHASE = 8192,    /* phase: models, head rate ratios */
+  OPT_SELFCONS = 16384, /* selfconsistent: --check, --json */
+  OPT_PROGRESS = 32768, /* --quiet */
+  OPT_TASK = 65536,    /* run --task teacher-student and its options */
+  OPT_TRAIN = 131072   /* run: optimizer, weight decay, minibatch, EMA targets, collapse metric */
 };
+
+/* the options of `run` (and of each point of a sweep) */
+#define CLI_RUN_GROUPS \
+  (OPT_DATA | OPT_MODEL | OPT_INIT | OPT_RUN | OPT_RECORD | OPT_RUNDIR | OPT_OUTFILE | OPT_HEAD | OPT_PROGRESS | OPT_TASK | OPT_TRAIN)
+
+/* defaults the CLI adds to the library's (rc_run_config_default), one place
+ * for the code and for --help */
+#define CLI_DEFAULT_SEEDS 10
+#define CLI_DEFAULT_APART 1e-3
+#define CLI_DEFAULT_ZERO_TOL 1e-6
+#define CLI_BENCH_DEFAULT_STEPS 10
+
+/* the command being run ("run", "data", ...; NULL before one is known): the
+ * prefix of every error line, "repcollapse <command>: error: " */
+extern const char *cli_command;
+/* print the error prefix to stderr: repcollapse, the command (when known), then "error: " */
+void cli_error_prefix(void);
 
 typedef struct {
   rc_run_config cfg;
@@ -54,6 +78,7 @@ typedef struct {
   rc_ts_data_spec ts;
   double eta_w;
   unsigned char given[128]; /* options given, by their id in the option table */
+  int allow_changed_inputs; /* --allow-changed-inputs: a rerun may read input files that changed */
   json_t *settings;    /* every option applied (name -> value as given), for summary.json */
   char *settings_text; /* the same, canonical JSON (sorted keys, compact) */
 } cli_options;
@@ -83,7 +108,7 @@ int cli_parse_size(const char *s, size_t *v);
 /* Whether --name is an option of the groups: 1 taking a value, 0 a flag, -1 not one. */
 int cli_option_kind(const char *name, int groups);
 
-/* Print "repcollapse: error: <msg>" and return the exit code for the status. */
+/* Print "repcollapse <command>: error: <msg>" and return the exit code for the status. */
 int cli_fail(const rc_error *err);
 
 /* Where a command's text goes (cli_io.c): the process's stdout and stderr
@@ -129,6 +154,12 @@ int cmd_figures(int argc, char **argv);
 /* Run one command line (argv[0] is the program name) as main() would. */
 int cli_dispatch(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
+
+/* Output directories made by this process: cli_outdir_begin(path) before a
+ * command may create `path`; cli_outdir_end(path, rc) after it: on failure
+ * (rc != 0) the directories it created and left empty are removed again. */
+void cli_outdir_begin(const char *path);
+void cli_outdir_end(const char *path, int rc);
 
 int cmd_sweep(int argc, char **argv);
 int cmd_sweep_merge(int argc, char **argv);

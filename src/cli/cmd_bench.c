@@ -30,7 +30,7 @@ static rc_status bench_gd(const rc_dataset *ds, const rc_run_config *c, const rc
   if (c->dt * sp->fast_rate >= 2.0)
     return rc_error_set(err, RC_EUNSTABLE, "gd step dt = %g is unstable: dt * fast_rate = %g >= 2", c->dt,
                         c->dt * sp->fast_rate);
-  size_t steps = c->steps ? c->steps : 10, done = 0;
+  size_t steps = c->steps ? c->steps : CLI_BENCH_DEFAULT_STEPS, done = 0;
   double *t = calloc(steps, sizeof *t);
   rc_gd *g = NULL;
   rc_status st = t ? rc_gd_alloc(ds, &c->model, c->dim, c->dt, c->precision, c->threads, &g, err)
@@ -67,7 +67,7 @@ static rc_status bench_gd(const rc_dataset *ds, const rc_run_config *c, const rc
 
 static rc_status bench_exact(const rc_dataset *ds, const rc_run_config *c, const rc_spectrum *sp,
                              const rc_state *init, json_t *j, rc_error *err) {
-  double T = c->t_end > 0 ? c->t_end : (sp->slow_rate > 0 ? 10.0 / sp->slow_rate : 0.0);
+  double T = c->t_end > 0 ? c->t_end : (sp->slow_rate > 0 ? RC_DEFAULT_T_END_SLOW / sp->slow_rate : 0.0);
   if (!(T > 0)) return rc_error_set(err, RC_EINVAL, "no --t-end given and the spectrum has no nonzero rate");
   rc_exact *e = NULL;
   rc_state *s = rc_state_clone(init);
@@ -95,9 +95,6 @@ int cmd_bench(int argc, char **argv) {
     cli_options_free(&o);
     return rc < 0 ? 0 : rc;
   }
-  int integrator_given = 0; /* bench times gd unless told otherwise */
-  for (int k = 2; k < argc; k++) integrator_given |= !strncmp(argv[k], "--integrator", 12);
-  if (!integrator_given) o.cfg.integrator = RC_INTEGRATOR_GD;
   const rc_run_config *c = &o.cfg;
   rc_error err;
   rc_error_clear(&err);
@@ -105,9 +102,11 @@ int cmd_bench(int argc, char **argv) {
   rc_spectrum *sp = NULL;
   rc_state *init = NULL;
   json_t *j = json_object();
-  rc_status st = RC_OK;
-  if (c->integrator == RC_INTEGRATOR_RK45) st = rc_error_set(&err, RC_EINVAL, "bench times gd or exact, not rk45");
-  else if (c->integrator != RC_INTEGRATOR_GD && c->precision != RC_PRECISION_F64)
+  double t_given = 0.0; /* --t-end and --steps x --dt must agree, as everywhere */
+  rc_status st = rc_run_end_time(c, &t_given, &err);
+  if (!st && c->integrator != RC_INTEGRATOR_GD && c->integrator != RC_INTEGRATOR_EXACT)
+    st = rc_error_set(&err, RC_EINVAL, "bench times gd or exact, not %s", rc_integrator_name(c->integrator));
+  if (!st && c->integrator != RC_INTEGRATOR_GD && c->precision != RC_PRECISION_F64)
     st = rc_error_set(&err, RC_EINVAL, "--precision %s is for gd only", rc_precision_name(c->precision));
   if (!st) st = rc_data_generate(&c->data, &ds, &err);
   if (!st) st = rc_spectrum_compute(ds, &c->model, RC_SPECTRUM_AUTO, &sp, &err);
@@ -116,7 +115,7 @@ int cmd_bench(int argc, char **argv) {
     json_object_set_new(j, "integrator", json_string(rc_integrator_name(c->integrator)));
     json_object_set_new(j, "n_samples", json_integer((json_int_t)ds->n_samples));
     json_object_set_new(j, "n_classes", json_integer((json_int_t)ds->n_classes));
-    json_object_set_new(j, "n_observations", json_real(ds->total));
+    json_object_set_new(j, "n_observations", json_integer((json_int_t)ds->total)); /* a count */
     json_object_set_new(j, "dim", json_integer((json_int_t)c->dim));
     json_object_set_new(j, "rates", json_string(rc_rate_scheme_name(c->model.rates)));
     json_object_set_new(j, "slow_rate", json_real(sp->slow_rate));

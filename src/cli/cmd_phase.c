@@ -9,7 +9,8 @@
 
 int cmd_phase(int argc, char **argv) {
   cli_options o;
-  int rc = cli_parse(argc, argv, 2, OPT_DATA | OPT_MODEL | OPT_INIT | OPT_RUN | OPT_HEAD | OPT_SWEEP, "phase", &o);
+  int rc = cli_parse(argc, argv, 2, OPT_DATA | OPT_MODEL | OPT_INIT | OPT_RUN | OPT_HEAD | OPT_SWEEP | OPT_PHASE | OPT_OUTFILE | OPT_PROGRESS,
+                     "phase", &o);
   if (rc) {
     cli_options_free(&o);
     return rc < 0 ? 0 : rc;
@@ -19,7 +20,6 @@ int cmd_phase(int argc, char **argv) {
     fprintf(cli_stderr(), "repcollapse phase: error: --out DIR is required\n");
     return 2;
   }
-  if (!o.integrator_given) o.cfg.integrator = RC_INTEGRATOR_REDUCED;
   rc_model defaults[2];
   if (!o.sweep.models && !o.model_given && !o.terms_given) {
     rc_model_preset("siam", &defaults[0], NULL);
@@ -37,6 +37,7 @@ int cmd_phase(int argc, char **argv) {
   rc_status st = rc_phase_experiment(&o.cfg, &o.sweep, &j, &err);
   cli_progress_done(&prog);
   char path[4200];
+  cli_outdir_begin(o.out);
   if (!st) st = rc_mkdir_p(o.out, &err);
   if (!st) {
     snprintf(path, sizeof path, "%s/phase.csv", o.out);
@@ -59,6 +60,7 @@ int cmd_phase(int argc, char **argv) {
       fprintf(cli_stdout(), "\n");
     }
   }
+  cli_outdir_end(o.out, st);
   json_decref(j);
   cli_options_free(&o);
   return st ? cli_fail(&err) : 0;

@@ -7,7 +7,7 @@
 
 int cmd_run(int argc, char **argv) {
   cli_options o;
-  int rc = cli_parse(argc, argv, 2, OPT_DATA | OPT_MODEL | OPT_INIT | OPT_RUN | OPT_HEAD | OPT_TASK, "run", &o);
+  int rc = cli_parse(argc, argv, 2, CLI_RUN_GROUPS, "run", &o);
   if (rc) {
     cli_options_free(&o);
     return rc < 0 ? 0 : rc;
@@ -30,7 +30,9 @@ int cmd_run(int argc, char **argv) {
   rc_error err;
   rc_error_clear(&err);
   rc_run_result *r = NULL;
+  cli_outdir_begin(o.out);
   rc_status st = rc_run_execute(&o.cfg, &r, &err);
+  cli_outdir_end(o.out, st);
   cli_progress_done(&prog);
   if (!st) {
     const rc_metrics_row *last = &r->rows[r->n_rows - 1];

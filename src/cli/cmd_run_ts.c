@@ -47,7 +47,9 @@ int cmd_run_teacher_student(cli_options *o) {
   rc_error err;
   rc_error_clear(&err);
   rc_ts_run_result *r = NULL;
+  cli_outdir_begin(o->out);
   rc_status st = rc_ts_run_execute(&cfg, &r, &err);
+  cli_outdir_end(o->out, st);
   cli_progress_done(&prog);
   if (!st) {
     const rc_metrics_row *last = &r->rows[r->n_rows - 1];

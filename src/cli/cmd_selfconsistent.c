@@ -8,7 +8,8 @@
 
 int cmd_selfconsistent(int argc, char **argv) {
   cli_options o;
-  int rc = cli_parse(argc, argv, 2, OPT_DATA | OPT_MODEL | OPT_INIT | OPT_RUN | OPT_HEAD | OPT_SWEEP,
+  int rc = cli_parse(argc, argv, 2, OPT_DATA | OPT_MODEL | OPT_INIT | OPT_RUN | OPT_HEAD | OPT_SWEEP | OPT_SELFCONS | OPT_OUTFILE |
+                         OPT_PROGRESS,
                      "selfconsistent", &o);
   if (rc) {
     cli_options_free(&o);
@@ -19,10 +20,9 @@ int cmd_selfconsistent(int argc, char **argv) {
     fprintf(cli_stderr(), "repcollapse selfconsistent: error: use --frustration-list (not --frustration)\n");
     return 2;
   }
-  if (!o.integrator_given) o.cfg.integrator = RC_INTEGRATOR_RK45;
   cli_progress prog;
   cli_progress_init(&prog, "repcollapse selfconsistent", o.quiet);
-  o.cfg.progress = cli_progress_update;
+  o.cfg.progress = cli_progress_update; /* one step per f (--quiet: none) */
   o.cfg.progress_ctx = &prog;
   rc_error err;
   rc_error_clear(&err);

@@ -104,7 +104,7 @@ static int parse_args(int argc, char **argv, sweep_args *a) {
       if (which == 0) a->grid = v;
       else if (which == 1) a->out = v;
       else if (which == 2) {
-        if (!parse_count(v, 4096, &a->jobs)) return fail(2, "--jobs: expected a positive integer (got '%s')", v);
+        if (!parse_count(v, 4096, &a->jobs)) return fail(2, "--jobs: expected a positive integer, at most 4096 (got '%s')", v);
       } else {
         const char *slash = strchr(v, '/');
         char num[32];
@@ -115,7 +115,7 @@ static int parse_args(int argc, char **argv, sweep_args *a) {
         }
         if (!slash || !len || !parse_count(num, 1000000, &a->shard_i) || !parse_count(slash + 1, 1000000, &a->shard_n) ||
             a->shard_i > a->shard_n)
-          return fail(2, "--shard: expected I/N with 1 <= I <= N (got '%s')", v);
+          return fail(2, "--shard: expected I/N with 1 <= I <= N, N at most 1000000 (got '%s')", v);
       }
     } else if (which < 6) {
       if (eq) return fail(2, "option '--%s' takes no value", name);

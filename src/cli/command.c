@@ -11,6 +11,7 @@
 
 #include "cli/cli.h"
 #include "repcollapse/command.h"
+#include "core/memory.h"
 
 static void usage(FILE *fp) {
   fprintf(fp,
@@ -38,7 +39,7 @@ static void usage(FILE *fp) {
           rc_version());
 }
 
-int cli_dispatch(int argc, char **argv) {
+static int dispatch(int argc, char **argv) {
   if (argc < 2) {
     usage(cli_stderr());
     return 2;
@@ -52,6 +53,10 @@ int cli_dispatch(int argc, char **argv) {
     fprintf(cli_stdout(), "repcollapse %s (commit %s)\n", rc_version(), rc_source_commit());
     return cli_finish(0);
   }
+  cli_command = cmd[0] != '-' ? cmd : NULL; /* every error line from here: "repcollapse <cmd>: error: " */
+  rc_error err;
+  rc_error_clear(&err);
+  if (rc_memory_env_check(&err)) return cli_fail(&err); /* before any command relies on the limit */
   if (!strcmp(cmd, "run")) return cli_finish(cmd_run(argc, argv));
   if (!strcmp(cmd, "spectrum")) return cli_finish(cmd_spectrum(argc, argv));
   if (!strcmp(cmd, "data")) return cli_finish(cmd_data(argc, argv));
@@ -64,6 +69,13 @@ int cli_dispatch(int argc, char **argv) {
   if (!strcmp(cmd, "sweep-merge")) return cli_finish(cmd_sweep_merge(argc, argv));
   fprintf(cli_stderr(), "repcollapse: error: unknown command '%s' (try repcollapse --help)\n", cmd);
   return 2;
+}
+
+int cli_dispatch(int argc, char **argv) {
+  const char *outer = cli_command; /* figures runs commands through here: keep its own prefix */
+  int rc = dispatch(argc, argv);
+  cli_command = outer;
+  return rc;
 }
 
 int rc_command_main(int argc, char **argv) { return cli_dispatch(argc, argv); }
@@ -159,7 +171,7 @@ rc_status rc_command(const char *command, size_t n, const char *const *keys, con
                      const rc_command_io *io, rc_error *err) {
   rc_error_clear(err);
   if (!command || !*command || (command[0] == '-' && strcmp(command, "--version") && strcmp(command, "--help")))
-    return rc_error_set(err, RC_EINVAL, "repcollapse: error: no command (give run, spectrum, data, ...)");
+    return rc_error_set(err, RC_EINVAL, "repcollapse: error: no command known (give run, spectrum, data, ...)");
   int argc = 0;
   char **argv = table_argv(command, n, keys, values, &argc, err);
   if (!argv) return err ? err->code : RC_EINVAL;

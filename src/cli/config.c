@@ -13,6 +13,7 @@
 
 #include "cli/cli.h"
 #include "repcollapse/config.h"
+#include "repcollapse/io.h"
 
 static int fail(const char *cmd, int code, const char *msg) {
   fprintf(cli_stderr(), "repcollapse %s: error: %s\n", cmd, msg);
@@ -75,10 +76,54 @@ static int push(cli_options *o, char *arg, char *origin) {
   return 1;
 }
 
-static int expand_entries(const rc_config *c, int groups, const char *cmd, cli_options *o) {
+/* whether argv[first..) gives --name itself (then the file's value is not used) */
+static int given_on_command_line(int argc, char **argv, int first, const char *name) {
+  size_t len = strlen(name);
+  for (int k = first; k < argc; k++)
+    if (!strncmp(argv[k], "--", 2) && !strncmp(argv[k] + 2, name, len) && (argv[k][2 + len] == '\0' || argv[k][2 + len] == '='))
+      return 1;
+  return 0;
+}
+
+/* A summary.json records the hash of each input file: the file its settings
+ * name must still have that content, unless --allow-changed-inputs (or the
+ * command line names another file). */
+static int check_input(const rc_config *c, const rc_config_entry *e, int argc, char **argv, int first, const char *cmd,
+                       int allow) {
+  if (allow || given_on_command_line(argc, argv, first, e->key)) return 0;
+  const char *path = NULL;
+  for (size_t q = 0; q < c->n; q++)
+    if (strcmp(c->entry[q].section, "input_files") && !strcmp(c->entry[q].key, e->key)) path = c->entry[q].value;
+  if (!path) return 0; /* not a setting of the file: nothing is read from it */
+  uint64_t h = 0;
+  rc_error err;
+  rc_error_clear(&err);
+  char msg[1400];
+  if (rc_input_hash(path, "input file", &h, &err)) {
+    snprintf(msg, sizeof msg, "%s: %s", c->source, err.msg);
+    return fail(cmd, 1, msg);
+  }
+  char now[24];
+  snprintf(now, sizeof now, "%016llx", (unsigned long long)h);
+  if (!strcmp(now, e->value)) return 0;
+  snprintf(msg, sizeof msg,
+           "%.400s: --%.60s file '%.400s' changed since the run it records (FNV-1a 64 %.20s, now %s); "
+           "give --allow-changed-inputs to use it as it is now",
+           c->source, e->key, path, e->value, now);
+  return fail(cmd, 2, msg);
+}
+
+static int expand_entries(const rc_config *c, int groups, const char *cmd, cli_options *o, int argc, char **argv,
+                          int first) {
   char msg[1200];
+  const int allow = given_on_command_line(argc, argv, first, "allow-changed-inputs");
   for (size_t k = 0; k < c->n; k++) {
     const rc_config_entry *e = &c->entry[k];
+    if (c->is_json && !strcmp(e->section, "input_files")) {
+      int rc = check_input(c, e, argc, argv, first, cmd, allow);
+      if (rc) return rc;
+      continue;
+    }
     char *origin = entry_origin(c, e), key[128];
     if (!origin) return fail(cmd, 1, "out of memory");
     snprintf(key, sizeof key, "%s", e->key);
@@ -128,7 +173,7 @@ int cli_config_expand(int argc, char **argv, int first, int groups, const char *
   int rc = 0;
   for (int k = 0; k < first && !rc; k++)
     if (!push(o, strdup(argv[k]), NULL)) rc = fail(cmd, 1, "out of memory");
-  if (!rc) rc = expand_entries(c, groups, cmd, o);
+  if (!rc) rc = expand_entries(c, groups, cmd, o, argc, argv, first);
   int skip = strchr(argv[at], '=') ? 1 : 2;
   for (int k = first; k < argc && !rc; k++) {
     if (k == at) {

@@ -3,12 +3,14 @@
  * else (unknown flag, bad number, missing value) is a one-line error. */
 #define _XOPEN_SOURCE 700 /* realpath */
 #include <errno.h>
+#include <stdint.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
+#include "core/number.h"
 
 typedef enum {
   O_CLASSES, O_PER_CLASS, O_FRUSTRATED, O_FRUSTRATION, O_PATTERN, O_OBSERVATIONS, O_SEED, O_DATA_SEED,
@@ -16,7 +18,7 @@ typedef enum {
   O_STEPS, O_TIMES, O_POINTS, O_T_MIN, O_EPS, O_RTOL, O_ATOL, O_OUT, O_SNAPSHOTS, O_QUIET, O_METHOD,
   O_EXACT_METHOD, O_MODEL, O_TERMS, O_ETA_HEAD, O_HEAD_INIT, O_HEAD_SCALE, O_F_LIST, O_SEEDS, O_MODELS, O_RATIOS,
   O_APART, O_CHECK, O_JSON, O_ZERO_TOL, O_QUICK, O_PRECISION, O_THREADS, O_HELP,
-  O_CONFIG, O_CHECKPOINT_EVERY, O_RESUME,
+  O_CONFIG, O_ALLOW_CHANGED, O_CHECKPOINT_EVERY, O_RESUME,
   /* training: optimizers, weight decay, minibatches, EMA targets, collapse metric (optimizer.h) */
   O_OPTIMIZER, O_MOMENTUM, O_ADAM_BETAS, O_ADAM_EPS, O_WEIGHT_DECAY, O_WEIGHT_DECAY_ON, O_BATCH, O_BATCH_SEED,
   O_EMA_RATE, O_EMA, O_COLLAPSE_METRIC,
@@ -33,69 +35,71 @@ typedef struct {
   const char *arg, *help;
 } opt_def;
 
+#define RUNLIKE (OPT_RUN | OPT_BENCH)
 static const opt_def OPTS[] = {
     {"classes", O_CLASSES, 1, OPT_DATA, "K", "number of classes"},
     {"per-class", O_PER_CLASS, 1, OPT_DATA, "n|n1,n2,..", "clean samples per class (one value, or one per class)"},
     {"frustrated", O_FRUSTRATED, 1, OPT_DATA, "a-b:n,..", "n frustrated samples seen with classes a and b"},
     {"frustration", O_FRUSTRATION, 1, OPT_DATA, "f", "frustrated fraction f in [0,1): F = round(f C/(1-f))"},
-    {"pattern", O_PATTERN, 1, OPT_DATA, "P", "pair|ring|random|complete (default pair)"},
+    {"pattern", O_PATTERN, 1, OPT_DATA, "P", "pair|ring|random|complete"},
     {"observations", O_OBSERVATIONS, 1, OPT_DATA, "FILE", "CSV of observations 'sample,label'"},
-    {"seed", O_SEED, 1, OPT_DATA | OPT_INIT, "S", "sets --data-seed and --init-seed (default 1)"},
+    {"seed", O_SEED, 1, OPT_DATA | OPT_INIT, "S", "sets --data-seed and --init-seed"},
     {"data-seed", O_DATA_SEED, 1, OPT_DATA, "S", "seed of the random pattern"},
     {"init-seed", O_INIT_SEED, 1, OPT_INIT, "S", "seed of the initial embeddings"},
-    {"rates", O_RATES, 1, OPT_MODEL, "R", "degree|uniform (default degree)"},
-    {"eta-x", O_ETA_X, 1, OPT_MODEL, "A", "sample learning rate (default 1)"},
-    {"eta-y", O_ETA_Y, 1, OPT_MODEL, "B", "label learning rate (default 1)"},
-    {"dim", O_DIM, 1, OPT_INIT, "d", "embedding dimension (default 16)"},
-    {"sigma", O_SIGMA, 1, OPT_INIT, "s", "initial entries N(0, s^2/d) (default 1)"},
-    {"init", O_INIT, 1, OPT_INIT, "I", "gaussian|class (default gaussian)"},
-    {"init-spread", O_INIT_SPREAD, 1, OPT_INIT, "s", "class init: x_i = m_c + s*noise (default 0.1)"},
-    {"integrator", O_INTEGRATOR, 1, OPT_RUN | OPT_BENCH, "I", "exact|rk45|gd|reduced (default exact; reduced: term models)"},
-    {"t-end", O_T_END, 1, OPT_RUN | OPT_BENCH, "T", "final time (default 10/slow_rate)"},
-    {"dt", O_DT, 1, OPT_RUN | OPT_BENCH, "h", "gd step"},
-    {"steps", O_STEPS, 1, OPT_RUN | OPT_BENCH, "S", "gd steps (t-end = S*dt)"},
-    {"times", O_TIMES, 1, OPT_RUN, "t1,t2,..", "recorded times (default: 0 and a log grid)"},
-    {"points", O_POINTS, 1, OPT_RUN, "P", "log grid points (default 80)"},
-    {"t-min", O_T_MIN, 1, OPT_RUN, "t", "first positive time of the log grid (default 0.01/fast_rate)"},
-    {"eps", O_EPS, 1, OPT_RUN, "e", "collapse threshold: D(t) <= e D(0) (default 0.01)"},
-    {"rtol", O_RTOL, 1, OPT_RUN, "r", "rk45 relative tolerance (default 1e-10)"},
-    {"atol", O_ATOL, 1, OPT_RUN, "a", "rk45 absolute tolerance (default 1e-12)"},
-    {"out", O_OUT, 1, OPT_RUN | OPT_OUTFILE | OPT_SWEEP | OPT_FIGURES, "PATH", "output directory (run, phase, figures) or file (data, spectrum, fixedpoint, selfconsistent)"},
-    {"snapshots", O_SNAPSHOTS, 0, OPT_RUN, NULL, "also write snapshots.h5 (embeddings at every time)"},
-    {"quiet", O_QUIET, 0, OPT_RUN | OPT_SWEEP, NULL, "no progress display"},
-    {"method", O_METHOD, 1, OPT_SPECTRUM, "M", "auto|kxk|group (default auto: kxk under degree)"},
-    {"exact-method", O_EXACT_METHOD, 1, OPT_RUN, "M", "auto|kxk|group, for the exact integrator"},
-    {"model", O_MODEL, 1, OPT_HEAD, "M", "minimal|head|siam|siam-sg (default minimal)"},
+    {"rates", O_RATES, 1, OPT_MODEL, "R", "degree|uniform"},
+    {"eta-x", O_ETA_X, 1, OPT_MODEL, "A", "sample learning rate"},
+    {"eta-y", O_ETA_Y, 1, OPT_MODEL, "B", "label learning rate"},
+    {"dim", O_DIM, 1, OPT_INIT, "d", "embedding dimension"},
+    {"sigma", O_SIGMA, 1, OPT_INIT, "s", "initial entries N(0, s^2/d)"},
+    {"init", O_INIT, 1, OPT_INIT, "I", "gaussian|class"},
+    {"init-spread", O_INIT_SPREAD, 1, OPT_INIT, "s", "class init: x_i = m_c + s*noise"},
+    {"integrator", O_INTEGRATOR, 1, RUNLIKE, "I", "exact|rk45|gd|reduced (reduced: term models)"},
+    {"t-end", O_T_END, 1, RUNLIKE, "T", "final time"},
+    {"dt", O_DT, 1, RUNLIKE, "h", "gd step"},
+    {"steps", O_STEPS, 1, RUNLIKE, "S", "gd steps"},
+    {"times", O_TIMES, 1, OPT_RECORD, "t1,t2,..", "recorded times (the last one is the end time)"},
+    {"points", O_POINTS, 1, OPT_RECORD, "P", "log grid points"},
+    {"t-min", O_T_MIN, 1, OPT_RECORD, "t", "first positive time of the log grid"},
+    {"eps", O_EPS, 1, OPT_RECORD, "e", "collapse threshold: D(t) <= e D(0)"},
+    {"rtol", O_RTOL, 1, OPT_RUN, "r", "rk45 relative tolerance"},
+    {"atol", O_ATOL, 1, OPT_RUN, "a", "rk45 absolute tolerance"},
+    {"out", O_OUT, 1, OPT_OUTFILE, "PATH", "output directory (run, phase, figures) or file (the other commands)"},
+    {"snapshots", O_SNAPSHOTS, 0, OPT_RUNDIR, NULL, "also write snapshots.h5 (embeddings at every time)"},
+    {"quiet", O_QUIET, 0, OPT_PROGRESS, NULL, "no progress display"},
+    {"method", O_METHOD, 1, OPT_SPECTRUM, "M", "auto|kxk|group (auto: kxk under degree)"},
+    {"exact-method", O_EXACT_METHOD, 1, OPT_RUN | OPT_BENCH, "M", "auto|kxk|group, for the exact integrator"},
+    {"model", O_MODEL, 1, OPT_HEAD, "M", "minimal|head|siam|siam-sg"},
     {"terms", O_TERMS, 1, OPT_HEAD, "SPEC", "user terms, e.g. 'Px-sg(y)+Py-sg(x)' (see README)"},
-    {"eta-head", O_ETA_HEAD, 1, OPT_HEAD, "E", "head learning rate eta_P (default 1)"},
-    {"head-init", O_HEAD_INIT, 1, OPT_HEAD, "H", "identity|orthogonal|gaussian (default identity)"},
-    {"head-scale", O_HEAD_SCALE, 1, OPT_HEAD, "s", "gaussian head init: entries N(0, s^2/d) (default 1)"},
+    {"eta-head", O_ETA_HEAD, 1, OPT_HEAD, "E", "head learning rate eta_P"},
+    {"head-init", O_HEAD_INIT, 1, OPT_HEAD, "H", "identity|orthogonal|gaussian"},
+    {"head-scale", O_HEAD_SCALE, 1, OPT_HEAD, "s", "gaussian head init: entries N(0, s^2/d)"},
     {"frustration-list", O_F_LIST, 1, OPT_SWEEP, "LIST", "frustration values: f1,f2,... or a range a:b:n (n values)"},
-    {"seeds", O_SEEDS, 1, OPT_SWEEP, "S", "initial conditions per point: init seeds seed..seed+S-1 (default 10)"},
-    {"models", O_MODELS, 1, OPT_SWEEP, "M1,M2", "models to compare (phase; default siam,siam-sg)"},
-    {"head-ratio-list", O_RATIOS, 1, OPT_SWEEP, "LIST", "eta_head sigma^2/eta_x values (phase; default: from --eta-head)"},
-    {"apart-threshold", O_APART, 1, OPT_SWEEP, "a", "stays apart: D(t_end) > a D(0) (default 1e-3)"},
-    {"check", O_CHECK, 0, OPT_SWEEP, NULL, "selfconsistent: also run the particle simulation at each f"},
-    {"json", O_JSON, 0, OPT_SWEEP, NULL, "print JSON instead of CSV"},
-    {"zero-tol", O_ZERO_TOL, 1, OPT_FIXED, "r", "zero modes: |lambda| <= r max|lambda| (default 1e-6)"},
+    {"seeds", O_SEEDS, 1, OPT_SWEEP, "S", "initial conditions per point: init seeds seed..seed+S-1"},
+    {"models", O_MODELS, 1, OPT_PHASE, "M1,M2", "models to compare (default siam,siam-sg)"},
+    {"head-ratio-list", O_RATIOS, 1, OPT_PHASE, "LIST", "eta_head sigma^2/eta_x values (default: from --eta-head)"},
+    {"apart-threshold", O_APART, 1, OPT_SWEEP, "a", "stays apart: D(t_end) > a D(0)"},
+    {"check", O_CHECK, 0, OPT_SELFCONS, NULL, "also run the particle simulation at each f"},
+    {"json", O_JSON, 0, OPT_SELFCONS, NULL, "print JSON instead of CSV"},
+    {"zero-tol", O_ZERO_TOL, 1, OPT_FIXED, "r", "zero modes: |lambda| <= r max|lambda|"},
     {"quick", O_QUICK, 0, OPT_FIGURES, NULL, "figures: small sizes, under a minute"},
-    {"precision", O_PRECISION, 1, OPT_RUN | OPT_BENCH, "P", "f64|f32: gd's floating-point type (default f64)"},
-    {"threads", O_THREADS, 1, OPT_RUN | OPT_BENCH, "T", "gd threads (default: all cores); results do not depend on it"},
+    {"precision", O_PRECISION, 1, RUNLIKE, "P", "f64|f32: gd's floating-point type"},
+    {"threads", O_THREADS, 1, RUNLIKE, "T", "gd threads; results do not depend on it"},
     {"help", O_HELP, 0, ~0, NULL, "this help"},
     {"config", O_CONFIG, 1, ~0, "FILE", "settings from an INI file or a summary.json (flags given here override it)"},
-    {"checkpoint-every", O_CHECKPOINT_EVERY, 1, OPT_RUN, "T", "save the run's state to DIR/checkpoint.bin every T of simulated time"},
-    {"resume", O_RESUME, 0, OPT_RUN, NULL, "continue from DIR/checkpoint.bin (same settings) if there is one"},
-    {"optimizer", O_OPTIMIZER, 1, OPT_RUN, "O", "gd|momentum|nesterov|adam|adamw: the discrete optimizer (default gd; implies --integrator gd)"},
-    {"momentum", O_MOMENTUM, 1, OPT_RUN, "beta", "momentum / nesterov: beta in [0, 1) (default 0.9)"},
-    {"adam-betas", O_ADAM_BETAS, 1, OPT_RUN, "b1,b2", "adam / adamw: moment decay rates (default 0.9,0.999)"},
-    {"adam-eps", O_ADAM_EPS, 1, OPT_RUN, "e", "adam / adamw: eps (default 1e-8)"},
-    {"weight-decay", O_WEIGHT_DECAY, 1, OPT_RUN | OPT_SPECTRUM, "w", "weight decay w >= 0, added to the rate-scaled gradient, also in flow (default 0)"},
-    {"weight-decay-on", O_WEIGHT_DECAY_ON, 1, OPT_RUN, "x,y,P,W,..", "the parameters weight decay applies to (default: every trained parameter)"},
-    {"batch", O_BATCH, 1, OPT_RUN, "B", "minibatch: observations per step (default: all)"},
-    {"batch-seed", O_BATCH_SEED, 1, OPT_RUN, "S", "seed of the minibatch shuffle (default: init seed + 2)"},
-    {"ema-rate", O_EMA_RATE, 1, OPT_RUN, "kappa", "EMA targets: d(theta_bar)/dt = kappa (theta - theta_bar) (models with sg targets)"},
-    {"ema", O_EMA, 1, OPT_RUN, "tau", "EMA targets, discrete shorthand: kappa = (1 - tau)/dt (BYOL's tau; 0 = plain sg)"},
-    {"collapse-metric", O_COLLAPSE_METRIC, 1, OPT_RUN | OPT_SWEEP, "M", "min_label_distance|relative_label_distance|angular_label_distance: what collapse_time, fitted_slow_rate and apart read (default min_label_distance)"},
+    {"allow-changed-inputs", O_ALLOW_CHANGED, 0, ~0, NULL, "--config summary.json: accept input files whose content changed since"},
+    {"checkpoint-every", O_CHECKPOINT_EVERY, 1, OPT_RUNDIR, "T", "save the run's state to DIR/checkpoint.bin every T of simulated time"},
+    {"resume", O_RESUME, 0, OPT_RUNDIR, NULL, "continue from DIR/checkpoint.bin (same settings) if there is one"},
+    {"optimizer", O_OPTIMIZER, 1, OPT_TRAIN, "O", "gd|momentum|nesterov|adam|adamw: the discrete optimizer (default gd; implies --integrator gd)"},
+    {"momentum", O_MOMENTUM, 1, OPT_TRAIN, "beta", "momentum / nesterov: beta in [0, 1) (default 0.9)"},
+    {"adam-betas", O_ADAM_BETAS, 1, OPT_TRAIN, "b1,b2", "adam / adamw: moment decay rates (default 0.9,0.999)"},
+    {"adam-eps", O_ADAM_EPS, 1, OPT_TRAIN, "e", "adam / adamw: eps (default 1e-8)"},
+    {"weight-decay", O_WEIGHT_DECAY, 1, OPT_TRAIN | OPT_SPECTRUM, "w", "weight decay w >= 0, added to the rate-scaled gradient, also in flow (default 0)"},
+    {"weight-decay-on", O_WEIGHT_DECAY_ON, 1, OPT_TRAIN, "x,y,P,W,..", "the parameters weight decay applies to (default: every trained parameter)"},
+    {"batch", O_BATCH, 1, OPT_TRAIN, "B", "minibatch: observations per step (default: all)"},
+    {"batch-seed", O_BATCH_SEED, 1, OPT_TRAIN, "S", "seed of the minibatch shuffle (default: init seed + 2)"},
+    {"ema-rate", O_EMA_RATE, 1, OPT_TRAIN, "kappa", "EMA targets: d(theta_bar)/dt = kappa (theta - theta_bar) (models with sg targets)"},
+    {"ema", O_EMA, 1, OPT_TRAIN, "tau", "EMA targets, discrete shorthand: kappa = (1 - tau)/dt (BYOL's tau; 0 = plain sg)"},
+    {"collapse-metric", O_COLLAPSE_METRIC, 1, OPT_TRAIN, "M", "min_label_distance|relative_label_distance|angular_label_distance: what collapse_time, fitted_slow_rate and apart read (default min_label_distance)"},
     /* the teacher-student task (docs/model.md section 4): the linear encoder x = W u on generated inputs */
     {"task", O_TASK, 1, OPT_TASK, "T", "teacher-student: the linear teacher-student model (the options below)"},
     {"samples", O_SAMPLES, 1, OPT_TASK, "N", "teacher-student: training inputs (required)"},
@@ -114,19 +118,124 @@ static int table_only(opt_id id) {
          id == O_EXACT_METHOD || id == O_INIT || id == O_INIT_SPREAD;
 }
 
+/* caps of integer options, named in their messages */
+#define CAP_POINTS 10000000
+#define CAP_SEEDS 1000000
+#define CAP_THREADS 4096
+#define CAP_RANGE 100000
+#define STR_(x) #x
+#define STR(x) STR_(x)
+
+const char *cli_command;
+
+void cli_error_prefix(void) {
+  if (cli_command) fprintf(cli_stderr(), "repcollapse %s: error: ", cli_command);
+  else fputs("repcollapse: error: ", cli_stderr()); /* no command known */
+}
+
+/* The defaults of a command: the library's run defaults, the CLI's own, and
+ * the integrator each command uses unless told (one table for the code and
+ * for --help, so the help cannot drift from what runs). */
+static rc_integrator command_integrator(const char *cmd) {
+  if (!strcmp(cmd, "fixedpoint") || !strcmp(cmd, "phase")) return RC_INTEGRATOR_REDUCED;
+  if (!strcmp(cmd, "selfconsistent")) return RC_INTEGRATOR_RK45;
+  if (!strcmp(cmd, "bench")) return RC_INTEGRATOR_GD;
+  return RC_INTEGRATOR_EXACT;
+}
+
+static void set_defaults(cli_options *o, const char *cmd) {
+  o->cfg = rc_run_config_default();
+  o->cfg.integrator = command_integrator(cmd);
+  o->method = RC_SPECTRUM_AUTO;
+  o->sweep.seeds = CLI_DEFAULT_SEEDS;
+  o->sweep.apart_threshold = CLI_DEFAULT_APART;
+  o->zero_tol = CLI_DEFAULT_ZERO_TOL;
+}
+
+/* the default of an option for a command, as --help states it ("" if none to state) */
+static void default_text(const opt_def *d, const char *cmd, char *buf, size_t n) {
+  cli_options o;
+  memset(&o, 0, sizeof o);
+  set_defaults(&o, cmd);
+  const rc_run_config *c = &o.cfg;
+  const int bench = !strcmp(cmd, "bench");
+  buf[0] = '\0';
+  switch (d->id) {
+    case O_PATTERN: snprintf(buf, n, "%s", rc_pattern_name(c->data.pattern)); break;
+    case O_SEED:
+    case O_DATA_SEED: snprintf(buf, n, "%lu", c->data.data_seed); break;
+    case O_INIT_SEED: snprintf(buf, n, "%lu", (unsigned long)c->init.seed); break;
+    case O_RATES: snprintf(buf, n, "%s", rc_rate_scheme_name(c->model.rates)); break;
+    case O_ETA_X: snprintf(buf, n, "%g", c->model.eta_x); break;
+    case O_ETA_Y: snprintf(buf, n, "%g", c->model.eta_y); break;
+    case O_DIM: snprintf(buf, n, "%zu", c->dim); break;
+    case O_SIGMA: snprintf(buf, n, "%g", c->init.sigma); break;
+    case O_INIT: snprintf(buf, n, "%s", rc_init_kind_name(c->init.kind)); break;
+    case O_INIT_SPREAD: snprintf(buf, n, "%g", c->init.spread); break;
+    case O_INTEGRATOR: snprintf(buf, n, "%s", rc_integrator_name(c->integrator)); break;
+    case O_T_END:
+      if (bench) snprintf(buf, n, "exact: %g/slow_rate; gd runs --steps", RC_DEFAULT_T_END_SLOW);
+      else if (!strcmp(cmd, "fixedpoint"))
+        snprintf(buf, n,
+                 "%g/slow_rate, or steps*dt for gd; for term models at least %g/eta_x; a run not at rest goes on, "
+                 "up to %gx longer",
+                 RC_DEFAULT_T_END_SLOW, RC_DEFAULT_T_END_HEAD, pow(RC_FIXEDPOINT_EXTEND, RC_FIXEDPOINT_MAX_EXTENSIONS));
+      else
+        snprintf(buf, n, "%g/slow_rate, or steps*dt for gd; for term models at least %g/eta_x", RC_DEFAULT_T_END_SLOW,
+                 RC_DEFAULT_T_END_HEAD);
+      break;
+    case O_STEPS:
+      if (bench) snprintf(buf, n, "%d", CLI_BENCH_DEFAULT_STEPS);
+      else snprintf(buf, n, "t-end/dt");
+      break;
+    case O_POINTS: snprintf(buf, n, "%zu", c->points); break;
+    case O_T_MIN: snprintf(buf, n, "%g/fast_rate", RC_DEFAULT_T_MIN_FAST); break;
+    case O_EPS: snprintf(buf, n, "%g", c->eps); break;
+    case O_RTOL: snprintf(buf, n, "%g", c->rtol); break;
+    case O_ATOL: snprintf(buf, n, "%g", c->atol); break;
+    case O_METHOD:
+    case O_EXACT_METHOD: snprintf(buf, n, "auto"); break;
+    case O_MODEL: snprintf(buf, n, "%s", c->terms.name); break;
+    case O_ETA_HEAD: snprintf(buf, n, "%g", c->eta_head); break;
+    case O_HEAD_INIT: snprintf(buf, n, "%s", rc_head_init_name(c->head_init)); break;
+    case O_HEAD_SCALE: snprintf(buf, n, "%g", c->head_scale); break;
+    case O_SEEDS: snprintf(buf, n, "%zu", o.sweep.seeds); break;
+    case O_APART: snprintf(buf, n, "%g", o.sweep.apart_threshold); break;
+    case O_ZERO_TOL: snprintf(buf, n, "%g", o.zero_tol); break;
+    case O_PRECISION: snprintf(buf, n, "%s", rc_precision_name(c->precision)); break;
+    case O_THREADS: snprintf(buf, n, "all cores"); break;
+    default: break;
+  }
+}
+
+/* what an option does, for a command where the table's text is too general */
+static const char *help_text(const opt_def *d, const char *cmd) {
+  const int dir = !strcmp(cmd, "run") || !strcmp(cmd, "phase") || !strcmp(cmd, "figures");
+  if (d->id == O_OUT) {
+    if (dir) return "output directory (required)";
+    if (!strcmp(cmd, "data")) return "write the observations to this CSV file";
+    if (!strcmp(cmd, "fixedpoint")) return "also write the JSON to this file";
+    return "write to this file instead of standard output";
+  }
+  if (d->id == O_INTEGRATOR && !strcmp(cmd, "bench")) return "gd|exact: what to time";
+  return d->help;
+}
+
 static void print_help(const char *cmd, int groups, int ts) {
   fprintf(cli_stdout(), "usage: repcollapse %s %s[options]\n\noptions:\n", cmd,
-         ts ? "--task teacher-student --samples N --input-dim D --integrator gd|rk45 --out DIR " : "");
+          ts ? "--task teacher-student --samples N --input-dim D --integrator gd|rk45 --out DIR " : "");
   for (size_t k = 0; k < N_OPTS; k++) {
     if (!(OPTS[k].group & groups)) continue;
+    /* with --task teacher-student: only what the task takes, in its own words */
     if (ts && (table_only(OPTS[k].id) || OPTS[k].id == O_CHECKPOINT_EVERY || OPTS[k].id == O_RESUME)) continue;
-    char left[64];
+    char left[64], dflt[200];
     snprintf(left, sizeof left, "--%s%s%s", OPTS[k].name, OPTS[k].arg ? " " : "", OPTS[k].arg ? OPTS[k].arg : "");
-    const char *help = OPTS[k].help;
-    if (ts && OPTS[k].id == O_INTEGRATOR) help = "gd|rk45 (required for this task)";
+    default_text(&OPTS[k], cmd, dflt, sizeof dflt);
+    const char *help = help_text(&OPTS[k], cmd);
+    if (ts && OPTS[k].id == O_INTEGRATOR) help = "gd|rk45 (required for this task)", dflt[0] = '\0';
     if (ts && OPTS[k].id == O_FRUSTRATION) help = "fraction f in [0,1] of the samples altered (see --frustration-mode)";
-    if (ts && OPTS[k].id == O_CLASSES) help = "number of classes (default 2)";
-    fprintf(cli_stdout(), "  %-26s %s\n", left, help);
+    if (ts && OPTS[k].id == O_CLASSES) help = "number of classes", snprintf(dflt, sizeof dflt, "2");
+    fprintf(cli_stdout(), "  %-26s %s%s%s%s\n", left, help, dflt[0] ? " (default " : "", dflt, dflt[0] ? ")" : "");
   }
 }
 
@@ -141,21 +250,12 @@ static int err_usage(const char *cmd, const char *fmt, const char *a, const char
   return 2;
 }
 
-static int parse_double(const char *s, double *v) {
-  if (!*s) return 0;
-  errno = 0;
-  char *end;
-  *v = strtod(s, &end);
-  return *end == '\0' && errno == 0 && isfinite(*v);
-}
+/* numbers: the project's one parser (core/number.h): decimal only, finite */
+static int parse_double(const char *s, double *v) { return rc_number_parse(s, v); }
 
 static int parse_size(const char *s, size_t *v) {
-  if (!*s || *s == '-' || *s == '+') return 0;
-  for (const char *p = s; *p; p++)
-    if (*p < '0' || *p > '9') return 0;
-  errno = 0;
-  unsigned long long x = strtoull(s, NULL, 10);
-  if (errno) return 0;
+  unsigned long long x;
+  if (!rc_count_parse(s, &x) || x > (unsigned long long)SIZE_MAX) return 0;
   *v = (size_t)x;
   return 1;
 }
@@ -208,7 +308,8 @@ static int parse_list_size(const char *s, size_t **out, size_t *n) {
   return 1;
 }
 
-/* f1,f2,... or a:b:n (n evenly spaced values from a to b inclusive) */
+/* f1,f2,... or a:b:n (n evenly spaced values from a to b inclusive, n at most
+ * CAP_RANGE): 1, 0 if malformed, -1 if n is past the cap */
 static int parse_list_or_range(const char *s, double **out, size_t *n) {
   const char *c1 = strchr(s, ':');
   if (!c1) return parse_list_double(s, out, n);
@@ -221,7 +322,8 @@ static int parse_list_or_range(const char *s, double **out, size_t *n) {
   b[c2 - c1 - 1] = '\0';
   double lo, hi;
   size_t cnt;
-  if (!parse_double(a, &lo) || !parse_double(b, &hi) || !parse_size(c2 + 1, &cnt) || cnt == 0 || cnt > 100000) return 0;
+  if (!parse_double(a, &lo) || !parse_double(b, &hi) || !parse_size(c2 + 1, &cnt) || cnt == 0) return 0;
+  if (cnt > CAP_RANGE) return -1;
   if (cnt == 1 && lo != hi) return 0;
   double *v = malloc(cnt * sizeof *v);
   if (!v) return 0;
@@ -262,7 +364,9 @@ int cli_option_find(const char *name, size_t len, int *has_arg, int *groups) {
 /* Options that say where and how to run, not what: not recorded in
  * summary.json's settings, and not part of a checkpoint's fingerprint. */
 static int is_recorded(const char *name) {
-  static const char *const not_recorded[] = {"out", "quiet", "config", "help", "resume", "checkpoint-every"};
+  static const char *const not_recorded[] = {"out",    "quiet",           "config",
+                                             "help",   "resume",          "checkpoint-every",
+                                             "allow-changed-inputs"};
   for (size_t k = 0; k < sizeof not_recorded / sizeof *not_recorded; k++)
     if (!strcmp(name, not_recorded[k])) return 0;
   return 1;
@@ -288,11 +392,8 @@ static int parse_method(const char *v, rc_spectrum_method *m) {
 int cli_parse(int argc, char **argv, int first, int groups, const char *cmd, cli_options *o) {
   memset(o, 0, sizeof *o);
   option_origin = NULL;
-  o->cfg = rc_run_config_default();
-  o->method = RC_SPECTRUM_AUTO;
-  o->sweep.seeds = 10;
-  o->sweep.apart_threshold = 1e-3;
-  o->zero_tol = 1e-6;
+  if (!cli_command) cli_command = cmd;
+  set_defaults(o, cmd);
   o->ts = rc_ts_data_spec_default();
   o->eta_w = 1.0;
   /* record the command line */
@@ -340,7 +441,10 @@ int cli_parse(int argc, char **argv, int first, int groups, const char *cmd, cli
     }
     double x;
     size_t n;
+    int rc;
     rc_run_config *c = &o->cfg;
+    if (v && def->arg && (!strcmp(def->arg, "FILE") || !strcmp(def->arg, "PATH")) && !*v)
+      return err_usage(cmd, "--%s: expected a path (got '%s')", def->name, v);
 #define NEED(cond, what) \
   if (!(cond)) return err_usage(cmd, "--%s: " what " (got '%s')", def->name, v)
     switch (def->id) {
@@ -446,7 +550,7 @@ int cli_parse(int argc, char **argv, int first, int groups, const char *cmd, cli
         c->n_times = n;
         break;
       case O_POINTS:
-        NEED(parse_size(v, &n) && n > 0 && n <= 10000000, "expected a positive integer");
+        NEED(parse_size(v, &n) && n > 0 && n <= CAP_POINTS, "expected a positive integer, at most " STR(CAP_POINTS));
         c->points = n;
         break;
       case O_T_MIN:
@@ -492,14 +596,16 @@ int cli_parse(int argc, char **argv, int first, int groups, const char *cmd, cli
       case O_F_LIST:
         free(o->f_list);
         o->f_list = NULL;
-        NEED(parse_list_or_range(v, &o->f_list, &n), "expected f1,f2,... or a:b:n");
+        rc = parse_list_or_range(v, &o->f_list, &n);
+        NEED(rc >= 0, "a range a:b:n gives at most " STR(CAP_RANGE) " values");
+        NEED(rc > 0, "expected f1,f2,... or a:b:n");
         for (size_t q = 0; q < n; q++)
           if (!(o->f_list[q] >= 0 && o->f_list[q] < 1)) return err_usage(cmd, "--frustration-list: %s contains a value outside [0, 1)%s", v, "");
         o->sweep.f = o->f_list;
         o->sweep.n_f = n;
         break;
       case O_SEEDS:
-        NEED(parse_size(v, &n) && n > 0 && n <= 1000000, "expected a positive integer");
+        NEED(parse_size(v, &n) && n > 0 && n <= CAP_SEEDS, "expected a positive integer, at most " STR(CAP_SEEDS));
         o->sweep.seeds = n;
         break;
       case O_MODELS: {
@@ -523,7 +629,9 @@ int cli_parse(int argc, char **argv, int first, int groups, const char *cmd, cli
       case O_RATIOS:
         free(o->ratio_list);
         o->ratio_list = NULL;
-        NEED(parse_list_or_range(v, &o->ratio_list, &n), "expected r1,r2,... or a:b:n");
+        rc = parse_list_or_range(v, &o->ratio_list, &n);
+        NEED(rc >= 0, "a range a:b:n gives at most " STR(CAP_RANGE) " values");
+        NEED(rc > 0, "expected r1,r2,... or a:b:n");
         for (size_t q = 0; q < n; q++) NEED(o->ratio_list[q] > 0, "every ratio must be positive");
         o->sweep.ratios = o->ratio_list;
         o->sweep.n_ratios = n;
@@ -543,11 +651,12 @@ int cli_parse(int argc, char **argv, int first, int groups, const char *cmd, cli
         if (rc_parse_precision(v, &c->precision, &err)) return err_usage(cmd, "%s%s", err.msg, "");
         break;
       case O_THREADS:
-        NEED(parse_size(v, &n) && n > 0 && n <= 4096, "expected a positive integer");
+        NEED(parse_size(v, &n) && n > 0 && n <= CAP_THREADS, "expected a positive integer, at most " STR(CAP_THREADS));
         c->threads = (int)n;
         break;
       case O_HELP: print_help(cmd, groups, o->task_ts); return -1;
       case O_CONFIG: break; /* read by cli_config_expand */
+      case O_ALLOW_CHANGED: o->allow_changed_inputs = 1; break;
       case O_CHECKPOINT_EVERY:
         NEED(parse_double(v, &x) && x > 0, "expected a positive simulated time");
         c->checkpoint_every = x;
@@ -657,7 +766,7 @@ int cli_parse(int argc, char **argv, int first, int groups, const char *cmd, cli
     if (o->task_ts && table_only(OPTS[q].id) && OPTS[q].id != O_INIT && OPTS[q].id != O_INIT_SPREAD)
       return err_usage(cmd, "unknown option '--%s' for --task teacher-student%s", OPTS[q].name,
                        " (its data set is --samples, --input-dim, --classes, --frustration)");
-    if (!o->task_ts && (OPTS[q].group & OPT_TASK) && OPTS[q].id != O_TASK)
+    if (!o->task_ts && OPTS[q].group == OPT_TASK && OPTS[q].id != O_TASK)
       return err_usage(cmd, "--%s is an option of --task teacher-student%s", OPTS[q].name, "");
   }
   o->settings_text = json_dumps(o->settings, JSON_COMPACT | JSON_SORT_KEYS);
@@ -684,7 +793,9 @@ int cli_parse(int argc, char **argv, int first, int groups, const char *cmd, cli
 
 int cli_finish(int rc) {
   if (fflush(cli_stdout()) != 0 || ferror(cli_stdout())) {
-    fprintf(cli_stderr(), "repcollapse: error: cannot write to standard output: %s\n", strerror(errno ? errno : EIO));
+    int e = errno ? errno : EIO;
+    cli_error_prefix();
+    fprintf(cli_stderr(), "cannot write to standard output: %s\n", strerror(e));
     return rc ? rc : 1;
   }
   return rc;
@@ -692,7 +803,8 @@ int cli_finish(int rc) {
 
 int cli_fail(const rc_error *err) {
   cli_io_current()->status = err->code;
-  fprintf(cli_stderr(), "repcollapse: error: %s\n", err->msg[0] ? err->msg : rc_status_name(err->code));
+  cli_error_prefix();
+  fprintf(cli_stderr(), "%s\n", err->msg[0] ? err->msg : rc_status_name(err->code));
   return err->code == RC_EINVAL || err->code == RC_EUNSTABLE ? 2 : 1;
 }
 

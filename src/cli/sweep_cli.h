@@ -15,7 +15,7 @@
 int sweep_error(const char *cmd, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* The option groups of `repcollapse run` (cmd_run.c): what an axis or a fixed option may be. */
-#define SWEEP_RUN_GROUPS (OPT_DATA | OPT_MODEL | OPT_INIT | OPT_RUN | OPT_HEAD | OPT_TASK)
+#define SWEEP_RUN_GROUPS CLI_RUN_GROUPS
 
 typedef struct {
   const rc_sweep_grid *grid;

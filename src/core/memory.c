@@ -5,15 +5,27 @@
 #include <unistd.h>
 
 #include "core/memory.h"
+#include "core/number.h"
 
+/* REPCOLLAPSE_MEMORY_LIMIT: -1 when unset or empty, -2 when malformed */
 static double env_limit(void) {
   const char *s = getenv("REPCOLLAPSE_MEMORY_LIMIT");
   if (!s || !*s) return -1.0;
-  char *end;
-  double v = strtod(s, &end);
+  double v;
+  size_t k = rc_number_scan(s, &v);
+  if (!k) return -2.0;
+  const char *end = s + k;
   double scale = *end == 'k' ? 1e3 : *end == 'M' ? 1e6 : *end == 'G' ? 1e9 : *end == '\0' ? 1.0 : -1.0;
-  if (scale < 0 || (*end && end[1]) || !(v > 0)) return -1.0;
+  if (scale < 0 || (*end && end[1]) || !(v > 0)) return -2.0;
   return v * scale;
+}
+
+rc_status rc_memory_env_check(rc_error *err) {
+  if (env_limit() != -2.0) return RC_OK;
+  return rc_error_set(err, RC_EINVAL,
+                      "REPCOLLAPSE_MEMORY_LIMIT='%.40s' is not a memory size (expected a positive number of bytes, "
+                      "optionally followed by k, M or G, e.g. 2G)",
+                      getenv("REPCOLLAPSE_MEMORY_LIMIT"));
 }
 
 double rc_memory_limit(void) {
@@ -39,6 +51,8 @@ const char *rc_format_bytes(double bytes, char *buf, size_t size) {
 }
 
 rc_status rc_memory_check(double bytes, const char *what, rc_error *err) {
+  rc_status st = rc_memory_env_check(err); /* a malformed limit is an error, never silently no limit */
+  if (st) return st;
   double limit = rc_memory_limit();
   if (bytes <= limit) return RC_OK;
   char need[32], have[32];

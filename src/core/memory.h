@@ -10,6 +10,9 @@
  * with a k, M or G suffix: powers of 1000). */
 double rc_memory_limit(void);
 
+/* RC_EINVAL naming REPCOLLAPSE_MEMORY_LIMIT when it is set but not a size. */
+rc_status rc_memory_env_check(rc_error *err);
+
 /* RC_OK if `bytes` fit within rc_memory_limit(); otherwise RC_ENOMEM with a
  * message "<what> needs about X GB of memory, more than the Y GB allowed (...)". */
 rc_status rc_memory_check(double bytes, const char *what, rc_error *err);

@@ -67,7 +67,8 @@ rc_status rc_parse_pairs(const char *text, rc_pair_count **out, size_t *n_out, r
     }
     if (a > UINT32_MAX || b > UINT32_MAX) {
       free(pairs);
-      return rc_error_set(err, RC_EINVAL, "--frustrated pair %llu-%llu: class index too large", a, b);
+      return rc_error_set(err, RC_EINVAL, "--frustrated pair %llu-%llu: class index too large (at most %u)", a, b,
+                          (unsigned)UINT32_MAX);
     }
     pairs[n].a = (uint32_t)a;
     pairs[n].b = (uint32_t)b;
@@ -92,13 +93,14 @@ static rc_status plan(const rc_data_spec *spec, size_t *K_out, size_t *C_out, si
     K = spec->n_class_sizes;
   }
   if (K == 0) return rc_error_set(err, RC_EINVAL, "the number of classes must be positive");
-  if (K > UINT32_MAX) return rc_error_set(err, RC_EINVAL, "too many classes (%zu)", K);
+  if (K > UINT32_MAX) return rc_error_set(err, RC_EINVAL, "too many classes (%zu; at most %u)", K, (unsigned)UINT32_MAX);
   size_t n_clean = 0;
   for (size_t c = 0; c < K; c++) {
     size_t nc = spec->n_class_sizes == 1 ? spec->class_sizes[0] : spec->class_sizes[c];
     if (nc == 0) return rc_error_set(err, RC_EINVAL, "class %zu has size 0: every class needs a sample", c);
     if (nc > ((size_t)1 << 40) || n_clean + nc < n_clean)
-      return rc_error_set(err, RC_ENOMEM, "class %zu: size %zu is too large", c, nc);
+      return rc_error_set(err, RC_ENOMEM, "class %zu: size %zu is too large (at most 2^40 = %zu, and all classes together too)",
+                          c, nc, (size_t)1 << 40);
     n_clean += nc;
   }
   if (spec->has_frustration && spec->n_pairs)
@@ -111,9 +113,12 @@ static rc_status plan(const rc_data_spec *spec, size_t *K_out, size_t *C_out, si
       if (pc->a >= K || pc->b >= K)
         return rc_error_set(err, RC_EINVAL, "--frustrated pair %u-%u: class index out of range (K = %zu)", pc->a,
                             pc->b, K);
-      if (pc->count > ((size_t)1 << 40)) return rc_error_set(err, RC_ENOMEM, "--frustrated count too large");
+      if (pc->count > ((size_t)1 << 40))
+        return rc_error_set(err, RC_ENOMEM, "--frustrated count %zu is too large (at most 2^40 = %zu)", pc->count,
+                            (size_t)1 << 40);
       F += pc->count;
-      if (F > ((size_t)1 << 50)) return rc_error_set(err, RC_ENOMEM, "--frustrated: too many frustrated samples");
+      if (F > ((size_t)1 << 50))
+        return rc_error_set(err, RC_ENOMEM, "--frustrated: too many frustrated samples (%zu; at most 2^50)", F);
     }
   } else if (spec->has_frustration) {
     double f = spec->frustration;
@@ -121,7 +126,8 @@ static rc_status plan(const rc_data_spec *spec, size_t *K_out, size_t *C_out, si
       return rc_error_set(err, RC_EINVAL, "frustration fraction f = %g is outside [0, 1)", f);
     F = rc_frustrated_count(f, n_clean);
     if (F > 0 && K < 2) return rc_error_set(err, RC_EINVAL, "frustration needs at least 2 classes (K = %zu)", K);
-    if ((double)F > 1e12) return rc_error_set(err, RC_ENOMEM, "f = %g gives too many frustrated samples", f);
+    if ((double)F > 1e12)
+      return rc_error_set(err, RC_ENOMEM, "f = %g gives too many frustrated samples (%zu; at most 1e12)", f, F);
   }
   *K_out = K;
   *C_out = n_clean;

@@ -29,10 +29,30 @@ static const char *parse_field(const char *s, unsigned long long *v) {
   return skip_ws(end);
 }
 
+/* a line as a message shows it: at most 40 bytes, a byte-order mark named,
+ * other control and non-ASCII bytes as \xNN (an invisible byte must not make
+ * a correct-looking line unreadable) */
+static const char *visible(const char *s, char *buf, size_t size) {
+  size_t w = 0;
+  for (size_t k = 0; s[k] && k < 40 && w + 24 < size; k++) {
+    const unsigned char c = (unsigned char)s[k];
+    if (c == 0xEF && (unsigned char)s[k + 1] == 0xBB && (unsigned char)s[k + 2] == 0xBF) {
+      w += (size_t)snprintf(buf + w, size - w, "<U+FEFF byte-order mark>");
+      k += 2;
+    } else if (c < 0x20 || c >= 0x7F) {
+      w += (size_t)snprintf(buf + w, size - w, "\\x%02x", c);
+    } else {
+      buf[w++] = (char)c;
+    }
+  }
+  buf[w] = '\0';
+  return buf;
+}
+
 rc_status rc_dataset_read_csv(const char *path, rc_dataset **out, rc_error *err) {
   *out = NULL;
-  FILE *fp = fopen(path, "r");
-  if (!fp) return rc_error_set(err, RC_EIO, "cannot read observations file '%s': %s", path, strerror(errno));
+  FILE *fp = rc_input_open(path, "observations file", err);
+  if (!fp) return RC_EIO;
   size_t cap = 1024, n = 0, lineno = 0;
   rc_observation *obs = malloc(cap * sizeof *obs);
   char *line = NULL;
@@ -50,7 +70,9 @@ rc_status rc_dataset_read_csv(const char *path, rc_dataset **out, rc_error *err)
       break;
     }
     while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r')) line[--len] = '\0';
-    const char *s = skip_ws(line);
+    const char *s = line;
+    if (lineno == 1 && !strncmp(s, "\xEF\xBB\xBF", 3)) s += 3; /* a UTF-8 byte-order mark (spreadsheets write one) */
+    s = skip_ws(s);
     if (*s == '\0' || *s == '#') continue;
     if (n == 0 && strncmp(s, "sample", 6) == 0) {
       const char *h = skip_ws(s + 6);
@@ -61,13 +83,15 @@ rc_status rc_dataset_read_csv(const char *path, rc_dataset **out, rc_error *err)
     if (p && *p == ',') p = parse_field(p + 1, &lab);
     else p = NULL;
     if (!p || *p != '\0') {
-      st = rc_error_set(err, RC_EINVAL, "%s:%zu: expected 'sample,label' (two non-negative integers), got '%.40s'",
-                        path, lineno, s);
+      char shown[256];
+      st = rc_error_set(err, RC_EINVAL, "%s:%zu: expected 'sample,label' (two non-negative integers), got '%s'",
+                        path, lineno, visible(s, shown, sizeof shown));
       break;
     }
     if (lab > 10000000ULL || smp > (1ULL << 40)) {
-      st = rc_error_set(err, RC_EINVAL, "%s:%zu: %s index %llu is too large", path, lineno,
-                        lab > 10000000ULL ? "label" : "sample", lab > 10000000ULL ? lab : smp);
+      st = rc_error_set(err, RC_EINVAL, "%s:%zu: %s index %llu is too large (at most %llu)", path, lineno,
+                        lab > 10000000ULL ? "label" : "sample", lab > 10000000ULL ? lab : smp,
+                        lab > 10000000ULL ? 10000000ULL : 1ULL << 40);
       break;
     }
     if (n == cap) {

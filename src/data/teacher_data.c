@@ -62,7 +62,8 @@ rc_status rc_ts_data_check(const rc_ts_data_spec *s, size_t d, rc_error *err) {
       return rc_error_set(err, RC_EINVAL, "--frustration-mode flip needs at least 2 classes (no other class to flip to)");
     return rc_error_set(err, RC_EINVAL, "the teacher-student task needs at least 2 classes (got %zu)", s->n_classes);
   }
-  if (s->n_classes > UINT32_MAX) return rc_error_set(err, RC_EINVAL, "too many classes (%zu)", s->n_classes);
+  if (s->n_classes > UINT32_MAX) return rc_error_set(err, RC_EINVAL, "too many classes (%zu; at most %u)", s->n_classes,
+                                                        (unsigned)UINT32_MAX);
   if (s->n_classes > s->n_samples)
     return rc_error_set(err, RC_EINVAL, "%zu classes need at least as many samples (got %zu)", s->n_classes,
                         s->n_samples);

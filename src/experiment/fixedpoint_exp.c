@@ -2,6 +2,7 @@
  * (MODEL.md section 3): run, reduce, Levenberg-Marquardt on the reduced
  * vector field, then stability from the reduced Jacobian's eigenvalues. */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -32,31 +33,52 @@ rc_status rc_fixedpoint_experiment(const rc_run_config *cfg, double rel_tol, jso
   rc_run_config c = *cfg;
   c.out_dir = NULL;
   c.snapshots = 0;
-  /* the reduced system exists for every model: the minimal one goes through it too */
+  /* the reduced system exists for every model: the minimal one goes through it too.
+   * The run goes on until it is at rest (|F| within the stated tolerance), each time
+   * RC_FIXEDPOINT_EXTEND times longer, at most RC_FIXEDPOINT_MAX_EXTENSIONS times: the
+   * solver then polishes a point the dynamics reached, not one near where it stopped */
   rc_run_result *r = NULL;
-  rc_status st = rc_run_execute(&c, &r, err);
-  if (st) return st;
-  rc_head_params hp = rc_run_head_params(&c);
   rc_reduced *red = NULL;
-  st = rc_reduced_alloc(r->ds, &hp, c.dim, &red, err);
-  double *u = NULL;
-  if (!st) {
-    u = calloc(rc_reduced_dim(red), sizeof *u);
-    if (!u) st = rc_error_set(err, RC_ENOMEM, "fixed point");
+  double *u = NULL, *du = NULL;
+  double start = NAN, res = NAN, rest_tol = NAN;
+  size_t extensions = 0;
+  rc_status st = RC_OK;
+  for (;;) {
+    st = rc_run_execute(&c, &r, err);
+    if (st) return st;
+    rc_head_params hp = rc_run_head_params(&c);
+    st = rc_reduced_alloc(r->ds, &hp, c.dim, &red, err);
+    if (!st) {
+      u = calloc(rc_reduced_dim(red), sizeof *u);
+      du = calloc(rc_reduced_dim(red), sizeof *du);
+      if (!u || !du) st = rc_error_set(err, RC_ENOMEM, "fixed point");
+    }
+    if (!st) {
+      if (r->final_reduced) memcpy(u, r->final_reduced, rc_reduced_dim(red) * sizeof *u);
+      else rc_reduced_from_state(red, r->final_state, u);
+      rc_reduced_vector_field(red, u, du);
+      double s = 0, scale = 0;
+      for (size_t q = 0; q < rc_reduced_dim(red); q++) s += du[q] * du[q];
+      for (size_t q = 0; q < rc_reduced_core_dim(red); q++) scale = fmax(scale, fabs(u[q]));
+      start = sqrt(s);
+      rest_tol = RC_FIXEDPOINT_REST_TOL * r->spec->fast_rate * scale;
+    }
+    if (st || !(start > rest_tol) || extensions == RC_FIXEDPOINT_MAX_EXTENSIONS) break;
+    /* not at rest yet: run again, longer */
+    c.t_end = RC_FIXEDPOINT_EXTEND * r->t_end;
+    if (c.integrator == RC_INTEGRATOR_GD && c.steps) c.steps *= (size_t)RC_FIXEDPOINT_EXTEND;
+    c.times = NULL;
+    c.n_times = 0;
+    extensions++;
+    free(u);
+    free(du);
+    u = du = NULL;
+    rc_reduced_free(red);
+    red = NULL;
+    rc_run_result_free(r);
+    r = NULL;
   }
-  if (!st) {
-    if (r->final_reduced) memcpy(u, r->final_reduced, rc_reduced_dim(red) * sizeof *u);
-    else rc_reduced_from_state(red, r->final_state, u);
-  }
-  double *du = u ? calloc(rc_reduced_dim(red), sizeof *du) : NULL;
-  double start = NAN, res = NAN;
-  if (!st && du) {
-    rc_reduced_vector_field(red, u, du);
-    double s = 0;
-    for (size_t q = 0; q < rc_reduced_dim(red); q++) s += du[q] * du[q];
-    start = sqrt(s);
-    st = rc_reduced_fixed_point(red, u, &res, 300, err);
-  }
+  if (!st) st = rc_reduced_fixed_point(red, u, &res, 300, err);
   rc_stability stab;
   memset(&stab, 0, sizeof stab);
   if (!st) st = rc_reduced_stability(red, u, rel_tol, &stab, err);
@@ -74,6 +96,17 @@ rc_status rc_fixedpoint_experiment(const rc_run_config *cfg, double rel_tol, jso
       json_object_set_new(j, "head_rate_ratio", json_real(c.eta_head * c.init.sigma * c.init.sigma / c.model.eta_x));
     json_object_set_new(j, "residual", json_real(res));
     json_object_set_new(j, "start_residual", json_real(start));
+    json_t *rest = json_object();
+    json_object_set_new(rest, "reached", json_boolean(start <= rest_tol));
+    json_object_set_new(rest, "residual", json_real(start));
+    json_object_set_new(rest, "tolerance", json_real(rest_tol));
+    char crit[160];
+    snprintf(crit, sizeof crit, "|F(u)| at the end of the run <= %g * fast_rate * max|u| (u: group means, labels, head)",
+             RC_FIXEDPOINT_REST_TOL);
+    json_object_set_new(rest, "criterion", json_string(crit));
+    json_object_set_new(rest, "t_end", json_real(r->t_end));
+    json_object_set_new(rest, "extensions", json_integer((json_int_t)extensions));
+    json_object_set_new(j, "rest", rest);
     json_object_set_new(j, "loss", json_real(rc_reduced_loss(red, u)));
     rc_state ys = {0, r->ds->n_classes, c.dim, (double *)rc_reduced_labels(red, u), NULL,
                    (double *)rc_reduced_labels(red, u), NULL};

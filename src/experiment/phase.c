@@ -39,6 +39,8 @@ rc_status rc_phase_experiment(const rc_run_config *base, const rc_sweep_settings
     return rc_error_set(err, RC_EINVAL, "phase needs generated data (--classes, --per-class, a --pattern) to vary f");
   for (size_t k = 1; k < s->n_f; k++)
     if (!(s->f[k] > s->f[k - 1])) return rc_error_set(err, RC_EINVAL, "--frustration-list must be increasing");
+  rc_status st0 = rc_experiment_need_classes(&base->data, "phase", err);
+  if (st0) return st0;
   const size_t n_models = s->models ? s->n_models : 1, n_ratios = s->ratios ? s->n_ratios : 1;
   json_t *top = json_object(), *rows = json_array(), *cross = json_array();
   json_object_set_new(top, "seeds", json_integer((json_int_t)s->seeds));

@@ -63,7 +63,7 @@ rc_status rc_time_grid(double t_min, double t_end, size_t points, double dt, dou
   *n_out = 0;
   if (!(t_end > 0) || !isfinite(t_end)) return rc_error_set(err, RC_EINVAL, "t-end must be positive (got %g)", t_end);
   if (points == 0) return rc_error_set(err, RC_EINVAL, "the time grid needs at least one point");
-  if (points > 10000000) return rc_error_set(err, RC_EINVAL, "too many recorded times (%zu)", points);
+  if (points > 10000000) return rc_error_set(err, RC_EINVAL, "too many recorded times (%zu; at most 10000000)", points);
   if (!(t_min > 0) || t_min > t_end) t_min = t_end;
   double *t = rc_calloc(points + 1, sizeof *t, "time grid", err);
   if (!t) return RC_ENOMEM;
@@ -193,18 +193,52 @@ static double now_seconds(void) {
   return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-/* The recorded times of a run (explicit, or the default log grid). */
-static rc_status run_times(const rc_run_config *cfg, const rc_spectrum *spec, double **grid, size_t *n_times,
-                           double *t_end_out, rc_error *err) {
+rc_status rc_run_end_time(const rc_run_config *cfg, double *t_end_out, rc_error *err) {
   double t_end = cfg->t_end;
-  const double dt = cfg->integrator == RC_INTEGRATOR_GD ? cfg->dt : 0.0;
-  if (cfg->integrator == RC_INTEGRATOR_GD && cfg->steps) {
+  char what[96];
+  const char *from = NULL; /* what fixed t_end so far, when not --t-end */
+  if (cfg->integrator == RC_INTEGRATOR_GD && cfg->steps && cfg->dt > 0) {
     double te = (double)cfg->steps * cfg->dt;
     if (t_end > 0 && fabs(t_end - te) > 1e-9 * te)
       return rc_error_set(err, RC_EINVAL, "--t-end %g disagrees with --steps %zu x --dt %g = %g", t_end, cfg->steps,
                           cfg->dt, te);
+    snprintf(what, sizeof what, "--steps %zu x --dt %g = %g", cfg->steps, cfg->dt, te);
+    from = what;
     t_end = te;
   }
+  if (cfg->times && cfg->n_times) {
+    double last = cfg->times[cfg->n_times - 1];
+    if (t_end > 0 && fabs(last - t_end) > 1e-9 * t_end) {
+      if (from != what) snprintf(what, sizeof what, "--t-end %g", t_end);
+      return rc_error_set(err, RC_EINVAL, "--times ends at %g, which disagrees with %s: give one of them", last, what);
+    }
+    t_end = last;
+  }
+  if (cfg->t_min > 0 && t_end > 0 && cfg->t_min > t_end)
+    return rc_error_set(err, RC_EINVAL, "--t-min %g is past --t-end %g", cfg->t_min, t_end);
+  *t_end_out = t_end;
+  return RC_OK;
+}
+
+rc_status rc_experiment_need_classes(const rc_data_spec *data, const char *what, rc_error *err) {
+  size_t n = 0, k = 0;
+  double bytes = 0.0;
+  rc_status st = rc_data_spec_size(data, &n, &k, &bytes, err);
+  if (st) return st;
+  if (k < 2)
+    return rc_error_set(err, RC_EINVAL,
+                        "%s needs at least two classes (got %zu): with one class there is no separation to keep or lose",
+                        what, k);
+  return RC_OK;
+}
+
+/* The recorded times of a run (explicit, or the default log grid). */
+static rc_status run_times(const rc_run_config *cfg, const rc_spectrum *spec, double **grid, size_t *n_times,
+                           double *t_end_out, rc_error *err) {
+  double t_end = 0.0;
+  const double dt = cfg->integrator == RC_INTEGRATOR_GD ? cfg->dt : 0.0;
+  rc_status st = rc_run_end_time(cfg, &t_end, err);
+  if (st) return st;
   if (cfg->times) {
     for (size_t k = 0; k < cfg->n_times && dt > 0; k++) {
       double m = cfg->times[k] / dt;
@@ -219,12 +253,15 @@ static rc_status run_times(const rc_run_config *cfg, const rc_spectrum *spec, do
     return cfg->n_times ? RC_OK : rc_error_set(err, RC_EINVAL, "no recorded times");
   }
   if (!(t_end > 0)) {
-    if (spec->slow_rate > 0) t_end = 10.0 / spec->slow_rate;
+    if (spec->slow_rate > 0) t_end = RC_DEFAULT_T_END_SLOW / spec->slow_rate;
     else return rc_error_set(err, RC_EINVAL, "no --t-end given and the spectrum has no nonzero rate");
     /* term models settle on their own timescales, not the minimal model's: give them at least 500 / eta_x */
-    if (!rc_model_is_minimal(&cfg->terms) && t_end < 500.0 / cfg->model.eta_x) t_end = 500.0 / cfg->model.eta_x;
+    if (!rc_model_is_minimal(&cfg->terms) && t_end < RC_DEFAULT_T_END_HEAD / cfg->model.eta_x)
+      t_end = RC_DEFAULT_T_END_HEAD / cfg->model.eta_x;
+    if (cfg->t_min > t_end)
+      return rc_error_set(err, RC_EINVAL, "--t-min %g is past the default end time %g: give --t-end", cfg->t_min, t_end);
   }
-  double t_min = cfg->t_min > 0 ? cfg->t_min : 1e-2 / spec->fast_rate;
+  double t_min = cfg->t_min > 0 ? cfg->t_min : RC_DEFAULT_T_MIN_FAST / spec->fast_rate;
   if (dt > 0 && t_min < dt) t_min = dt;
   *t_end_out = t_end;
   return rc_time_grid(t_min, t_end, cfg->points, dt, grid, n_times, err);
@@ -270,6 +307,9 @@ rc_status rc_run_config_check(const rc_run_config *cfg, rc_error *err) {
   }
   if (cfg->integrator == RC_INTEGRATOR_GD && !(cfg->dt > 0))
     return rc_error_set(err, RC_EINVAL, "the gd integrator needs --dt > 0");
+  double t_end;
+  rc_status st_end = rc_run_end_time(cfg, &t_end, err); /* before anything is built or written */
+  if (st_end) return st_end;
   if (!(cfg->eta_head > 0) || !isfinite(cfg->eta_head))
     return rc_error_set(err, RC_EINVAL, "--eta-head must be positive (got %g)", cfg->eta_head);
   const int minimal = rc_model_is_minimal(&cfg->terms) && cfg->integrator != RC_INTEGRATOR_REDUCED;
@@ -377,6 +417,10 @@ rc_status rc_run_execute(const rc_run_config *cfg, rc_run_result **out, rc_error
   observer_ctx oc;
   memset(&oc, 0, sizeof oc);
   st = rc_data_generate(&cfg->data, &r->ds, err);
+  if (!st && cfg->data.observations_file) { /* recorded so that a rerun notices a changed file */
+    st = rc_input_hash(cfg->data.observations_file, "observations file", &r->observations_hash, err);
+    r->has_observations_hash = !st;
+  }
   if (!st) st = check_memory(cfg, r->ds->n_samples, r->ds->n_classes, 0.0, err); /* an observations file's sizes */
   if (!st) st = rc_components_compute(r->ds, &r->comp, err);
   if (!st) st = rc_spectrum_compute(r->ds, &cfg->model, RC_SPECTRUM_AUTO, &r->spec, err);

@@ -56,6 +56,8 @@ rc_status rc_selfconsistent_experiment(const rc_run_config *base, const rc_sweep
     return rc_error_set(err, RC_EINVAL, "the mean-field reduction needs a symmetric pattern (pair, ring or complete), not random");
   if (s->n_f == 0) return rc_error_set(err, RC_EINVAL, "no frustration values (--frustration-list)");
   if (s->seeds == 0) return rc_error_set(err, RC_EINVAL, "--seeds must be at least 1");
+  rc_status st0 = rc_experiment_need_classes(&base->data, "selfconsistent", err);
+  if (st0) return st0;
   const rc_head_params hp = rc_run_head_params(base);
   json_t *top = json_object(), *rows = json_array();
   char terms[256];
@@ -209,6 +211,7 @@ rc_status rc_selfconsistent_experiment(const rc_run_config *base, const rc_sweep
     json_array_append_new(rows, row);
     rc_sc_result_free(&sc);
     rc_dataset_free(ds);
+    if (base->progress) base->progress((double)(fi + 1) / (double)s->n_f, base->progress_ctx);
   }
   json_object_set_new(top, "rows", rows);
   if (st) {

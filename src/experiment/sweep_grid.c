@@ -1,6 +1,7 @@
 /* sweep_grid.c: the grid of a parameter sweep (sweep.h): parsing
  * `name=values; ...` into axes of value strings, row-major point numbering,
  * and the summary values of one run that make a row of sweep.csv. */
+#include <limits.h>
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
@@ -8,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/number.h"
 #include "repcollapse/fixedpoint.h"
 #include "repcollapse/sweep.h"
 
@@ -51,21 +53,16 @@ static int append_value(rc_sweep_axis *ax, char *v) {
   return 1;
 }
 
+/* numbers: the project's one parser (core/number.h), decimal only */
 static int parse_ll(const char *s, long long *v) {
-  if (!*s) return 0;
-  errno = 0;
-  char *end;
-  *v = strtoll(s, &end, 10);
-  return *end == '\0' && errno == 0;
+  const int neg = *s == '-';
+  unsigned long long x;
+  if (!rc_count_parse(s + neg, &x) || x > (unsigned long long)LLONG_MAX) return 0;
+  *v = neg ? -(long long)x : (long long)x;
+  return 1;
 }
 
-static int parse_dbl(const char *s, double *v) {
-  if (!*s) return 0;
-  errno = 0;
-  char *end;
-  *v = strtod(s, &end);
-  return *end == '\0' && errno == 0 && isfinite(*v);
-}
+static int parse_dbl(const char *s, double *v) { return rc_number_parse(s, v); }
 
 /* Split s on sep into trimmed items; every item must be non-empty. */
 static rc_status split_list(rc_sweep_axis *ax, const char *s, char sep, rc_error *err) {

@@ -165,8 +165,9 @@ static rc_status ts_times(const rc_ts_run_config *cfg, const rc_spectrum *spec, 
                           double *t_end_out, rc_error *err) {
   const rc_run_config *b = &cfg->base;
   const double dt = b->integrator == RC_INTEGRATOR_GD ? b->dt : 0.0;
-  double t_end = b->t_end;
-  if (dt > 0 && b->steps) t_end = (double)b->steps * dt;
+  double t_end = 0.0;
+  rc_status st = rc_run_end_time(b, &t_end, err); /* --t-end, --steps x --dt and --times must agree */
+  if (st) return st;
   if (b->times) {
     *grid = rc_calloc(b->n_times, sizeof **grid, "time grid", err);
     if (!*grid) return RC_ENOMEM;
@@ -181,10 +182,13 @@ static rc_status ts_times(const rc_ts_run_config *cfg, const rc_spectrum *spec, 
     return RC_OK;
   }
   if (!(t_end > 0)) {
-    t_end = spec->slow_rate > 0 ? 10.0 / spec->slow_rate : 1000.0 / cfg->eta_w;
-    if (!rc_model_is_minimal(&b->terms) && t_end < 500.0 / cfg->eta_w) t_end = 500.0 / cfg->eta_w;
+    t_end = spec->slow_rate > 0 ? RC_DEFAULT_T_END_SLOW / spec->slow_rate : 1000.0 / cfg->eta_w;
+    if (!rc_model_is_minimal(&b->terms) && t_end < RC_DEFAULT_T_END_HEAD / cfg->eta_w)
+      t_end = RC_DEFAULT_T_END_HEAD / cfg->eta_w;
+    if (b->t_min > t_end)
+      return rc_error_set(err, RC_EINVAL, "--t-min %g is past the default end time %g: give --t-end", b->t_min, t_end);
   }
-  double t_min = b->t_min > 0 ? b->t_min : 1e-2 / spec->fast_rate;
+  double t_min = b->t_min > 0 ? b->t_min : RC_DEFAULT_T_MIN_FAST / spec->fast_rate;
   if (dt > 0 && t_min < dt) t_min = dt;
   *t_end_out = t_end;
   return rc_time_grid(t_min, t_end, b->points, dt, grid, n, err);

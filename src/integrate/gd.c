@@ -102,7 +102,7 @@ rc_status rc_gd_alloc(const rc_dataset *ds, const rc_minimal_params *p, size_t d
   if (threads < 0) return rc_error_set(err, RC_EINVAL, "the number of threads must be positive (got %d)", threads);
   if (prec != RC_PRECISION_F64 && prec != RC_PRECISION_F32) return rc_error_set(err, RC_EINVAL, "unknown precision");
   const size_t N = ds->n_samples, K = ds->n_classes;
-  if (K >= GD_MULTI) return rc_error_set(err, RC_EINVAL, "too many classes for gd (%zu)", K);
+  if (K >= GD_MULTI) return rc_error_set(err, RC_EINVAL, "too many classes for gd (%zu; at most %u)", K, (unsigned)GD_MULTI - 1);
   const size_t real = prec == RC_PRECISION_F32 ? sizeof(float) : sizeof(double);
   if ((N + K) > SIZE_MAX / d / sizeof(double)) return rc_error_set(err, RC_ENOMEM, "gd state size overflows");
   rc_gd *g = rc_calloc(1, sizeof *g, "gd plan", err);

@@ -15,6 +15,7 @@
 
 #include "core/alloc.h"
 #include "repcollapse/config.h"
+#include "repcollapse/io.h"
 
 void rc_config_free(rc_config *c) {
   if (!c) return;
@@ -152,14 +153,23 @@ static rc_status read_json(FILE *fp, rc_config *c, rc_error *err) {
     if (!st && !config_add(c, section, key, text, 0)) st = rc_error_set(err, RC_ENOMEM, "%s: out of memory", c->source);
     free(text);
   }
+  /* a summary.json's input files: entries of section "input_files", key the
+   * option, value the recorded FNV-1a 64 hash of the file's content */
+  json_t *files = obj != root ? json_object_get(root, "input_files") : NULL;
+  json_object_foreach(files, key, v) {
+    const char *hash = json_string_value(json_object_get(v, "fnv1a64"));
+    if (st) break;
+    if (!hash) st = rc_error_set(err, RC_EINVAL, "%s: input_files.%s has no \"fnv1a64\" hash", c->source, key);
+    else if (!config_add(c, "input_files", key, hash, 0)) st = rc_error_set(err, RC_ENOMEM, "%s: out of memory", c->source);
+  }
   json_decref(root);
   return st;
 }
 
 rc_status rc_config_read(const char *path, rc_config **out, rc_error *err) {
   *out = NULL;
-  FILE *fp = fopen(path, "rb");
-  if (!fp) return rc_error_set(err, RC_EIO, "cannot read config file '%s': %s", path, strerror(errno));
+  FILE *fp = rc_input_open(path, "config file", err);
+  if (!fp) return RC_EIO;
   rc_config *c = rc_calloc(1, sizeof *c, "config", err);
   if (c) c->source = strdup(path);
   if (!c || !c->source) {
@@ -167,10 +177,23 @@ rc_status rc_config_read(const char *path, rc_config **out, rc_error *err) {
     rc_config_free(c);
     return rc_error_set(err, RC_ENOMEM, "out of memory reading '%s'", path);
   }
+  /* JSON or INI, by content: after an optional UTF-8 byte-order mark and white
+   * space, a JSON text starts with '{' or '['; an INI section '[name]' starts
+   * with '[' too, so '[' followed by '{', '[', '"', ']', '-' or a digit is JSON
+   * (and then refused unless it is an object of settings) */
+  unsigned char head[3];
+  size_t nh = fread(head, 1, 3, fp);
+  long skip = nh == 3 && head[0] == 0xEF && head[1] == 0xBB && head[2] == 0xBF ? 3 : 0;
+  fseek(fp, skip, SEEK_SET);
   int ch;
   while ((ch = getc(fp)) == ' ' || ch == '\t' || ch == '\n' || ch == '\r') {}
   c->is_json = ch == '{';
-  rewind(fp);
+  if (ch == '[') { /* '[1,2]' or '[ {...' is JSON; '[data]' is an INI section */
+    int next;
+    while ((next = getc(fp)) == ' ' || next == '\t' || next == '\r' || next == '\n') {}
+    c->is_json = next == '{' || next == '[' || next == '"' || next == ']' || next == '-' || (next >= '0' && next <= '9');
+  }
+  fseek(fp, skip, SEEK_SET);
   rc_status st = c->is_json ? read_json(fp, c, err) : read_ini(fp, c, err);
   fclose(fp);
   if (st) {

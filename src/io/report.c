@@ -1,6 +1,7 @@
 /* report.c: JSON views of data sets, spectra and runs (jansson), used by the
  * CLI's `data` and `spectrum` and by summary.json. Non-finite numbers become
  * null, as JSON has no NaN. */
+#define _XOPEN_SOURCE 700 /* realpath */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -79,7 +80,7 @@ json_t *rc_dataset_json(const rc_dataset *ds, const rc_components *comp) {
   json_t *j = json_object();
   json_object_set_new(j, "n_samples", json_integer((json_int_t)ds->n_samples));
   json_object_set_new(j, "n_classes", json_integer((json_int_t)ds->n_classes));
-  json_object_set_new(j, "n_observations", json_real(ds->total));
+  json_object_set_new(j, "n_observations", json_integer((json_int_t)ds->total)); /* a count of observations */
   json_object_set_new(j, "n_frustrated", json_integer((json_int_t)ds->n_frustrated));
   json_object_set_new(j, "frustration", json_real(rc_dataset_frustration(ds)));
   json_t *sizes = json_array();
@@ -119,6 +120,18 @@ json_t *rc_run_summary_json(const rc_run_config *cfg, const rc_run_result *r) {
   if (cfg->settings) { /* the options as given: `repcollapse run --config summary.json` reruns this run */
     json_t *settings = json_loads(cfg->settings, 0, NULL);
     if (settings) json_object_set_new(j, "settings", settings);
+  }
+
+  if (r->has_observations_hash && cfg->data.observations_file) {
+    /* every input file with a hash of its content: a rerun from this file refuses a changed input */
+    json_t *files = json_object(), *f = json_object();
+    char *abs = realpath(cfg->data.observations_file, NULL), hex[24];
+    snprintf(hex, sizeof hex, "%016llx", (unsigned long long)r->observations_hash);
+    json_object_set_new(f, "path", json_string(abs ? abs : cfg->data.observations_file));
+    json_object_set_new(f, "fnv1a64", json_string(hex));
+    free(abs);
+    json_object_set_new(files, "observations", f);
+    json_object_set_new(j, "input_files", files);
   }
 
   json_t *in = json_object();

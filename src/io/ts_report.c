@@ -29,7 +29,7 @@ static const char *flip_statement(const rc_ts_data *d) {
          "accuracy counts against the flipped labels, test_accuracy against the teacher";
 }
 
-static json_t *regime_json(const rc_ts_run_result *r) {
+static json_t *regime_json(const rc_ts_run_config *cfg, const rc_ts_run_result *r) {
   const rc_ts_data *d = r->data;
   const char *name = rc_ts_regime(d->n, d->D, d->K);
   json_t *j = json_object();
@@ -38,8 +38,17 @@ static json_t *regime_json(const rc_ts_run_result *r) {
   json_object_set_new(j, "D_over_N", json_real((double)d->D / (double)d->n));
   json_object_set_new(j, "D_plus_K_minus_N", json_integer((json_int_t)d->D + (json_int_t)d->K - (json_int_t)d->n));
   json_object_set_new(j, "kernel_top_eigenvalue", rc_json_number(r->kernel_top));
-  const double edge = (1.0 + sqrt((double)d->n / (double)d->D)) * (1.0 + sqrt((double)d->n / (double)d->D));
-  json_object_set_new(j, "kernel_edge_prediction", json_real(edge));
+  /* the Marchenko-Pastur edge (1 + sqrt(N/D))^2 is the top eigenvalue of the kernel of i.i.d. isotropic
+   * inputs (the linear teacher's); a mixture's inputs have K means, whose spikes set the top eigenvalue */
+  if (cfg->data.teacher == RC_TEACHER_LINEAR) {
+    const double edge = (1.0 + sqrt((double)d->n / (double)d->D)) * (1.0 + sqrt((double)d->n / (double)d->D));
+    json_object_set_new(j, "kernel_edge_prediction", json_real(edge));
+  } else {
+    json_object_set_new(j, "kernel_edge_prediction", json_null());
+    json_object_set_new(j, "kernel_edge_note",
+                        json_string("the Marchenko-Pastur edge (1 + sqrt(N/D))^2 holds for i.i.d. isotropic inputs, not for "
+                                    "a mixture, whose class means make spikes above it"));
+  }
   json_object_set_new(j, "rate_estimate", rc_json_number(r->rate_estimate));
   if (d->ds->n_frustrated == 0 && d->n_altered > 0) json_object_set_new(j, "flip", json_string(flip_statement(d)));
   return j;
@@ -114,7 +123,7 @@ json_t *rc_ts_summary_json(const rc_ts_run_config *cfg, const rc_ts_run_result *
   json_object_set_new(data, cfg->data.mode == RC_FRUSTRATION_FLIP ? "n_flipped" : "n_conflict",
                       json_integer((json_int_t)r->data->n_altered));
   json_object_set_new(j, "data", data);
-  json_object_set_new(j, "regime", regime_json(r));
+  json_object_set_new(j, "regime", regime_json(cfg, r));
   json_t *pred = rc_spectrum_json(r->spec, NULL);
   json_object_del(pred, "components");
   json_object_set_new(pred, "valid_when", json_string("D >> N (over-parameterized): the minimal model with eta_x = eta_W"));

@@ -98,6 +98,33 @@ rc_status rc_reduced_alloc(const rc_dataset *ds, const rc_head_params *hp, size_
 size_t rc_reduced_core_dim(const rc_reduced *r) { return (r->G + r->K) * r->d + (r->head ? r->d * r->d : 0); }
 size_t rc_reduced_dim(const rc_reduced *r) { return rc_reduced_core_dim(r) + r->G * r->d * r->d; }
 size_t rc_reduced_n_groups(const rc_reduced *r) { return r->G; }
+#define RC_SQRT1_2 0.70710678118654752440 /* 1/sqrt(2) */
+
+size_t rc_reduced_sym_dim(const rc_reduced *r) { return rc_reduced_core_dim(r) + r->G * r->d * (r->d + 1) / 2; }
+
+void rc_reduced_to_sym(const rc_reduced *r, const double *u, double *v) {
+  const size_t core = rc_reduced_core_dim(r), d = r->d;
+  memcpy(v, u, core * sizeof *v);
+  const double *C = u + core;
+  double *w = v + core;
+  for (size_t g = 0; g < r->G; g++, C += d * d)
+    for (size_t a = 0; a < d; a++) {
+      *w++ = C[a * d + a];
+      for (size_t b = a + 1; b < d; b++) *w++ = RC_SQRT1_2 * (C[a * d + b] + C[b * d + a]);
+    }
+}
+
+void rc_reduced_from_sym(const rc_reduced *r, const double *v, double *u) {
+  const size_t core = rc_reduced_core_dim(r), d = r->d;
+  memcpy(u, v, core * sizeof *u);
+  const double *w = v + core;
+  double *C = u + core;
+  for (size_t g = 0; g < r->G; g++, C += d * d)
+    for (size_t a = 0; a < d; a++) {
+      C[a * d + a] = *w++;
+      for (size_t b = a + 1; b < d; b++, w++) C[a * d + b] = C[b * d + a] = RC_SQRT1_2 * *w;
+    }
+}
 const rc_groups *rc_reduced_groups(const rc_reduced *r) { return r->g; }
 const double *rc_reduced_labels(const rc_reduced *r, const double *u) { return u + r->G * r->d; }
 const double *rc_reduced_head(const rc_reduced *r, const double *u) {

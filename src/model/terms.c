@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/number.h"
 #include "repcollapse/head.h"
 
 static rc_term term(rc_branch src, int sh, int th, int sg) {
@@ -64,10 +65,9 @@ rc_status rc_model_parse_terms(const char *text, rc_model *m, rc_error *err) {
     const char *start = s;
     rc_term t = {1.0, RC_BRANCH_X, 0, 0, 0};
     if (isdigit((unsigned char)*s) || *s == '.') {
-      char *end;
-      errno = 0;
-      t.weight = strtod(s, &end);
-      if (end == s || *end != '*' || errno || !isfinite(t.weight) || !(t.weight > 0))
+      size_t k = rc_number_scan(s, &t.weight); /* the one number parser: decimal only */
+      const char *end = s + k;
+      if (!k || *end != '*' || !(t.weight > 0))
         return rc_error_set(err, RC_EINVAL, "--terms: bad weight in '%.40s' (expected a positive number then '*')",
                             start);
       s = end + 1;

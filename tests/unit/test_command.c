@@ -117,7 +117,7 @@ static void errors_as_the_cli_prints_them(void **state) {
   const char *k4[] = {"classes", "per_class", "integrator", "dt", "steps", "out"},
              *v4[] = {"2", "5", "gd", "10", "3", out};
   assert_int_equal(rc_command("run", 6, k4, v4, NULL, &err), RC_EUNSTABLE);
-  assert_non_null(strstr(err.msg, "repcollapse: error: gd step dt = 10 is unstable"));
+  assert_non_null(strstr(err.msg, "repcollapse run: error: gd step dt = 10 is unstable"));
 }
 
 static void flags_true_and_false(void **state) {

@@ -299,12 +299,46 @@ static void wilson(void **state) {
   assert_close(lo, 0.0, 0);
 }
 
+/* separation_head_gain: a gain of P on the difference of two labels is
+ * meaningful only when the labels differ by more than round-off at their own
+ * scale; after a complete collapse the differences are round-off vectors and
+ * the gain must be NAN (null in JSON), whatever their size relative to each
+ * other. A genuine small separation keeps its gain, |P v| / |v|. */
+static void separation_gain_null_when_labels_coincide(void **state) {
+  (void)state;
+  const size_t d = 3;
+  const double P[9] = {2, 0, 0, 0, 3, 0, 0, 0, 5};
+  /* three labels at (1, 2, 3), equal up to the last bits */
+  double Y[9] = {1, 2, 3, 1, 2, 3, 1, 2, 3};
+  Y[3] = nextafter(1.0, 2.0);
+  Y[7] = nextafter(2.0, 0.0);
+  Y[8] = nextafter(3.0, 4.0);
+  double g[3];
+  rc_separation_gains(Y, P, 3, d, 1e-9, g);
+  for (int k = 0; k < 3; k++)
+    if (!isnan(g[k])) fail_msg("pair %d: gain %g from round-off differences", k, g[k]);
+  /* the same labels at scale 1e-12 (collapsed near the origin): still round-off */
+  for (int q = 0; q < 9; q++) Y[q] *= 1e-12;
+  rc_separation_gains(Y, P, 3, d, 1e-9, g);
+  for (int k = 0; k < 3; k++)
+    if (!isnan(g[k])) fail_msg("small scale, pair %d: gain %g", k, g[k]);
+  /* a real separation of 1e-6 along axis 1 at scale 1: gain 3, by hand */
+  double Z[6] = {1, 2, 3, 1, 2 + 1e-6, 3};
+  rc_separation_gains(Z, P, 2, d, 1e-9, g);
+  assert_close(g[0], 3.0, 1e-9);
+  /* and at scale 1e-12 all the same (the threshold follows the labels' scale) */
+  for (int q = 0; q < 6; q++) Z[q] *= 1e-12;
+  rc_separation_gains(Z, P, 2, d, 1e-9, g);
+  assert_close(g[0], 3.0, 1e-6);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(reduced_matches_particles),      cmocka_unit_test(siam_collapses_siam_sg_does_not),
       cmocka_unit_test(fixed_point_is_the_end_of_a_long_run), cmocka_unit_test(mean_field_gains),
       cmocka_unit_test(complete_pattern_gains),        cmocka_unit_test(gd_on_term_models),
       cmocka_unit_test(wilson),
+      cmocka_unit_test(separation_gain_null_when_labels_coincide),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
