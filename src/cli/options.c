@@ -99,7 +99,7 @@ static const opt_def OPTS[] = {
     {"batch-seed", O_BATCH_SEED, 1, OPT_TRAIN, "S", "seed of the minibatch shuffle (default: init seed + 2)"},
     {"ema-rate", O_EMA_RATE, 1, OPT_TRAIN, "kappa", "EMA targets: d(theta_bar)/dt = kappa (theta - theta_bar) (models with sg targets)"},
     {"ema", O_EMA, 1, OPT_TRAIN, "tau", "EMA targets, discrete shorthand: kappa = (1 - tau)/dt (BYOL's tau; 0 = plain sg)"},
-    {"collapse-metric", O_COLLAPSE_METRIC, 1, OPT_TRAIN, "M", "min_label_distance|relative_label_distance|angular_label_distance: what collapse_time, fitted_slow_rate and apart read (default min_label_distance)"},
+    {"collapse-metric", O_COLLAPSE_METRIC, 1, OPT_TRAIN | OPT_PHASE, "M", "min_label_distance|relative_label_distance|angular_label_distance: what collapse_time, fitted_slow_rate and apart read (default min_label_distance)"},
     /* the teacher-student task (docs/model.md section 4): the linear encoder x = W u on generated inputs */
     {"task", O_TASK, 1, OPT_TASK, "T", "teacher-student: the linear teacher-student model (the options below)"},
     {"samples", O_SAMPLES, 1, OPT_TASK, "N", "teacher-student: training inputs (required)"},

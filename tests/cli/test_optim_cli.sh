@@ -81,4 +81,8 @@ assert ref["angular_label_distance"] != ref["min_label_distance"]
 hdr = open(f"{T}/run_min_label_distance/metrics.csv").readline().strip().split(",")
 assert hdr[-2:] == ["relative_label_distance", "angular_label_distance"], hdr
 PY
+# phase reads "apart" on the chosen distance and says so
+"$RC" phase --classes 2 --per-class 20 --frustration-list 0.05,0.2 --seeds 3 --model siam-sg --integrator rk45 --dim 4 \
+  --collapse-metric angular_label_distance --quiet --out "$T/phase" >/dev/null && ok || bad "phase --collapse-metric"
+grep -q '"collapse_metric": "angular_label_distance"' "$T/phase/phase.json" && ok || bad "phase.json records the collapse metric"
 finish
