@@ -17,6 +17,7 @@ typedef struct {
   char path[4096];
   char tmp[4200];
   FILE *fp;
+  int cleanup_slot; /* its entry in the list of temporaries (rc_cleanup_register) */
 } rc_atomic_file;
 
 /** Open `path` for writing (under its temporary name). */
@@ -29,6 +30,22 @@ void rc_atomic_abort(rc_atomic_file *f);
 /** Remove `<path>.tmp.<pid>` files whose writer no longer runs (left by a
  * process killed while writing `path`). */
 void rc_atomic_remove_stale(const char *path);
+
+/* Temporaries of this process, for a program's signal handler: a path
+ * registered here is removed by rc_cleanup_now() (async-signal-safe; only the
+ * registering process's entries). rc_atomic_file, snapshots, figures and
+ * directory locks register themselves. The library installs no handler. */
+int rc_cleanup_register(const char *path); /* slot, or -1 when the list is full */
+void rc_cleanup_unregister(int slot);
+void rc_cleanup_now(void);
+
+/** One writer per output directory: DIR/.lock (flock), held while a command
+ * writes DIR. A second writer is refused (RC_EIO) with a message naming the
+ * holder's pid. Released (and the file removed) by rc_dir_lock_release, or
+ * by the end of the process however it ends. */
+typedef struct rc_dir_lock rc_dir_lock;
+rc_status rc_dir_lock_acquire(const char *dir, rc_dir_lock **out, rc_error *err);
+void rc_dir_lock_release(rc_dir_lock *lock);
 
 /** Create a directory (and parents) if missing; error names it. */
 rc_status rc_mkdir_p(const char *path, rc_error *err);

@@ -500,7 +500,8 @@ int cmd_figures(int argc, char **argv) {
     return 1;
   }
   rc_error err;
-  if (rc_mkdir_p(o.out, &err)) {
+  rc_dir_lock *lock = NULL; /* one writer per directory (io.h), held to the end */
+  if (rc_mkdir_p(o.out, &err) || rc_dir_lock_acquire(o.out, &lock, &err)) {
     cli_options_free(&o);
     return cli_fail(&err);
   }
@@ -508,6 +509,7 @@ int cmd_figures(int argc, char **argv) {
     char sub[4200];
     snprintf(sub, sizeof sub, "%s/claim%d", o.out, k);
     if (rc_mkdir_p(sub, &err)) {
+      rc_dir_lock_release(lock);
       cli_options_free(&o);
       return cli_fail(&err);
     }
@@ -556,6 +558,7 @@ int cmd_figures(int argc, char **argv) {
   fig_text_free(&c.report);
   fig_text_free(&c.table);
   fig_text_free(&f.commands);
+  rc_dir_lock_release(lock);
   cli_options_free(&o);
   return status;
 }

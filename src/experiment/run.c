@@ -317,6 +317,9 @@ rc_status rc_run_execute(const rc_run_config *cfg, rc_run_result **out, rc_error
     if (!r->rows) st = RC_ENOMEM;
   }
   if (!st && cfg->out_dir) st = rc_mkdir_p(cfg->out_dir, err);
+  /* one writer per directory, from before the first file is touched to the end */
+  rc_dir_lock *lock = NULL;
+  if (!st && cfg->out_dir) st = rc_dir_lock_acquire(cfg->out_dir, &lock, err);
   char path[4200];
   static const char *const outputs[] = {"metrics.csv", "summary.json", "snapshots.h5"};
   for (size_t q = 0; !st && cfg->out_dir && q < 3; q++) { /* temporaries of a run killed while writing */
@@ -422,6 +425,7 @@ rc_status rc_run_execute(const rc_run_config *cfg, rc_run_result **out, rc_error
     }
   }
   if (minimal) run_checkpoints_close(&ck, st == RC_OK);
+  rc_dir_lock_release(lock);
   rc_state_free(oc.view);
   rc_head_ws_free(oc.ws);
   rc_reduced_free(oc.red);

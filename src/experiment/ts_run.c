@@ -201,6 +201,8 @@ static rc_status write_files(const rc_ts_run_config *cfg, rc_ts_run_result *r, c
   const char *dir = cfg->base.out_dir;
   char path[4200];
   rc_status st = rc_mkdir_p(dir, err);
+  rc_dir_lock *lock = NULL; /* one writer per directory (io.h) */
+  if (!st) st = rc_dir_lock_acquire(dir, &lock, err);
   if (st) return st;
   snprintf(path, sizeof path, "%s/metrics.csv", dir);
   const char *const extra[1] = {"test_accuracy"};
@@ -215,6 +217,7 @@ static rc_status write_files(const rc_ts_run_config *cfg, rc_ts_run_result *r, c
     snprintf(path, sizeof path, "%s/snapshots.h5", dir);
     st = rc_ts_snapshots_write(path, snap, err);
   }
+  rc_dir_lock_release(lock);
   return st;
 }
 
