@@ -16,7 +16,7 @@ typedef enum {
   O_STEPS, O_TIMES, O_POINTS, O_T_MIN, O_EPS, O_RTOL, O_ATOL, O_OUT, O_SNAPSHOTS, O_QUIET, O_METHOD,
   O_EXACT_METHOD, O_MODEL, O_TERMS, O_ETA_HEAD, O_HEAD_INIT, O_HEAD_SCALE, O_F_LIST, O_SEEDS, O_MODELS, O_RATIOS,
   O_APART, O_CHECK, O_JSON, O_ZERO_TOL, O_QUICK, O_PRECISION, O_THREADS, O_HELP,
-  O_CONFIG, O_CHECKPOINT_EVERY, O_RESUME
+  O_CONFIG, O_CHECKPOINT_EVERY, O_RESUME, O_MAX_STEPS
 } opt_id;
 
 typedef struct {
@@ -54,6 +54,7 @@ static const opt_def OPTS[] = {
     {"eps", O_EPS, 1, OPT_RUN, "e", "collapse threshold: D(t) <= e D(0) (default 0.01)"},
     {"rtol", O_RTOL, 1, OPT_RUN, "r", "rk45 relative tolerance (default 1e-10)"},
     {"atol", O_ATOL, 1, OPT_RUN, "a", "rk45 absolute tolerance (default 1e-12)"},
+    {"max-steps", O_MAX_STEPS, 1, OPT_RUN, "S", "rk45: stop with an error after S steps (default 10000000)"},
     {"out", O_OUT, 1, OPT_RUN | OPT_OUTFILE | OPT_SWEEP | OPT_FIGURES, "PATH", "output directory (run, phase, figures) or file (data, spectrum, fixedpoint, selfconsistent)"},
     {"snapshots", O_SNAPSHOTS, 0, OPT_RUN, NULL, "also write snapshots.h5 (embeddings at every time)"},
     {"quiet", O_QUIET, 0, OPT_RUN | OPT_SWEEP, NULL, "no progress display"},
@@ -417,6 +418,10 @@ int cli_parse(int argc, char **argv, int first, int groups, const char *cmd, cli
       case O_ATOL:
         NEED(parse_double(v, &x) && x > 0, "expected a positive number");
         c->atol = x;
+        break;
+      case O_MAX_STEPS:
+        NEED(parse_size(v, &n) && n > 0, "expected a positive integer");
+        c->max_steps = (unsigned long)n;
         break;
       case O_OUT: o->out = v; break;
       case O_SNAPSHOTS: c->snapshots = 1; break;

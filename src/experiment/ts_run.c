@@ -270,7 +270,7 @@ rc_status rc_ts_run_execute(const rc_ts_run_config *cfg, rc_ts_run_result **out,
     oc.data = r->data;
     oc.r = r;
     rc_integrate_config ic = {b->integrator, grid, n_times, b->dt, b->rtol, b->atol, RC_SPECTRUM_AUTO,
-                              b->progress, b->progress_ctx, cfg->precision, 0};
+                              b->progress, b->progress_ctx, cfg->precision, 0, b->max_steps};
     st = rc_ts_integrate(m, z0, &ic, observe, &oc, err);
     r->n_rows = oc.n;
   }
