@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/input.h"
 #include "cli/sweep_cli.h"
 #include "repcollapse/report.h"
 
@@ -328,7 +329,7 @@ static int prepare_dir(const sweep_args *a, const rc_sweep_grid *g, rc_dir_lock 
   struct stat sb;
   if (stat(path, &sb) == 0) {
     json_error_t je;
-    json_t *old = json_load_file(path, 0, &je);
+    json_t *old = rc_input_json_load(path, 0, &je);
     const char *what = old ? rc_sweep_manifest_differs(old, m, 1) : NULL;
     if (!old) rc = fail(1, "cannot read '%s': %s", path, je.text);
     else if (what)

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "core/input.h"
 #include "cli/sweep_cli.h"
 #include "repcollapse/report.h"
 
@@ -18,7 +19,7 @@ static json_t *load_manifest(const char *dir, int *rc) {
   char path[4200];
   snprintf(path, sizeof path, "%s/manifest.json", dir);
   json_error_t je;
-  json_t *m = json_load_file(path, 0, &je);
+  json_t *m = rc_input_json_load(path, 0, &je);
   if (!m) *rc = merge_fail(2, "'%s' is not a sweep directory (cannot read %s: %s)", dir, path, je.text);
   return m;
 }

@@ -62,3 +62,20 @@ rc_status rc_input_open_budget(const char *path, const char *what, double bytes_
   }
   return st;
 }
+
+json_t *rc_input_json_load(const char *path, size_t flags, json_error_t *je) {
+  FILE *fp;
+  rc_error err;
+  if (rc_input_open_budget(path, "file", 8.0, &fp, NULL, &err)) {
+    if (je) {
+      memset(je, 0, sizeof *je);
+      /* the reason after "cannot read file 'PATH': " */
+      const char *why = strstr(err.msg, "': ");
+      snprintf(je->text, sizeof je->text, "%s", why ? why + 3 : err.msg);
+    }
+    return NULL;
+  }
+  json_t *j = json_loadf(fp, flags, je);
+  fclose(fp);
+  return j;
+}

@@ -20,4 +20,11 @@ rc_status rc_input_open(const char *path, const char *what, FILE **fp, double *s
 rc_status rc_input_open_budget(const char *path, const char *what, double bytes_per_byte, FILE **fp, double *size,
                                rc_error *err);
 
+/* json_load_file for a file the user may have given (a sweep's records and
+ * manifest, a run's summary.json): the same signature, but only a regular
+ * file within the memory budget (8 x its size) is read; otherwise NULL with
+ * the reason in je->text ("it is a FIFO (named pipe), not a regular file"). */
+#include <jansson.h>
+json_t *rc_input_json_load(const char *path, size_t flags, json_error_t *je);
+
 #endif
