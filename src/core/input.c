@@ -71,7 +71,7 @@ json_t *rc_input_json_load(const char *path, size_t flags, json_error_t *je) {
       memset(je, 0, sizeof *je);
       /* the reason after "cannot read file 'PATH': " */
       const char *why = strstr(err.msg, "': ");
-      snprintf(je->text, sizeof je->text, "%s", why ? why + 3 : err.msg);
+      snprintf(je->text, sizeof je->text, "%.150s", why ? why + 3 : err.msg);
     }
     return NULL;
   }
