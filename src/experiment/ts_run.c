@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/lapack_reason.h"
 #include "core/alloc.h"
 #include "repcollapse/io.h"
 #include "repcollapse/report.h"
@@ -184,7 +185,9 @@ static rc_status w_spectrum(const double *W, size_t d, size_t D, rc_ts_run_resul
   lapack_int info = LAPACKE_dgesdd(LAPACK_ROW_MAJOR, 'N', (lapack_int)d, (lapack_int)D, a, (lapack_int)D,
                                    r->w_singular, NULL, (lapack_int)d, NULL, (lapack_int)D);
   free(a);
-  if (info != 0) return rc_error_set(err, RC_ENUMERIC, "SVD of W failed (LAPACK info %d)", (int)info);
+  char why[160];
+  if (info != 0)
+    return rc_error_set(err, RC_ENUMERIC, "SVD of W (LAPACK dgesdd) failed: %s", rc_lapack_reason((int)info, why, sizeof why));
   r->n_singular = k;
   double s2 = 0.0, s4 = 0.0;
   for (size_t q = 0; q < k; q++) {
