@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "core/lapack_reason.h"
 #include "core/alloc.h"
@@ -207,18 +208,23 @@ static rc_status write_files(const rc_ts_run_config *cfg, rc_ts_run_result *r, c
   rc_dir_lock *lock = NULL; /* one writer per directory (io.h) */
   if (!st) st = rc_dir_lock_acquire(dir, &lock, err);
   if (st) return st;
-  snprintf(path, sizeof path, "%s/metrics.csv", dir);
+  /* as a minimal-model run: snapshots.h5, metrics.csv, then summary.json, a
+   * former run's summary.json removed first, so that a directory with a
+   * summary.json holds the complete outputs of the run it describes */
+  snprintf(path, sizeof path, "%s/summary.json", dir);
+  unlink(path);
+  if (snap) {
+    snprintf(path, sizeof path, "%s/snapshots.h5", dir);
+    st = rc_ts_snapshots_write(path, snap, err);
+  }
   const char *const extra[1] = {"test_accuracy"};
-  st = rc_write_metrics_csv_extra(path, r->rows, r->n_rows, extra, 1, r->test_accuracy, err);
+  snprintf(path, sizeof path, "%s/metrics.csv", dir);
+  if (!st) st = rc_write_metrics_csv_extra(path, r->rows, r->n_rows, extra, 1, r->test_accuracy, err);
   if (!st) {
     json_t *j = rc_ts_summary_json(cfg, r);
     snprintf(path, sizeof path, "%s/summary.json", dir);
     st = j ? rc_json_write_file(j, path, err) : rc_error_set(err, RC_ENOMEM, "summary.json");
     json_decref(j);
-  }
-  if (!st && snap) {
-    snprintf(path, sizeof path, "%s/snapshots.h5", dir);
-    st = rc_ts_snapshots_write(path, snap, err);
   }
   rc_dir_lock_release(lock);
   return st;
