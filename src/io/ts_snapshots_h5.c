@@ -45,6 +45,9 @@ static int write_block(hid_t file, const char *name, const rc_ts_snapshots *s, s
 rc_status rc_ts_snapshots_write(const char *path, const rc_ts_snapshots *s, rc_error *err) {
   char tmp[4200];
   snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
+  /* HDF5 1.10 crashes in its exit handler when a file could not be closed
+   * (a full disk, a file size limit): keep it from installing one, as snapshots_h5.c */
+  H5dont_atexit();
   H5Eset_auto2(H5E_DEFAULT, NULL, NULL); /* errors are reported through rc_error */
   const int slot = rc_cleanup_register(tmp);
   hid_t file = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
