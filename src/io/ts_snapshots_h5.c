@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "repcollapse/io.h"
 #include "repcollapse/teacher.h"
 
 static int write_array(hid_t file, const char *name, hid_t type, int rank, const hsize_t *dims, const void *data) {
@@ -44,9 +45,16 @@ static int write_block(hid_t file, const char *name, const rc_ts_snapshots *s, s
 rc_status rc_ts_snapshots_write(const char *path, const rc_ts_snapshots *s, rc_error *err) {
   char tmp[4200];
   snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
+  /* HDF5 1.10 crashes in its exit handler when a file could not be closed
+   * (a full disk, a file size limit): keep it from installing one, as snapshots_h5.c */
+  H5dont_atexit();
   H5Eset_auto2(H5E_DEFAULT, NULL, NULL); /* errors are reported through rc_error */
+  const int slot = rc_cleanup_register(tmp);
   hid_t file = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
-  if (file < 0) return rc_error_set(err, RC_EIO, "cannot create HDF5 file '%s'", path);
+  if (file < 0) {
+    rc_cleanup_unregister(slot);
+    return rc_error_set(err, RC_EIO, "cannot create HDF5 file '%s'", path);
+  }
   const rc_ts_data *data = s->data;
   const size_t N = data->n, D = data->D, K = data->K, d = s->d, M = data->ds->nnz;
   long long *obs = malloc((2 * M + N + 1) * sizeof *obs);
@@ -82,7 +90,9 @@ rc_status rc_ts_snapshots_write(const char *path, const rc_ts_snapshots *s, rc_e
   if (H5Fclose(file) < 0) rc = -1;
   if (rc || rename(tmp, path) != 0) {
     remove(tmp);
+    rc_cleanup_unregister(slot);
     return rc_error_set(err, RC_EIO, "cannot write HDF5 file '%s'", path);
   }
+  rc_cleanup_unregister(slot);
   return RC_OK;
 }
