@@ -57,8 +57,23 @@ typedef struct {
   rc_progress progress;
   void *progress_ctx;
   rc_precision precision; /* gd only (default f64) */
-  int threads;            /* gd: OpenMP threads (0: OpenMP's default); results do not depend on it */
+  int threads;            /* gd: OpenMP threads (0: OpenMP's default, capped: rc_thread_count) */
+  unsigned long max_steps; /* rk45: steps in all before the run is stopped (0: RC_RK45_MAX_STEPS) */
 } rc_integrate_config;
+
+/** rk45's default bound on the number of steps of one run: a run needing
+ * more stops with an error naming t, the step size and the tolerances. */
+#define RC_RK45_MAX_STEPS 10000000UL
+
+/** The smallest rk45 relative tolerance accepted. Every step rounds the state
+ * by up to 1.1e-16 of its size, and the roundings of a run's steps add up: a
+ * tolerance below about 50 roundings is one the result cannot meet, and the
+ * step size controller, chasing it, shrinks the step without end. */
+#define RC_RK45_MIN_RTOL 1e-14
+
+/** RC_EINVAL with a message unless rtol >= RC_RK45_MIN_RTOL and atol >= 0
+ * (both finite); 0 stands for the defaults (1e-10, 1e-12). */
+rc_status rc_rk45_check_tolerances(double rtol, double atol, rc_error *err);
 
 /** Integrate from `init` over cfg->times, calling `obs` at each. For gd the
  * times must be multiples of dt (the step index is round(t/dt)); the step is

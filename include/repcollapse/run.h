@@ -39,7 +39,8 @@ typedef struct {
   size_t points;              /* log grid points after t = 0 (default 80) */
   double t_min;               /* first positive time of the log grid (0: 1e-2 / fast_rate) */
   double eps;                 /* collapse threshold (default 1e-2) */
-  double rtol, atol;          /* rk45 */
+  double rtol, atol;          /* rk45 (rtol >= RC_RK45_MIN_RTOL) */
+  unsigned long max_steps;    /* rk45 step bound (0: RC_RK45_MAX_STEPS) */
   rc_precision precision;     /* gd embeddings: f64 (default) or f32 */
   int threads;                /* gd threads (0: OpenMP's default); results do not depend on it */
   const char *out_dir;        /* where files go (NULL: write nothing) */

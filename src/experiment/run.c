@@ -331,6 +331,10 @@ rc_status rc_run_config_check(const rc_run_config *cfg, rc_error *err) {
     return rc_error_set(err, RC_EINVAL,
                         "checkpoints are implemented for the minimal model's integrators (exact, rk45, gd), not yet for model '%s'",
                         cfg->terms.name);
+  if (cfg->integrator == RC_INTEGRATOR_RK45 || cfg->integrator == RC_INTEGRATOR_REDUCED) {
+    rc_status st = rc_rk45_check_tolerances(cfg->rtol, cfg->atol, err);
+    if (st) return st;
+  }
   if (cfg->integrator != RC_INTEGRATOR_GD && cfg->precision != RC_PRECISION_F64)
     return rc_error_set(err, RC_EINVAL, "--precision %s is for gd only (%s always runs in f64)",
                         rc_precision_name(cfg->precision), rc_integrator_name(cfg->integrator));
@@ -437,6 +441,9 @@ rc_status rc_run_execute(const rc_run_config *cfg, rc_run_result **out, rc_error
     if (!r->rows) st = RC_ENOMEM;
   }
   if (!st && cfg->out_dir) st = rc_mkdir_p(cfg->out_dir, err);
+  /* one writer per directory, from before the first file is touched to the end */
+  rc_dir_lock *lock = NULL;
+  if (!st && cfg->out_dir) st = rc_dir_lock_acquire(cfg->out_dir, &lock, err);
   char path[4200];
   static const char *const outputs[] = {"metrics.csv", "summary.json", "snapshots.h5"};
   for (size_t q = 0; !st && cfg->out_dir && q < 3; q++) { /* temporaries of a run killed while writing */
@@ -460,7 +467,7 @@ rc_status rc_run_execute(const rc_run_config *cfg, rc_run_result **out, rc_error
   }
   if (!st) {
     rc_integrate_config ic = {cfg->integrator, grid, n_times, cfg->dt, cfg->rtol, cfg->atol, cfg->exact_method,
-                              cfg->progress, cfg->progress_ctx, cfg->precision, cfg->threads};
+                              cfg->progress, cfg->progress_ctx, cfg->precision, cfg->threads, cfg->max_steps};
     if (!minimal) st = rc_reduced_alloc(r->ds, &hp, cfg->dim, &oc.red, err);
     if (!st && !minimal) {
       r->reduced_dim = rc_reduced_dim(oc.red);
@@ -545,6 +552,7 @@ rc_status rc_run_execute(const rc_run_config *cfg, rc_run_result **out, rc_error
     }
   }
   if (minimal) run_checkpoints_close(&ck, st == RC_OK);
+  rc_dir_lock_release(lock);
   rc_state_free(oc.view);
   rc_head_ws_free(oc.ws);
   rc_reduced_free(oc.red);

@@ -194,6 +194,7 @@ json_t *rc_run_summary_json(const rc_run_config *cfg, const rc_run_result *r) {
   if (cfg->integrator == RC_INTEGRATOR_RK45) {
     json_object_set_new(integ, "rtol", json_real(cfg->rtol));
     json_object_set_new(integ, "atol", json_real(cfg->atol));
+    json_object_set_new(integ, "max_steps", json_integer((json_int_t)(cfg->max_steps ? cfg->max_steps : RC_RK45_MAX_STEPS)));
   }
   if (cfg->times) json_object_set_new(integ, "times", json_string("explicit (--times)"));
   else {
