@@ -249,26 +249,21 @@ static int parse_list_double(const char *s, double **out, size_t *n) {
 }
 
 static int parse_list_size(const char *s, size_t **out, size_t *n) {
-  double *d;
-  size_t k;
-  if (!parse_list_double(s, &d, &k)) return 0;
-  size_t *v = malloc(k * sizeof *v);
-  int ok = v != NULL;
-  for (size_t i = 0; ok && i < k; i++) {
-    if (d[i] < 0 || d[i] != floor(d[i]) || d[i] > 1e15) ok = 0;
-    else v[i] = (size_t)d[i];
-  }
-  free(d);
+  size_t cap = 1;
+  for (const char *p = s; *p; p++) cap += *p == ',';
+  size_t *v = malloc(cap * sizeof *v);
+  char *copy = strdup(s), *save = NULL, *tok;
+  size_t k = 0;
+  int ok = v && copy;
+  /* each item a decimal count (parse_size: digits only, any length, no sign or exponent) */
+  for (tok = ok ? strtok_r(copy, ",", &save) : NULL; ok && tok; tok = strtok_r(NULL, ",", &save))
+    if (!parse_size(tok, &v[k++]) || v[k - 1] > (size_t)1e15) ok = 0;
+  if (ok && (k != cap || k == 0)) ok = 0; /* empty items */
+  free(copy);
   if (!ok) {
     free(v);
     return 0;
   }
-  /* also reject forms like "1e3" or "+5" for sizes */
-  for (const char *p = s; *p; p++)
-    if (!(*p == ',' || (*p >= '0' && *p <= '9'))) {
-      free(v);
-      return 0;
-    }
   *out = v;
   *n = k;
   return 1;
