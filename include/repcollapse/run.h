@@ -35,7 +35,8 @@ typedef struct {
   double eps;                 /* collapse threshold (default 1e-2) */
   double rtol, atol;          /* rk45 */
   rc_precision precision;     /* gd embeddings: f64 (default) or f32 */
-  int threads;                /* gd threads (0: OpenMP's default); results do not depend on it */
+  int threads;                /* gd and metrics threads (0: OpenMP's default); results do not depend on it */
+  unsigned metrics;           /* metrics computed (RC_METRICS_ALL; 0 means all): the others are null */
   const char *out_dir;        /* where files go (NULL: write nothing) */
   int snapshots;              /* write snapshots.h5 */
   const char *command_line;   /* recorded in summary.json */

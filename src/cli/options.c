@@ -16,7 +16,7 @@ typedef enum {
   O_STEPS, O_TIMES, O_POINTS, O_T_MIN, O_EPS, O_RTOL, O_ATOL, O_OUT, O_SNAPSHOTS, O_QUIET, O_METHOD,
   O_EXACT_METHOD, O_MODEL, O_TERMS, O_ETA_HEAD, O_HEAD_INIT, O_HEAD_SCALE, O_F_LIST, O_SEEDS, O_MODELS, O_RATIOS,
   O_APART, O_CHECK, O_JSON, O_ZERO_TOL, O_QUICK, O_PRECISION, O_THREADS, O_HELP,
-  O_CONFIG, O_CHECKPOINT_EVERY, O_RESUME
+  O_CONFIG, O_CHECKPOINT_EVERY, O_RESUME, O_METRICS
 } opt_id;
 
 typedef struct {
@@ -74,7 +74,8 @@ static const opt_def OPTS[] = {
     {"zero-tol", O_ZERO_TOL, 1, OPT_FIXED, "r", "zero modes: |lambda| <= r max|lambda| (default 1e-6)"},
     {"quick", O_QUICK, 0, OPT_FIGURES, NULL, "figures: small sizes, under a minute"},
     {"precision", O_PRECISION, 1, OPT_RUN | OPT_BENCH, "P", "f64|f32: gd's floating-point type (default f64)"},
-    {"threads", O_THREADS, 1, OPT_RUN | OPT_BENCH, "T", "gd threads (default: all cores); results do not depend on it"},
+    {"threads", O_THREADS, 1, OPT_RUN | OPT_BENCH, "T", "threads of gd and the metrics (default: all cores); results do not depend on it"},
+    {"metrics", O_METRICS, 1, OPT_RUN, "m1,m2,..", "metrics to compute (default all; the other columns of metrics.csv stay empty)"},
     {"help", O_HELP, 0, ~0, NULL, "this help"},
     {"config", O_CONFIG, 1, ~0, "FILE", "settings from an INI file or a summary.json (flags given here override it)"},
     {"checkpoint-every", O_CHECKPOINT_EVERY, 1, OPT_RUN, "T", "save the run's state to DIR/checkpoint.bin every T of simulated time"},
@@ -506,6 +507,9 @@ int cli_parse(int argc, char **argv, int first, int groups, const char *cmd, cli
         c->checkpoint_every = x;
         break;
       case O_RESUME: c->resume = 1; break;
+      case O_METRICS:
+        if (rc_metrics_parse(v, &c->metrics, &err)) return err_usage(cmd, "%s%s", err.msg, "");
+        break;
     }
 #undef NEED
     record_setting(o, def, v);
