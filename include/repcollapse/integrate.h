@@ -119,6 +119,14 @@ typedef struct rc_exact rc_exact;
 rc_status rc_exact_alloc(const rc_dataset *ds, const rc_minimal_params *p, const rc_state *init,
                          rc_spectrum_method method, rc_exact **out, rc_error *err);
 rc_status rc_exact_eval(rc_exact *e, double t, rc_state *out, rc_error *err);
+/** The labels y(t) alone (K x d into y), O(K^2 d) under the K x K reduction. */
+rc_status rc_exact_labels(rc_exact *e, double t, double *y);
+/** collapse_time from the exact labels, whatever the recorded times: D(t) on
+ * a geometric grid 0, t_min, 1.01 t_min, ..., t_end, then GSL's Brent solver
+ * on the first interval where D(t) - eps D(0) changes sign (to 1e-14 relative).
+ * *found = 0 when D(t) > eps D(0) on the whole grid. */
+rc_status rc_exact_collapse_time(rc_exact *e, double t_min, double t_end, double eps, double *t_out, int *found,
+                                 rc_error *err);
 void rc_exact_free(rc_exact *e);
 
 

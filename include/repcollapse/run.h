@@ -60,6 +60,7 @@ typedef struct {
   double t_end;
   int has_collapse_time, has_fitted_slow_rate;
   double collapse_time, fitted_slow_rate;
+  int collapse_time_exact;    /* 1: collapse_time from the exact labels (Brent, any recorded times); 0: interpolated */
   double predicted_final_min_label_distance; /* minimal model: exact t -> infinity value (NAN otherwise) */
   int has_head;               /* the model has a projection head */
   size_t dim;

@@ -393,6 +393,16 @@ rc_status rc_run_execute(const rc_run_config *cfg, rc_run_result **out, rc_error
         D[k] = r->rows[k].value[RC_M_MIN_LABEL_DISTANCE];
       }
       r->collapse_time = rc_collapse_time(t, D, r->n_rows, cfg->eps, &r->has_collapse_time);
+      if (minimal && cfg->integrator == RC_INTEGRATOR_EXACT && r->n_rows) {
+        /* exact: from the labels' exact trajectory, not the recorded times */
+        rc_exact *e = NULL;
+        double t_min = cfg->t_min > 0 ? cfg->t_min : 1e-2 / r->spec->fast_rate;
+        st = rc_exact_alloc(r->ds, &cfg->model, init, cfg->exact_method, &e, err);
+        if (!st) st = rc_exact_collapse_time(e, t_min, r->rows[r->n_rows - 1].t, cfg->eps, &r->collapse_time,
+                                             &r->has_collapse_time, err);
+        rc_exact_free(e);
+        r->collapse_time_exact = 1;
+      }
       double t_fit = r->spec->next_rate > 0 ? 5.0 / r->spec->next_rate : 0.0;
       r->fitted_slow_rate = rc_fitted_decay_rate(t, D, r->n_rows, t_fit, &r->has_fitted_slow_rate);
     }

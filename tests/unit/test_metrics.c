@@ -332,6 +332,75 @@ static void collapsed_accuracy_agrees_across_integrators(void **state) {
   }
 }
 
+/* collapse_time of the exact integrator does not depend on the recorded
+ * times (2, 10 or 80 of them, same t_end), and agrees with an independent
+ * dense reference: rk45 (tolerance 1e-13) recorded every 0.05% of the time
+ * near the crossing, log D interpolated between neighbours. */
+static rc_run_result *collapse_run(rc_integrator integ, size_t points, const double *times, size_t n_times,
+                                   size_t *sizes) {
+  rc_run_config cfg = rc_run_config_default();
+  cfg.data.n_classes = 3;
+  cfg.data.class_sizes = sizes;
+  cfg.data.n_class_sizes = 1;
+  cfg.data.has_frustration = 1;
+  cfg.data.frustration = 0.05;
+  cfg.data.pattern = RC_PATTERN_RANDOM;
+  cfg.dim = 8;
+  cfg.integrator = integ;
+  cfg.points = points;
+  cfg.t_end = 400.0;
+  cfg.times = times;
+  cfg.n_times = n_times;
+  cfg.rtol = 1e-13;
+  cfg.atol = 1e-15;
+  rc_run_result *r;
+  rc_error err;
+  if (rc_run_execute(&cfg, &r, &err)) fail_msg("%s: %s", rc_integrator_name(integ), err.msg);
+  return r;
+}
+
+static void exact_collapse_time_any_grid(void **state) {
+  (void)state;
+  size_t sizes[1] = {60};
+  const size_t points[] = {2, 10, 80};
+  double ct[3];
+  int ok_exact[3];
+  for (int k = 0; k < 3; k++) {
+    rc_run_result *r = collapse_run(RC_INTEGRATOR_EXACT, points[k], NULL, 0, sizes);
+    assert_true(r->has_collapse_time);
+    ct[k] = r->collapse_time;
+    ok_exact[k] = r->collapse_time_exact;
+    rc_run_result_free(r);
+  }
+  for (int k = 1; k < 3; k++)
+    if (fabs(ct[k] - ct[0]) > 1e-12 * ct[0])
+      fail_msg("collapse_time with %zu recorded times %.17g, with 2: %.17g", points[k], ct[k], ct[0]);
+  for (int k = 0; k < 3; k++) assert_true(ok_exact[k]);
+  /* the interpolated summary of rk45 on a coarse grid is not that accurate; on a dense one it is */
+  const size_t n = 801;
+  double *t = malloc(n * sizeof *t);
+  t[0] = 0;
+  for (size_t k = 1; k < n; k++) t[k] = ct[0] * (0.8 + 0.4 * (double)(k - 1) / (double)(n - 2));
+  rc_run_result *r = collapse_run(RC_INTEGRATOR_RK45, 0, t, n, sizes);
+  assert_true(r->has_collapse_time);
+  assert_false(r->collapse_time_exact);
+  if (fabs(r->collapse_time - ct[0]) > 1e-7 * ct[0])
+    fail_msg("exact collapse_time %.17g, dense rk45 %.17g", ct[0], r->collapse_time);
+  rc_run_result_free(r);
+  free(t);
+  /* never collapsing before t_end: null */
+  rc_run_config cfg = rc_run_config_default();
+  cfg.data.n_classes = 3;
+  cfg.data.class_sizes = sizes;
+  cfg.data.n_class_sizes = 1;
+  cfg.t_end = 50.0; /* no frustration: the labels never meet */
+  rc_run_result *r0;
+  rc_error err;
+  assert_int_equal(rc_run_execute(&cfg, &r0, &err), RC_OK);
+  assert_false(r0->has_collapse_time);
+  rc_run_result_free(r0);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(hand_worked_state),
@@ -341,6 +410,7 @@ int main(void) {
       cmocka_unit_test(metrics_independent_of_threads),
       cmocka_unit_test(chosen_metrics),
       cmocka_unit_test(collapsed_accuracy_agrees_across_integrators),
+      cmocka_unit_test(exact_collapse_time_any_grid),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
