@@ -141,6 +141,24 @@ void rc_exact_free(rc_exact *e);
 rc_status rc_integrate_head(const rc_dataset *ds, const rc_head_params *hp, const rc_state *init,
                             const rc_integrate_config *cfg, rc_observer obs, void *obs_ctx, rc_error *err);
 
+/* Term-model gd engine (head_gd.c): one step z <- z + dt F(z) of the particle
+ * vector field (rc_head_vector_field) as a fused pass, x read and written once,
+ * the head products as GEMMs on tiles of samples; OpenMP over blocks that depend
+ * only on N and K, so the step is bit-identical for any thread count. `ds` must
+ * outlive the plan. rc_integrate_head drives it for gd; exposed for tests and
+ * benchmarks. */
+typedef struct rc_head_gd rc_head_gd;
+rc_status rc_head_gd_alloc(const rc_dataset *ds, const rc_head_params *hp, size_t d, double dt, int threads,
+                           rc_head_gd **out, rc_error *err);
+/** One step in place on z (layout of rc_state_alloc_head); *bad = 1 when a value became NaN or Inf. */
+rc_status rc_head_gd_step(rc_head_gd *g, double *z, int *bad);
+/** GEMM flops of one step (2 m n k per product). */
+double rc_head_gd_gemm_flops(const rc_head_gd *g);
+/** Bytes one step must move through memory (x read and written once, the observations, y, P, block sums). */
+double rc_head_gd_bytes_per_step(const rc_head_gd *g);
+int rc_head_gd_threads_used(const rc_head_gd *g);
+void rc_head_gd_free(rc_head_gd *g);
+
 /** Estimate of the largest |eigenvalue| of the vector field's Jacobian at z
  * (power iteration with central-difference Jacobian-vector products). */
 double rc_head_rate_estimate(const rc_dataset *ds, const rc_head_params *hp, const double *z, size_t d,
