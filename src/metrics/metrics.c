@@ -43,13 +43,32 @@ const char *const rc_metric_names[RC_N_METRICS] = {
     "loss", "accuracy", "accuracy_frustrated", "margin", "min_label_distance", "mean_label_distance",
     "within_class_spread", "label_effective_rank"};
 
-static double dist2(const double *a, const double *b, size_t d) {
-  double s = 0.0;
-  for (size_t k = 0; k < d; k++) {
-    double r = a[k] - b[k];
-    s += r * r;
+/* |a - b|^2 by direct differences, in eight interleaved partial sums (coordinate
+ * k into sum k mod 8, added pairwise at the end): a fixed order, whatever the
+ * vector width, without the latency of one running sum */
+static inline double dist2(const double *a, const double *b, size_t d) {
+  double s[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  size_t k = 0;
+  for (; k + 8 <= d; k += 8)
+    for (int l = 0; l < 8; l++) {
+      const double r = a[k + l] - b[k + l];
+      s[l] += r * r;
+    }
+  for (int l = 0; k < d; k++, l++) {
+    const double r = a[k] - b[k];
+    s[l] += r * r;
   }
-  return s;
+  return ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
+}
+
+/* |a|^2, in the same order */
+static inline double norm2(const double *a, size_t d) {
+  double s[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  size_t k = 0;
+  for (; k + 8 <= d; k += 8)
+    for (int l = 0; l < 8; l++) s[l] += a[k + l] * a[k + l];
+  for (int l = 0; k < d; k++, l++) s[l] += a[k] * a[k];
+  return ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
 }
 
 double rc_min_label_distance(const rc_state *s) {
@@ -156,7 +175,16 @@ typedef struct {
   int nearest, loss, spread, margin;
 } sweep_ctx;
 
-static void chunk_metrics(const sweep_ctx *c, size_t i0, size_t i1, double *xt, double *G, double *dd, size_t *cand,
+/* Compiled for several instruction sets: the scans over the K labels are
+ * vectorised; no floating-point sum is reordered (min and | reductions only,
+ * no contraction under ISO C), so every clone gives the same bits. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__SANITIZE_ADDRESS__)
+#define METRICS_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define METRICS_CLONES
+#endif
+
+METRICS_CLONES static void chunk_metrics(const sweep_ctx *c, size_t i0, size_t i1, double *xt, double *G, double *dd, size_t *cand,
                           chunk_sums *out) {
   const rc_dataset *ds = c->ds;
   const size_t K = ds->n_classes, d = c->s->d, m = i1 - i0;
@@ -187,33 +215,50 @@ static void chunk_metrics(const sweep_ctx *c, size_t i0, size_t i1, double *xt, 
     if (!c->nearest) continue;
     /* candidates from the GEMM (or every label) */
     double *g = G + r * K;
-    double tie = 0.0, x2 = 0.0, nx = 0.0, m1 = INFINITY, m2 = INFINITY, e = INFINITY;
-    size_t a1 = 0;
-    for (size_t q = 0; q < d; q++) x2 += xi[q] * xi[q];
-    tie = RC_TIE_RTOL * sqrt(x2 + c->maxy2); /* on distances, not squared distances */
+    double x2 = 0.0, nx = 0.0, m1 = INFINITY, mo = INFINITY, e = INFINITY;
+    x2 = norm2(xi, d);
+    const double tie = RC_TIE_RTOL * sqrt(x2 + c->maxy2); /* on distances, not squared distances */
+    const size_t ownl = own >= 0 ? (size_t)own : K;       /* K: no own label */
     int all = !c->gemm;
     if (!all) {
       const double *xr = xt + r * d;
-      for (size_t q = 0; q < d; q++) nx += xr[q] * xr[q];
+      nx = norm2(xr, d);
       e = ebound * (nx + c->maxny);
+      const double *ny = c->ny;
+      /* g_c = |y~_c|^2 - 2 x~.y~_c; m1 its minimum, mo the minimum over the labels other than the own one */
+#pragma omp simd reduction(min : m1, mo)
       for (size_t l = 0; l < K; l++) {
-        double v = c->ny[l] - 2.0 * g[l];
+        const double v = ny[l] - 2.0 * g[l];
         g[l] = v;
-        if (v < m1) {
-          m2 = m1;
-          m1 = v;
-          a1 = l;
-        } else if (v < m2) {
-          m2 = v;
+        m1 = v < m1 ? v : m1;
+        const double w = l == ownl ? INFINITY : v;
+        mo = w < mo ? w : mo;
+      }
+    }
+    /* every label with |x_i - y_c| <= min_c |x_i - y_c| + tie: exact D_c lies within e of g_c + |x~_i|^2;
+     * for the margin, every other label within 2e of the nearest other one */
+    const double sm = sqrt(fmax(m1 + nx + e, 0.0)), thr = (sm + tie) * (sm + tie) - nx + 2.0 * e;
+    const double thr_o = mo + 2.0 * e;
+    if (!isfinite(thr) || !isfinite(tie)) all = 1;
+    const int want_other = own >= 0 && c->margin;
+    const int all_o = all || !isfinite(thr_o);
+    size_t nc = 0;
+    double other = INFINITY;
+    const double tmax = want_other && thr_o > thr ? thr_o : thr;
+    for (size_t l0 = 0; l0 < K; l0 += 16) { /* blocks of 16 labels, skipped when none is below both thresholds */
+      const size_t l1 = l0 + 16 < K ? l0 + 16 : K;
+      double bm = INFINITY;
+#pragma omp simd reduction(min : bm)
+      for (size_t l = l0; l < l1; l++) bm = g[l] < bm ? g[l] : bm;
+      if (!all && !all_o && !(bm <= tmax)) continue;
+      for (size_t l = l0; l < l1; l++) {
+        if (all || g[l] <= thr) cand[nc++] = l;
+        if (want_other && l != ownl && (all_o || g[l] <= thr_o)) {
+          double q = dist2(xi, y + l * d, d);
+          if (q < other) other = q;
         }
       }
     }
-    /* every label with |x_i - y_c| <= min_c |x_i - y_c| + tie: exact D_c lies within e of g_c + |x~_i|^2 */
-    double sm = sqrt(fmax(m1 + nx + e, 0.0)), thr = (sm + tie) * (sm + tie) - nx + 2.0 * e;
-    if (!isfinite(thr) || !isfinite(tie)) all = 1;
-    size_t nc = 0;
-    for (size_t l = 0; l < K; l++)
-      if (all || g[l] <= thr) cand[nc++] = l;
     if (nc == 0) { /* NaN somewhere: fall back to every label */
       all = 1;
       for (size_t l = 0; l < K; l++) cand[nc++] = l;
@@ -234,17 +279,7 @@ static void chunk_metrics(const sweep_ctx *c, size_t i0, size_t i1, double *xt, 
       if (cand[k] != best && sqrt(dd[k]) - sbest <= tie) unique = 0;
     if (own >= 0) {
       if (unique && best == (size_t)own) out->correct++;
-      if (c->margin) {
-        double gmo = (size_t)own == a1 ? m2 : m1, thr_o = gmo + 2.0 * e;
-        int all_o = all || !isfinite(thr_o);
-        double other = INFINITY;
-        for (size_t l = 0; l < K; l++)
-          if (l != (size_t)own && (all_o || g[l] <= thr_o)) {
-            double q = dist2(xi, y + l * d, d);
-            if (q < other) other = q;
-          }
-        out->margin += sqrt(other) - sqrt(d_own);
-      }
+      if (want_other) out->margin += sqrt(other) - sqrt(d_own);
     } else if (unique) {
       for (size_t j = ds->row_ptr[i]; j < ds->row_ptr[i + 1]; j++)
         if (ds->labels[j] == best) out->correct_f++;
