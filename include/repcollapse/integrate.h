@@ -157,6 +157,8 @@ double rc_head_gd_gemm_flops(const rc_head_gd *g);
 /** Bytes one step must move through memory (x read and written once, the observations, y, P, block sums). */
 double rc_head_gd_bytes_per_step(const rc_head_gd *g);
 int rc_head_gd_threads_used(const rc_head_gd *g);
+/** Samples per tile (the GEMMs' tall dimension). */
+size_t rc_head_gd_tile(void);
 void rc_head_gd_free(rc_head_gd *g);
 
 /** Estimate of the largest |eigenvalue| of the vector field's Jacobian at z

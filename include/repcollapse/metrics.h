@@ -40,6 +40,9 @@ rc_metrics_ref rc_metrics_reference(const rc_state *init);
 void rc_metrics_compute(const rc_dataset *ds, const rc_state *s, const rc_metrics_ref *ref,
                         double t, rc_metrics_row *row);
 
+/** Samples per GEMM of the nearest-label search (its tall dimension). */
+#define RC_METRICS_CHUNK 256
+
 /** Bit m set: metric m (the enum above) is computed. */
 #define RC_METRICS_ALL ((1u << RC_N_METRICS) - 1u)
 

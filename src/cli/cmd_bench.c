@@ -104,6 +104,7 @@ static rc_status bench_head_gd(const rc_dataset *ds, const rc_run_config *c, con
     json_object_set_new(j, "seconds_per_step_min", json_real(t[0]));
     json_object_set_new(j, "seconds_per_step_mean", json_real(total / (double)steps));
     json_object_set_new(j, "gemm_flops_per_step", json_real(rc_head_gd_gemm_flops(g)));
+    json_object_set_new(j, "tile", json_integer((json_int_t)rc_head_gd_tile()));
     json_object_set_new(j, "bytes_per_step", json_real(rc_head_gd_bytes_per_step(g)));
   }
   rc_head_gd_free(g);
@@ -146,6 +147,7 @@ static rc_status bench_exact(const rc_dataset *ds, const rc_run_config *c, const
     json_object_set_new(j, "metrics_seconds_min", json_real(mt[0]));
     /* the nearest-label GEMM: 2 N K d; bytes: x, the observations (offsets, labels, counts, clean labels) */
     json_object_set_new(j, "metrics_gemm_flops", json_real(2.0 * N * K * d));
+    json_object_set_new(j, "metrics_tile", json_integer(RC_METRICS_CHUNK));
     json_object_set_new(j, "metrics_bytes",
                         json_real(8.0 * N * d + 8.0 * (N + 1) + 12.0 * (double)ds->nnz + 4.0 * N + 8.0 * K * d));
     json_object_set_new(j, "metrics", rc_metrics_row_json(&row));

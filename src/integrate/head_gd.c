@@ -296,3 +296,5 @@ double rc_head_gd_bytes_per_step(const rc_head_gd *g) {
 }
 
 int rc_head_gd_threads_used(const rc_head_gd *g) { return g->threads_used; }
+
+size_t rc_head_gd_tile(void) { return RC_HEAD_TILE; }

@@ -33,7 +33,6 @@
 #include "repcollapse/metrics.h"
 
 #define RC_TIE_RTOL 1e-12
-#define RC_METRICS_CHUNK 256
 
 /* OpenBLAS's thread controls (declared by its cblas.h; repeated for other CBLAS headers) */
 void openblas_set_num_threads(int num_threads);
