@@ -38,6 +38,7 @@ struct rc_exact {
   double *coef;  /* n_modes x d */
   double *ry;    /* K x d remainder of y0 */
   double *zbuf;  /* K x d scratch */
+  double *cbuf;  /* 2K x d scratch: the modes' coefficients at t */
   /* group */
   rc_groups *g;
   size_t n_red;
@@ -53,6 +54,7 @@ void rc_exact_free(rc_exact *e) {
   free(e->coef);
   free(e->ry);
   free(e->zbuf);
+  free(e->cbuf);
   rc_groups_free(e->g);
   free(e->V);
   free(e->dsc);
@@ -77,8 +79,9 @@ static rc_status exact_kk_prepare(rc_exact *e, const rc_state *init, rc_error *e
   e->coef = rc_calloc(2 * K * d, sizeof(double), "exact modes", err);
   e->ry = rc_calloc(K * d, sizeof(double), "exact modes", err);
   e->zbuf = rc_calloc(K * d, sizeof(double), "exact modes", err);
+  e->cbuf = rc_calloc(2 * K * d, sizeof(double), "exact modes", err);
   double *Ax0 = rc_calloc(K * d, sizeof(double), "exact modes", err);
-  if (!e->lam || !e->vmode || !e->ymode || !e->xpart || !e->coef || !e->ry || !e->zbuf || !Ax0) {
+  if (!e->lam || !e->vmode || !e->ymode || !e->xpart || !e->coef || !e->ry || !e->zbuf || !e->cbuf || !Ax0) {
     free(nu);
     free(V);
     free(Ax0);
@@ -154,21 +157,20 @@ static rc_status exact_kk_prepare(rc_exact *e, const rc_state *init, rc_error *e
   return RC_OK;
 }
 
-/* y(t) alone, O(n_modes K d); exact_kk_eval gives the same labels bit for bit */
+/* y(t) alone: e^{-eta_x t} R_y + V^T diag(e^{-lambda_k t} ymode_k) C, one GEMM
+ * of O(n_modes K d); exact_kk_eval gives the same labels bit for bit */
 static void exact_kk_labels(rc_exact *e, double t, double *y) {
   size_t K = e->K, d = e->d;
   const double ebx = exp(-e->p.eta_x * t);
   for (size_t c = 0; c < K; c++)
     for (size_t q = 0; q < d; q++) y[c * d + q] = ebx * e->ry[c * d + q];
   for (size_t k = 0; k < e->n_modes; k++) {
-    double fy = exp(-e->lam[k] * t) * e->ymode[k];
-    const double *v = e->vmode + k * K, *ck = e->coef + k * d;
-    for (size_t c = 0; c < K; c++) {
-      if (v[c] == 0.0) continue;
-      double a = fy * v[c];
-      for (size_t q = 0; q < d; q++) y[c * d + q] += a * ck[q];
-    }
+    const double fy = exp(-e->lam[k] * t) * e->ymode[k];
+    for (size_t q = 0; q < d; q++) e->cbuf[k * d + q] = fy * e->coef[k * d + q];
   }
+  if (e->n_modes)
+    cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)K, (int)d, (int)e->n_modes, 1.0, e->vmode, (int)K,
+                e->cbuf, (int)d, 1.0, y, (int)d);
 }
 
 static rc_status exact_kk_eval(rc_exact *e, double t, rc_state *out) {

@@ -29,7 +29,7 @@
 #include "core/alloc.h"
 #include "repcollapse/integrate.h"
 
-#define RC_HEAD_TILE 128
+#define RC_HEAD_TILE 256
 #define RC_HEAD_BLOCKS 64
 #define RC_HEAD_MIN_BLOCK 1024
 

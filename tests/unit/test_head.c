@@ -251,7 +251,7 @@ static void term_specs(void **state) {
  * 3 threads. */
 static void fused_gd_step_is_the_vector_field(void **state) {
   (void)state;
-  rc_dataset *ds = tu_equal(5, 500, 0.1, RC_PATTERN_RANDOM, 4); /* N = 2778: 3 blocks of 1024, tiles of 128 */
+  rc_dataset *ds = tu_equal(5, 500, 0.1, RC_PATTERN_RANDOM, 4); /* N = 2778: 3 blocks of 1024, tiles of 256 */
   const size_t d = 8, N = ds->n_samples, K = ds->n_classes, n = (N + K + d) * d;
   const char *specs[] = {"minimal", "head", "siam", "siam-sg", "0.7*x-Py+1.3*Py-sg(Px)", "Px-sg(Py)+2*y-sg(x)",
                          "Py-Px"};
