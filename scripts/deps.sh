@@ -7,7 +7,7 @@ set -euo pipefail
 PKGS=(build-essential cmake pkg-config git
       libgsl-dev libopenblas-dev liblapacke-dev libhdf5-dev libjansson-dev
       libinih-dev libcmocka-dev gnuplot-nox
-      python3-numpy python3-h5py valgrind)
+      python3-numpy python3-h5py python3-scipy valgrind)
 # MPI: optional for the build; `repcollapse sweep` shares points among ranks under mpirun
 PKGS+=(libopenmpi-dev openmpi-bin)
 if [ "${1:-}" = "--fuzz" ]; then
