@@ -334,7 +334,7 @@ static void collapsed_accuracy_agrees_across_integrators(void **state) {
 
 /* collapse_time of the exact integrator does not depend on the recorded
  * times (2, 10 or 80 of them, same t_end), and agrees with an independent
- * dense reference: rk45 (tolerance 1e-13) recorded every 0.05% of the time
+ * dense reference: rk45 (tolerance 1e-11) recorded every 0.2% of the time
  * near the crossing, log D interpolated between neighbours. */
 static rc_run_result *collapse_run(rc_integrator integ, size_t points, const double *times, size_t n_times,
                                    size_t *sizes) {
@@ -351,8 +351,8 @@ static rc_run_result *collapse_run(rc_integrator integ, size_t points, const dou
   cfg.t_end = 400.0;
   cfg.times = times;
   cfg.n_times = n_times;
-  cfg.rtol = 1e-13;
-  cfg.atol = 1e-15;
+  cfg.rtol = 1e-11;
+  cfg.atol = 1e-14;
   rc_run_result *r;
   rc_error err;
   if (rc_run_execute(&cfg, &r, &err)) fail_msg("%s: %s", rc_integrator_name(integ), err.msg);
@@ -377,7 +377,7 @@ static void exact_collapse_time_any_grid(void **state) {
       fail_msg("collapse_time with %zu recorded times %.17g, with 2: %.17g", points[k], ct[k], ct[0]);
   for (int k = 0; k < 3; k++) assert_true(ok_exact[k]);
   /* the interpolated summary of rk45 on a coarse grid is not that accurate; on a dense one it is */
-  const size_t n = 801;
+  const size_t n = 201;
   double *t = malloc(n * sizeof *t);
   t[0] = 0;
   for (size_t k = 1; k < n; k++) t[k] = ct[0] * (0.8 + 0.4 * (double)(k - 1) / (double)(n - 2));
