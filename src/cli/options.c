@@ -18,7 +18,7 @@ typedef enum {
   O_STEPS, O_TIMES, O_POINTS, O_T_MIN, O_EPS, O_RTOL, O_ATOL, O_OUT, O_SNAPSHOTS, O_QUIET, O_METHOD,
   O_EXACT_METHOD, O_MODEL, O_TERMS, O_ETA_HEAD, O_HEAD_INIT, O_HEAD_SCALE, O_F_LIST, O_SEEDS, O_MODELS, O_RATIOS,
   O_APART, O_CHECK, O_JSON, O_ZERO_TOL, O_QUICK, O_PRECISION, O_THREADS, O_HELP,
-  O_CONFIG, O_ALLOW_CHANGED, O_CHECKPOINT_EVERY, O_RESUME, O_MAX_STEPS
+  O_CONFIG, O_ALLOW_CHANGED, O_CHECKPOINT_EVERY, O_RESUME, O_MAX_STEPS, O_METRICS
 } opt_id;
 
 typedef struct {
@@ -78,7 +78,8 @@ static const opt_def OPTS[] = {
     {"zero-tol", O_ZERO_TOL, 1, OPT_FIXED, "r", "zero modes: |lambda| <= r max|lambda|"},
     {"quick", O_QUICK, 0, OPT_FIGURES, NULL, "figures: small sizes, under a minute"},
     {"precision", O_PRECISION, 1, RUNLIKE, "P", "f64|f32: gd's floating-point type"},
-    {"threads", O_THREADS, 1, RUNLIKE, "T", "gd threads (at most 4096; default also from OMP_NUM_THREADS); results do not depend on it"},
+    {"threads", O_THREADS, 1, RUNLIKE, "T", "threads of gd and the metrics (at most 4096; default also from OMP_NUM_THREADS); results do not depend on it"},
+    {"metrics", O_METRICS, 1, OPT_RECORD, "m1,m2,..", "metrics to compute (the other columns of metrics.csv stay empty)"},
     {"help", O_HELP, 0, ~0, NULL, "this help"},
     {"config", O_CONFIG, 1, ~0, "FILE", "settings from an INI file or a summary.json (flags given here override it)"},
     {"allow-changed-inputs", O_ALLOW_CHANGED, 0, ~0, NULL, "--config summary.json: accept input files whose content changed since"},
@@ -174,6 +175,7 @@ static void default_text(const opt_def *d, const char *cmd, char *buf, size_t n)
     case O_ZERO_TOL: snprintf(buf, n, "%g", o.zero_tol); break;
     case O_PRECISION: snprintf(buf, n, "%s", rc_precision_name(c->precision)); break;
     case O_THREADS: snprintf(buf, n, "all cores"); break;
+    case O_METRICS: snprintf(buf, n, "all"); break;
     default: break;
   }
 }
@@ -615,6 +617,9 @@ int cli_parse(int argc, char **argv, int first, int groups, const char *cmd, cli
         c->checkpoint_every = x;
         break;
       case O_RESUME: c->resume = 1; break;
+      case O_METRICS:
+        if (rc_metrics_parse(v, &c->metrics, &err)) return err_usage(cmd, "%s%s", err.msg, "");
+        break;
     }
 #undef NEED
     record_setting(o, def, v);
