@@ -214,6 +214,7 @@ json_t *rc_run_summary_json(const rc_run_config *cfg, const rc_run_result *r) {
   json_object_set_new(j, "final", r->n_rows ? rc_metrics_row_json(&r->rows[r->n_rows - 1]) : json_null());
   if (r->has_head) json_object_set_new(j, "final_head", rc_head_json(r->final_head, r->final_labels, r->ds->n_classes, r->dim));
   json_object_set_new(j, "collapse_time", r->has_collapse_time ? json_real(r->collapse_time) : json_null());
+  json_object_set_new(j, "collapse_time_method", json_string(r->collapse_time_exact ? "exact-brent" : "interpolated"));
   json_object_set_new(j, "fitted_slow_rate", r->has_fitted_slow_rate ? json_real(r->fitted_slow_rate) : json_null());
   if (!rc_train_is_plain(&cfg->train)) /* the optimizer, its momentum regime, Adam's note, decay, batch, EMA (6.1) */
     json_object_set_new(j, "training",

@@ -256,6 +256,9 @@ grep -q '"max_steps": 5000' rk7/summary.json && ok || bad "max_steps not in summ
 "$RC" spectrum --classes 2 --per-class 5 >want.json
 "$RC" spectrum --config long.ini >got.json 2>"$T/err" && cmp -s want.json got.json && ok ||
   bad "an INI file with lines over 1 MiB: [$(head -c 300 "$T/err")]"
+# a number has any number of digits, on the command line too (one number parser)
+"$RC" spectrum --classes 2 --per-class "$(head -c 3000 /dev/zero | tr '\0' 0)5" --eta-x "$(head -c 3000 /dev/zero | tr '\0' 0)1.0" >got2.json 2>"$T/err" &&
+  cmp -s want.json got2.json && ok || bad "numbers with 3000 leading zeros: [$(head -c 300 "$T/err")]"
 printf 'classes = 2\nper-class = 5\nbogus%s = 1\n' "$(head -c 1200000 /dev/zero | tr '\0' y)" >longkey.ini
 "$RC" spectrum --config longkey.ini >/dev/null 2>"$T/err"
 [ $? -eq 2 ] && grep -q "longkey.ini:3: key 'bogusyyy" "$T/err" && ok || bad "a long unknown key: [$(head -c 300 "$T/err")]"
