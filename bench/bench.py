@@ -14,8 +14,12 @@ problems. Run it through bench/run.sh, which builds everything first.
       10^5 and 10^6;
   (e) the teacher-student gd step (N = 20000, D = 512, d = 64, K = 10,
       bench/ts_bench.c): its dense products' flops over this machine's
-      measured dgemm / sgemm peak (bench/gemm_peak.c).
-Before timing, every reference is checked against repcollapse's own gd
+      measured dgemm / sgemm peak (bench/gemm_peak.c);
+  (f) the metrics of one recorded time at N ~ 10^6 against their roofline,
+      the exact state's cost and a PyTorch peer (torch.cdist).
+Every path's roofline is measured in the same run: max(its GEMM flops / the
+dgemm rate measured at its own tile shapes (bench/shape_gemm.c), its bytes /
+the measured stream bandwidth). Before timing, every reference is checked against repcollapse's own gd
 trajectory on a small problem. Every figure is printed and written, with the
 machine and the commit, to bench/RESULTS.md."""
 import argparse
@@ -173,19 +177,32 @@ def bench_siam_sg(a, tmp):
                 "--seed", "1", "--dim", str(d), "--model", "siam-sg"]
     n5 = a.per_class // 10
     R = {"per_class": n5}
-    # gd: time per step from two runs that differ only in their number of steps
-    # (the set-up, the up-front stability estimate and the metrics cancel)
-    dt, s1, s2 = 0.5, 5, 5 + a.sg_steps
+    # gd: the fused step (`repcollapse bench --model siam-sg`: one warm-up step, then each step timed)
+    # and its roofline: the three tile GEMMs at their measured rates, or the bytes at the stream bandwidth
+    dt = 0.5
     R["gd"] = []
     for t in (1, 2):
-        w1, sm = run_wall(cli, spec(n5) + ["--integrator", "gd", "--dt", str(dt), "--steps", str(s1),
-                                           "--times", f"0,{dt * s1}"], tmp, threads=t)
-        w2, _ = run_wall(cli, spec(n5) + ["--integrator", "gd", "--dt", str(dt), "--steps", str(s2),
-                                          "--times", f"0,{dt * s2}"], tmp, threads=t)
-        R["gd"].append({"threads": t, "per_step": (w2 - w1) / (s2 - s1), "wall1": w1, "wall2": w2})
-        say(f"(d) siam-sg gd, N = {sm['data']['n_samples']}, {t} BLAS thread(s): "
-            f"{1e3 * (w2 - w1) / (s2 - s1):.1f} ms/step ({s1} steps {w1:.2f} s, {s2} steps {w2:.2f} s)")
-    R["N5"] = sm["data"]["n_samples"]
+        b = rc_json(cli, ["bench"] + spec(n5) + ["--dt", str(dt), "--steps", str(a.sg_steps), "--threads", str(t)])
+        N5, tile = b["n_samples"], b["tile"]
+        tiles = -(-N5 // tile)
+        rates = {"nt": shape_rate(a.shape_gemm, "nt", tile, d, d, tiles, t),
+                 "tn": shape_rate(a.shape_gemm, "tn", d, d, tile, tiles, t),
+                 "nn": shape_rate(a.shape_gemm, "nn", tile, d, d, tiles, t)}
+        per = 2.0 * N5 * d * d  # each of P x, S1^T X, S1 P
+        compute = sum(per / (1e9 * rates[o]["gflops_best"]) for o in rates)
+        compute += (b["gemm_flops_per_step"] - 3 * per) / (1e9 * rates["nt"]["gflops_best"])  # the labels' K x d x d
+        memory = b["bytes_per_step"] / (1e9 * a.triad[t]["best_gb_per_s"])
+        roof = max(compute, memory)
+        g = {"threads": t, "per_step": b["seconds_per_step_min"], "median": b["seconds_per_step"],
+             "flops": b["gemm_flops_per_step"], "bytes": b["bytes_per_step"], "roof": roof, "compute": compute,
+             "memory": memory, "rates": {o: rates[o]["gflops_best"] for o in rates}, "tile": tile,
+             "load": os.getloadavg()[0]}
+        R["gd"].append(g)
+        say(f"(d) siam-sg gd, N = {N5}, {t} thread(s): best {1e3 * g['per_step']:.1f} ms/step (median "
+            f"{1e3 * g['median']:.1f}); roofline {1e3 * roof:.1f} ms (GEMMs {1e3 * compute:.1f} ms at "
+            + ", ".join(f"{o} {rates[o]['gflops_best']:.1f}" for o in rates)
+            + f" GFLOP/s, bytes {1e3 * memory:.1f} ms): {roof / g['per_step']:.0%} of it")
+    R["N5"] = N5
     # PyTorch references of the same step, on the same observations
     obs = os.path.join(tmp, "obs-sg.csv")
     sh([cli, "data"] + spec(n5)[:10] + ["--out", obs])
@@ -223,8 +240,75 @@ def bench_siam_sg(a, tmp):
     R["integ"] = [integ(n5, "rk45", Ti), integ(n5, "reduced", Ti),
                   integ(a.per_class // 100, "reduced", Ti), integ(a.per_class, "reduced", Ti),
                   integ(a.per_class // 100, "reduced", 5 * Ti, "ring"), integ(a.per_class, "reduced", 5 * Ti, "ring")]
-    R["dt"], R["s1"], R["s2"] = dt, s1, s2
+    R["dt"] = dt
     return R
+
+
+def shape_rate(exe, op, m, n, k, tiles, threads):
+    """dgemm GFLOP/s at one tile shape, called as the paths call it (bench/shape_gemm.c)."""
+    return json.loads(sh([exe, "--op", op, "--m", str(m), "--n", str(n), "--k", str(k), "--tiles", str(tiles),
+                          "--threads", str(threads), "--reps", "7"]))
+
+
+def check_metrics(cli, tmp):
+    """The PyTorch metrics peer against repcollapse's metrics.csv on a small problem."""
+    data = ["--classes", "7", "--per-class", "300", "--frustration", "0.1", "--pattern", "random", "--seed", "3"]
+    out = os.path.join(tmp, "check-m")
+    sh([cli, "run"] + data + ["--dim", "16", "--times", "0,0.5,5", "--snapshots", "--quiet", "--out", out])
+    obs = os.path.join(tmp, "check-m.csv")
+    sh([cli, "data"] + data + ["--out", obs])
+    import h5py
+    with h5py.File(os.path.join(out, "snapshots.h5")) as f:
+        x, y = f["samples"][()], f["labels"][()]
+    with open(os.path.join(out, "metrics.csv")) as f:
+        head = f.readline().strip().split(",")
+        rows = [dict(zip(head, l.strip().split(","))) for l in f]
+    i, c, w, N, K = ref.load_observations(obs)
+    tm = ref.TorchMetrics(i, c, w, N, K)
+    d0 = float(np.sqrt(min(((y[0][a] - y[0][b]) ** 2).sum() for a in range(K) for b in range(a + 1, K))))
+    worst = 0.0
+    for k in range(len(rows)):
+        got = tm.compute(x[k], y[k], d0)
+        for name, v in got.items():
+            want = float(rows[k][name])
+            err = abs(v - want) / max(abs(want), 1e-300)
+            worst = max(worst, err)
+            if not err <= 1e-9:
+                sys.exit(f"bench: the PyTorch metrics peer disagrees with repcollapse on {name} at row {k}: "
+                         f"{v!r} against {want!r}")
+    say(f"check: PyTorch metrics against repcollapse's metrics.csv: max relative difference {worst:.1e}")
+    return worst
+
+
+def bench_metrics(a, data, d, i, c, w, N, K, x0, y0, triad):
+    """(f): metrics of one recorded time, the exact state, the roofline, the PyTorch peer."""
+    import torch
+    res = []
+    tm = ref.TorchMetrics(i, c, w, N, K)
+    d0 = 1.0
+    for t in (1, 2):
+        b = rc_json(a.cli, ["bench"] + data + ["--dim", str(d), "--integrator", "exact", "--threads", str(t)])
+        tile = b["metrics_tile"]
+        g = shape_rate(a.shape_gemm, "nt", tile, K, d, -(-N // tile), t)
+        flops, nbytes = b["metrics_gemm_flops"], b["metrics_bytes"]
+        roof = max(flops / (1e9 * g["gflops_best"]), nbytes / (1e9 * triad[t]["best_gb_per_s"]))
+        torch.set_num_threads(t)
+        tp = []
+        for _ in range(3):
+            t0 = time.perf_counter()
+            tm.compute(x0, y0, d0)
+            tp.append(time.perf_counter() - t0)
+        r = {"threads": t, "metrics": b["metrics_seconds_min"], "metrics_med": b["metrics_seconds"],
+             "exact_eval": b["seconds_eval"], "exact": b["seconds"], "flops": flops, "bytes": nbytes,
+             "rate": g["gflops_best"], "tile": tile, "roof": roof, "torch": min(tp), "torch_med": statistics.median(tp),
+             "load": os.getloadavg()[0]}
+        res.append(r)
+        say(f"(f) metrics of one time, {t} thread(s): {r['metrics']:.3f} s (median {r['metrics_med']:.3f}); roofline "
+            f"{roof:.3f} s ({flops / 1e9:.1f} GFLOP at {g['gflops_best']:.1f} GFLOP/s measured at {tile} x {K} x {d}, "
+            f"{nbytes / 1e9:.2f} GB at {triad[t]['best_gb_per_s']:.1f} GB/s): {roof / r['metrics']:.0%} of it; "
+            f"exact state {r['exact_eval']:.3f} s ({r['metrics'] / r['exact_eval']:.1f}x); PyTorch cdist "
+            f"{r['torch']:.3f} s ({r['torch'] / r['metrics']:.1f}x)")
+    return res
 
 
 def gemm_peak(exe):
@@ -289,9 +373,10 @@ def main():
     ap.add_argument("--ref-steps", type=int, default=2, help="timed steps of each reference")
     ap.add_argument("--gemm-peak", required=True, help="bench/gemm_peak.c, built")
     ap.add_argument("--ts-bench", required=True, help="bench/ts_bench.c, built")
-    ap.add_argument("--sg-steps", type=int, default=100, help="siam-sg gd: extra steps between the two timed runs")
+    ap.add_argument("--shape-gemm", required=True, help="bench/shape_gemm.c, built")
+    ap.add_argument("--sg-steps", type=int, default=20, help="siam-sg gd: timed steps")
     ap.add_argument("--sg-t", type=float, default=0.2, help="siam-sg rk45 / reduced: simulated time timed")
-    ap.add_argument("--only", default="", help="d and/or e (comma-separated): run only those sections, print "
+    ap.add_argument("--only", default="", help="d, e and/or f (comma-separated): run only those sections, print "
                     "their figures and write nothing (for trying them out); default: everything")
     a = ap.parse_args()
     import torch
@@ -304,16 +389,31 @@ def main():
     tmp = tempfile.mkdtemp(prefix="rc-bench-")
     if a.only:
         only = set(a.only.split(","))
-        if not only <= {"d", "e"}:
-            sys.exit("bench: --only takes d and/or e")
+        if not only <= {"d", "e", "f"}:
+            sys.exit("bench: --only takes d, e and/or f")
+        a.triad = {t: stream(a.stream, t) for t in (1, 2)}
         if "d" in only:
             check_siam_sg(a.cli, tmp)
             bench_siam_sg(a, tmp)
         if "e" in only:
             bench_teacher_student(a)
+        if "f" in only:
+            check_metrics(a.cli, tmp)
+            data = ["--classes", "100", "--per-class", str(a.per_class), "--frustration", "0.05", "--pattern",
+                    "random", "--seed", "1"]
+            obs = os.path.join(tmp, "obs.csv")
+            sh([a.cli, "data"] + data + ["--out", obs])
+            i, c, w, N, K = ref.load_observations(obs)
+            rng = np.random.default_rng(1)
+            x0 = rng.normal(0, 1 / math.sqrt(a.dim), (N, a.dim))
+            y0 = rng.normal(0, 1 / math.sqrt(a.dim), (K, a.dim))
+            bench_metrics(a, data, a.dim, i, c, w, N, K, x0, y0, a.triad)
         return
     checks = check_references(a.cli, tmp)
     checks_sg, sg_moved = check_siam_sg(a.cli, tmp)
+    check_m = check_metrics(a.cli, tmp)
+    m["corename"] = shape_rate(a.shape_gemm, "nt", 8, 8, 8, 1, 1)["corename"]
+    m["openblas_coretype_env"] = os.environ.get("OPENBLAS_CORETYPE", "(not set)")
 
     data = ["--classes", "100", "--per-class", str(a.per_class), "--frustration", "0.05", "--pattern", "random",
             "--seed", "1"]
@@ -329,6 +429,7 @@ def main():
 
     # memory bandwidth
     triad = {t: stream(a.stream, t) for t in (1, 2)}
+    a.triad = triad
     for t in (1, 2):
         say(f"STREAM triad, {t} thread(s): best {triad[t]['best_gb_per_s']:.1f} GB/s, "
             f"median {triad[t]['median_gb_per_s']:.1f} GB/s; in-place a = s a: best "
@@ -400,6 +501,10 @@ def main():
 
     # (e) teacher-student step against the gemm peak
     peak_cfg, peak, res_e = bench_teacher_student(a)
+    m["load_after_e"] = os.getloadavg()[0]
+
+    # (f) metrics of one recorded time
+    res_f = bench_metrics(a, data, d, i, c, w, N, K, x0, y0, triad)
     m["load_at_end"] = os.getloadavg()[0]
 
     # RESULTS.md
@@ -410,13 +515,58 @@ def main():
     L.append("## Machine\n")
     L.append("| | |\n|---|---|")
     for k in ("cpu", "cores", "memory_gib", "kernel", "commit", "date", "python", "numpy", "torch", "blas",
-              "load_at_start", "load_after_c", "load_after_d", "load_at_end"):
+              "corename", "openblas_coretype_env", "load_at_start", "load_after_c", "load_after_d", "load_after_e",
+              "load_at_end"):
         v = m[k] if k != "blas" else peak_cfg
         L.append(f"| {k} | {v:.2f} |" if isinstance(v, float) else f"| {k} | {v} |")
-    L.append("\nThe load average (1 minute) is recorded because the machine may be shared: other work running at "
-             "the same time slows the two-thread figures first. The bench itself keeps both cores busy, so the "
-             "load it leaves behind (after its sections) includes its own work; what matters is that it was "
-             "below 1 at the start (nothing else running).\n")
+    L.append("\n`corename` is OpenBLAS's `openblas_get_corename()`, the kernel set it chose at run time "
+             "(`OPENBLAS_CORETYPE` is left as the environment has it). The load average (1 minute) is recorded "
+             "because the machine may be shared: other work running at the same time slows the two-thread "
+             "figures first. The bench itself keeps both cores busy, so the load it leaves behind (after its "
+             "sections) includes its own work; what matters is that it was below 1 at the start (nothing else "
+             "running)."
+             + (f" **This run started at a load of {m['load_at_start']:.2f}: the machine was shared, so the "
+                "figures below are disturbed (the two-thread ones most) and should be rerun on a quiet "
+                "machine.**" if m["load_at_start"] >= 1.0 else "") + "\n")
+    # every path side by side
+    nnz = len(i)
+    ex_bytes = 16.0 * N * d + 12.0 * nnz + 16.0 * N
+    t_exact_eval = statistics.median(e["seconds_eval"] for e in ex)
+    ex_roof = ex_bytes / (1e9 * triad[1]["best_gb_per_s"])
+    L.append("## Every path side by side\n")
+    L.append("Roofline = max(the path's GEMM flops / the dgemm rate measured at its own tile shapes, its bytes / "
+             "the measured stream bandwidth), both measured in this run (sections below); `of roofline` = "
+             "roofline / measured time. Ratio = peer time / repcollapse time (best of each).\n")
+    L.append("| path | threads | repcollapse | roofline | of roofline | peer | peer time | ratio |")
+    L.append("|---|---|---|---|---|---|---|---|")
+    for r in res_a:
+        if r["precision"] != "f64":
+            continue
+        roof = r["bytes"] / (1e9 * triad[r["threads"]]["inplace_best_gb_per_s"])
+        L.append(f"| minimal gd step, f64 (a) | {r['threads']} | {1e3 * r['rc']:.1f} ms | {1e3 * roof:.1f} ms "
+                 f"(bytes, in-place) | {roof / r['rc']:.0%} | PyTorch preallocated | {r['torch_pre']:.3f} s | "
+                 f"{r['torch_pre'] / r['rc']:.1f}x |")
+    L.append(f"| exact state at t = 10 / slow_rate (b) | 1 | {t_exact_eval:.3f} s | {ex_roof:.3f} s (bytes) | "
+             f"{ex_roof / t_exact_eval:.0%} | PyTorch gd to that t, preallocated | {t_torch_pre_b:.1f} s | "
+             f"{t_torch_pre_b / t_exact:.0f}x (whole exact: {t_exact:.3f} s) |")
+    for r in res_f:
+        L.append(f"| metrics of one recorded time (f) | {r['threads']} | {r['metrics']:.3f} s | {r['roof']:.3f} s "
+                 f"(GEMM) | {r['roof'] / r['metrics']:.0%} | PyTorch cdist + topk | {r['torch']:.3f} s | "
+                 f"{r['torch'] / r['metrics']:.1f}x |")
+    for g in sg["gd"]:
+        best, _med, _n = sg["torch"][("PyTorch siam-sg, preallocated", g["threads"])]
+        L.append(f"| siam-sg gd step, N = {sg['N5']} (d) | {g['threads']} | {1e3 * g['per_step']:.1f} ms | "
+                 f"{1e3 * g['roof']:.1f} ms ({'GEMM' if g['compute'] >= g['memory'] else 'bytes'}) | "
+                 f"{g['roof'] / g['per_step']:.0%} | PyTorch preallocated | {best:.3f} s | {best / g['per_step']:.1f}x |")
+    for e in sorted(res_e, key=lambda e: -e["threads"]):
+        if e["model"] == "siam-sg" and e["precision"] == "f64":
+            L.append(f"| teacher-student siam-sg step, f64 (e) | {e['threads']} | {1e3 * e['best']:.1f} ms | "
+                     f"{1e3 * e['frac'] * e['best']:.1f} ms (GEMM at the 2048 x 2048 peak) | {e['frac']:.0%} | - | - | - |")
+    L.append(f"\nThe exact state's roofline counts x(0) read and x(t) written plus the observations "
+             f"({ex_bytes / 1e9:.2f} GB) at the one-thread triad; its evaluation runs on one thread. Not given a "
+             "roofline: the spectrum (c: the K x K eigenproblem is milliseconds, the command is data generation), "
+             "and siam-sg rk45 and `reduced` (d: their cost is the number of steps their error control takes "
+             "times one vector field, which is not a fixed amount of work).\n")
     L.append("## The references and their check\n")
     L.append("`bench/references.py`: full-batch gd on the embedding tables as a researcher would write it: "
              "residuals per observation by gathering x and y, gradients accumulated with `index_add_` "
@@ -484,13 +634,25 @@ def main():
     L.append("## (d) siam-sg: gd, rk45 and `reduced`\n")
     L.append(f"`repcollapse run --model siam-sg` (MODEL.md section 3: |P x - sg(y)|^2 + |P y - sg(x)|^2, head "
              f"P = identity at the start) on `--classes 100 --per-class {sg['per_class']} --frustration 0.05 "
-             f"--pattern random --seed 1 --dim {d}` (N = {sg['N5']}). Term models run their dense products "
-             "(the head, d x d) through BLAS and the rest of the step (residuals per observation, the update) "
-             "on one thread; threads are OpenBLAS's (`OPENBLAS_NUM_THREADS`).\n")
-    L.append(f"gd, time per step: `--dt {sg['dt']}` (accepted: dt times the Jacobian's spectral radius < 2), "
-             f"two runs of {sg['s1']} and {sg['s2']} steps; per step = the difference of their `wall_seconds` "
-             f"over {sg['s2'] - sg['s1']} steps, so data generation, the up-front stability estimate and the "
-             "metrics cancel. PyTorch references on the same observations, float64, the best step (median in "
+             f"--pattern random --seed 1 --dim {d}` (N = {sg['N5']}).\n")
+    g1 = sg["gd"][0]
+    L.append(f"gd, time per step: `repcollapse bench --model siam-sg --dt {sg['dt']} --threads T` times the fused "
+             f"step of `run --integrator gd` (one warm-up step, then {a.sg_steps} steps each timed; best, median "
+             f"in parentheses): per tile of {g1['tile']} samples, P x, the residuals of both terms, S1^T X into "
+             "the head's gradient and x += dt f (S1 P) with the tile in cache; OpenMP threads over fixed blocks "
+             "of samples, bit-identical for any thread count. Its roofline: the three tile GEMMs (2 N d^2 flops "
+             f"each, {g1['flops'] / 1e9:.2f} GFLOP a step with the labels' products) at the dgemm rates measured "
+             "at their shapes by bench/shape_gemm.c with the same threads (nt: "
+             f"{g1['tile']} x {d} x {d}, tn: {d} x {d} x {g1['tile']}, nn: {g1['tile']} x {d} x {d}), against the "
+             f"bytes a step must move ({g1['bytes'] / 1e9:.3f} GB: x read and written once, the observations) at "
+             "the triad bandwidth.\n")
+    L.append("| threads | best ms/step (median) | roofline ms | GEMM ms (nt, tn, nn GFLOP/s) | bytes ms | of roofline | load |")
+    L.append("|---|---|---|---|---|---|---|")
+    for g in sg["gd"]:
+        L.append(f"| {g['threads']} | {1e3 * g['per_step']:.1f} ({1e3 * g['median']:.1f}) | {1e3 * g['roof']:.1f} | "
+                 f"{1e3 * g['compute']:.1f} ({g['rates']['nt']:.1f}, {g['rates']['tn']:.1f}, {g['rates']['nn']:.1f}) | "
+                 f"{1e3 * g['memory']:.1f} | {g['roof'] / g['per_step']:.0%} | {g['load']:.2f} |")
+    L.append("\nPyTorch references on the same observations, float64, the best step (median in "
              "parentheses) after one warm-up step: `autograd` is what a SimSiam researcher writes (project "
              "with the head, gather per observation, targets `.detach()`ed, `torch.autograd.grad`); "
              "`hand-written` gathers residuals and sums them with `index_add_`, no autograd; `preallocated` "
@@ -544,6 +706,27 @@ def main():
         L.append(f"| {e['model']} | {e['precision']} | {e['threads']} | {1e3 * e['best']:.1f} ({1e3 * e['mean']:.1f}) | "
                  f"{100 * e['share']:.0f}% | {e['df'] / 1e9:.3f} + {e['sf'] / 1e9:.3f} | {e['gflops']:.1f} | "
                  f"{100 * e['frac']:.0f}% | {100 * e['frac_blas']:.0f}% |")
+    L.append("\n## (f) the metrics of one recorded time\n")
+    L.append(f"Every per-time metric of `metrics.csv` (loss, accuracy, accuracy_frustrated, margin, "
+             f"min_label_distance, mean_label_distance, within_class_spread, label_effective_rank) of the exact "
+             f"state at t = 10 / slow_rate on the problem above (N = {N}, K = {K}, d = {d}), timed by "
+             "`repcollapse bench --integrator exact --threads T` (one warm-up, best of 5, median in parentheses). "
+             "The nearest labels go through one GEMM per tile of samples on embeddings centred by the labels' "
+             "mean; the GEMM only selects candidates, rechecked with exact differences. Roofline: the GEMM's "
+             f"2 N K d flops at the dgemm rate bench/shape_gemm.c measures at the tile shape "
+             f"({res_f[0]['tile']} x {K} x {d}, same threads), against the bytes (x and the observations, "
+             f"{res_f[0]['bytes'] / 1e9:.2f} GB) at the triad bandwidth. The exact state's cost (its evaluation "
+             "at t, the decomposition built) from the same command. PyTorch: `bench/references.py` "
+             "TorchMetrics, the same metrics with `torch.cdist` (its matrix-product path) and `topk` in chunks "
+             "of 65536 samples, timed on the initial state (best of 3), checked first against repcollapse's "
+             f"metrics.csv on a small problem (max relative difference {check_m:.1e}).\n")
+    L.append("| threads | metrics s (median) | roofline s | GEMM GFLOP/s at the tile | of roofline | exact state s | "
+             "metrics / exact state | PyTorch s (median) | PyTorch / repcollapse | load |")
+    L.append("|---|---|---|---|---|---|---|---|---|---|")
+    for r in res_f:
+        L.append(f"| {r['threads']} | {r['metrics']:.3f} ({r['metrics_med']:.3f}) | {r['roof']:.3f} | {r['rate']:.1f} | "
+                 f"{r['roof'] / r['metrics']:.0%} | {r['exact_eval']:.3f} | {r['metrics'] / r['exact_eval']:.1f}x | "
+                 f"{r['torch']:.3f} ({r['torch_med']:.3f}) | {r['torch'] / r['metrics']:.1f}x | {r['load']:.2f} |")
     L.append("")
     with open(a.out, "w") as f:
         f.write("\n".join(L) + "\n")

@@ -220,3 +220,73 @@ class TorchSiamSGPrealloc(TorchSiamSG):
         x.addcmul_(self.hx_, self.ux, value=-1.0)
         y.addcmul_(self.hy_, self.uy, value=-1.0)
         P.add_(self.gP, alpha=-self.hP / self.M)
+
+
+class TorchMetrics:
+    """The metrics of one state (MODEL.md section 2: loss, accuracy,
+    accuracy_frustrated, margin, within_class_spread, min/mean label distance)
+    as a researcher would compute them in PyTorch: squared distances to every
+    label by torch.cdist (its matrix-product path) in chunks of samples, the
+    two nearest by topk, a tie (equal nearest distances) counted as wrong."""
+
+    def __init__(self, i, c, count, N, K, dtype="float64", chunk=1 << 16):
+        import torch
+        self.torch = torch
+        self.dt = getattr(torch, dtype)
+        self.N, self.K, self.chunk = N, K, chunk
+        self.i = torch.from_numpy(i)
+        self.c = torch.from_numpy(c)
+        self.w = torch.from_numpy(count).to(self.dt)
+        self.M = float(count.sum())
+        n_lab = np.bincount(i, minlength=N)
+        clean = n_lab == 1
+        own = np.full(N, -1, dtype=np.int64)
+        own[i[clean[i]]] = c[clean[i]]
+        self.own = torch.from_numpy(own)
+        self.clean = torch.from_numpy(clean)
+        fr = np.flatnonzero(~clean)
+        self.fr = torch.from_numpy(fr)
+        seen = np.zeros((fr.size, K), dtype=bool)  # observed labels of the frustrated samples
+        pos = np.full(N, -1, dtype=np.int64)
+        pos[fr] = np.arange(fr.size)
+        m = ~clean[i]
+        seen[pos[i[m]], c[m]] = True
+        self.seen = torch.from_numpy(seen)
+        self.fr_pos = torch.from_numpy(pos)
+
+    def compute(self, x_np, y_np, d0):
+        torch = self.torch
+        x = torch.from_numpy(x_np).to(self.dt)
+        y = torch.from_numpy(y_np).to(self.dt)
+        correct = correct_f = 0
+        margin = spread = 0.0
+        for a in range(0, self.N, self.chunk):
+            b = min(a + self.chunk, self.N)
+            d2 = torch.cdist(x[a:b], y, compute_mode="use_mm_for_euclid_dist").pow_(2)
+            top = d2.topk(2, dim=1, largest=False)
+            near, strict = top.indices[:, 0], top.values[:, 1] > top.values[:, 0]
+            own, cl = self.own[a:b], self.clean[a:b]
+            rows = torch.arange(b - a)
+            oc = own.clamp(min=0)
+            d_own = d2[rows, oc]
+            correct += int(((near == own) & strict & cl).sum())
+            other = d2.scatter(1, oc[:, None], float("inf")).min(dim=1).values
+            margin += float(((other.sqrt() - d_own.sqrt()) * cl).sum())
+            spread += float((d_own * cl).sum())
+            f = ~cl
+            if f.any():
+                p = self.fr_pos[a:b][f]
+                correct_f += int((self.seen[p, near[f]] & strict[f]).sum())
+        loss = 0.0
+        for a in range(0, self.i.shape[0], self.chunk):
+            b = min(a + self.chunk, self.i.shape[0])
+            r = x[self.i[a:b]] - y[self.c[a:b]]
+            loss += float((self.w[a:b] * (r * r).sum(dim=1)).sum())
+        ld = torch.pdist(y)
+        n_clean = int(self.clean.sum())
+        n_fr = self.N - n_clean
+        return {"loss": loss / (2 * self.M), "accuracy": correct / n_clean if n_clean else None,
+                "accuracy_frustrated": correct_f / n_fr if n_fr else None,
+                "margin": margin / n_clean / d0 if n_clean else None,
+                "within_class_spread": spread / n_clean if n_clean else None,
+                "min_label_distance": float(ld.min()), "mean_label_distance": float(ld.mean())}

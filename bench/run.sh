@@ -26,4 +26,4 @@ mkdir -p build/bench
 gcc -std=c11 -O3 -march=native -fopenmp -Wall -Wextra -Werror -D_POSIX_C_SOURCE=200809L \
   bench/stream.c -o build/bench/stream
 exec /usr/bin/python3 bench/bench.py --cli build/repcollapse --stream build/bench/stream \
-  --gemm-peak build/bench/gemm_peak --ts-bench build/bench/ts_bench "$@"
+  --gemm-peak build/bench/gemm_peak --ts-bench build/bench/ts_bench --shape-gemm build/bench/shape_gemm "$@"

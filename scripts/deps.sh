@@ -7,7 +7,7 @@ set -euo pipefail
 PKGS=(build-essential cmake pkg-config git
       libgsl-dev libopenblas-dev liblapacke-dev libhdf5-dev libjansson-dev
       libinih-dev libcmocka-dev gnuplot-nox
-      python3-numpy python3-h5py valgrind)
+      python3-numpy python3-h5py python3-scipy valgrind)
 # the C++ example, and the Python package (a C extension; setuptools and wheel for pip
 # --no-build-isolation, offline), its tests and the notebook (nbconvert with an ipykernel)
 PKGS+=(g++ python3-dev python3-venv python3-setuptools python3-wheel python3-pytest python3-matplotlib

@@ -57,8 +57,23 @@ typedef struct {
   rc_progress progress;
   void *progress_ctx;
   rc_precision precision; /* gd only (default f64) */
-  int threads;            /* gd: OpenMP threads (0: OpenMP's default); results do not depend on it */
+  int threads;            /* gd: OpenMP threads (0: OpenMP's default, capped: rc_thread_count) */
+  unsigned long max_steps; /* rk45: steps in all before the run is stopped (0: RC_RK45_MAX_STEPS) */
 } rc_integrate_config;
+
+/** rk45's default bound on the number of steps of one run: a run needing
+ * more stops with an error naming t, the step size and the tolerances. */
+#define RC_RK45_MAX_STEPS 10000000UL
+
+/** The smallest rk45 relative tolerance accepted. Every step rounds the state
+ * by up to 1.1e-16 of its size, and the roundings of a run's steps add up: a
+ * tolerance below about 50 roundings is one the result cannot meet, and the
+ * step size controller, chasing it, shrinks the step without end. */
+#define RC_RK45_MIN_RTOL 1e-14
+
+/** RC_EINVAL with a message unless rtol >= RC_RK45_MIN_RTOL and atol >= 0
+ * (both finite); 0 stands for the defaults (1e-10, 1e-12). */
+rc_status rc_rk45_check_tolerances(double rtol, double atol, rc_error *err);
 
 /** Integrate from `init` over cfg->times, calling `obs` at each. For gd the
  * times must be multiples of dt (the step index is round(t/dt)); the step is
@@ -130,6 +145,14 @@ typedef struct rc_exact rc_exact;
 rc_status rc_exact_alloc(const rc_dataset *ds, const rc_minimal_params *p, const rc_state *init,
                          rc_spectrum_method method, rc_exact **out, rc_error *err);
 rc_status rc_exact_eval(rc_exact *e, double t, rc_state *out, rc_error *err);
+/** The labels y(t) alone (K x d into y), O(K^2 d) under the K x K reduction. */
+rc_status rc_exact_labels(rc_exact *e, double t, double *y);
+/** collapse_time from the exact labels, whatever the recorded times: D(t) on
+ * a geometric grid 0, t_min, 1.01 t_min, ..., t_end, then GSL's Brent solver
+ * on the first interval where D(t) - eps D(0) changes sign (to 1e-14 relative).
+ * *found = 0 when D(t) > eps D(0) on the whole grid. */
+rc_status rc_exact_collapse_time(rc_exact *e, double t_min, double t_end, double eps, double *t_out, int *found,
+                                 rc_error *err);
 void rc_exact_free(rc_exact *e);
 
 /* ---- term models (head.h) ---- */
@@ -142,6 +165,26 @@ void rc_exact_free(rc_exact *e);
  * state (rc_head_rate_estimate) is >= 2; NaN/Inf stops the run. */
 rc_status rc_integrate_head(const rc_dataset *ds, const rc_head_params *hp, const rc_state *init,
                             const rc_integrate_config *cfg, rc_observer obs, void *obs_ctx, rc_error *err);
+
+/* Term-model gd engine (head_gd.c): one step z <- z + dt F(z) of the particle
+ * vector field (rc_head_vector_field) as a fused pass, x read and written once,
+ * the head products as GEMMs on tiles of samples; OpenMP over blocks that depend
+ * only on N and K, so the step is bit-identical for any thread count. `ds` must
+ * outlive the plan. rc_integrate_head drives it for gd; exposed for tests and
+ * benchmarks. */
+typedef struct rc_head_gd rc_head_gd;
+rc_status rc_head_gd_alloc(const rc_dataset *ds, const rc_head_params *hp, size_t d, double dt, int threads,
+                           rc_head_gd **out, rc_error *err);
+/** One step in place on z (layout of rc_state_alloc_head); *bad = 1 when a value became NaN or Inf. */
+rc_status rc_head_gd_step(rc_head_gd *g, double *z, int *bad);
+/** GEMM flops of one step (2 m n k per product). */
+double rc_head_gd_gemm_flops(const rc_head_gd *g);
+/** Bytes one step must move through memory (x read and written once, the observations, y, P, block sums). */
+double rc_head_gd_bytes_per_step(const rc_head_gd *g);
+int rc_head_gd_threads_used(const rc_head_gd *g);
+/** Samples per tile (the GEMMs' tall dimension). */
+size_t rc_head_gd_tile(void);
+void rc_head_gd_free(rc_head_gd *g);
 
 /** Estimate of the largest |eigenvalue| of the vector field's Jacobian at z
  * (power iteration with central-difference Jacobian-vector products). */

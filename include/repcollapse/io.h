@@ -22,6 +22,7 @@ typedef struct {
   char path[4096];
   char tmp[4200];
   FILE *fp;
+  int cleanup_slot; /* its entry in the list of temporaries (rc_cleanup_register) */
 } rc_atomic_file;
 
 /** Open `path` for writing (under its temporary name). */
@@ -35,12 +36,24 @@ void rc_atomic_abort(rc_atomic_file *f);
  * process killed while writing `path`). */
 void rc_atomic_remove_stale(const char *path);
 
+/* Temporaries of this process, for a program's signal handler: a path
+ * registered here is removed by rc_cleanup_now() (async-signal-safe; only the
+ * registering process's entries). rc_atomic_file, snapshots, figures and
+ * directory locks register themselves. The library installs no handler. */
+int rc_cleanup_register(const char *path); /* slot, or -1 when the list is full */
+void rc_cleanup_unregister(int slot);
+void rc_cleanup_now(void);
+
+/** One writer per output directory: DIR/.lock (flock), held while a command
+ * writes DIR. A second writer is refused (RC_EIO) with a message naming the
+ * holder's pid. Released (and the file removed) by rc_dir_lock_release, or
+ * by the end of the process however it ends. */
+typedef struct rc_dir_lock rc_dir_lock;
+rc_status rc_dir_lock_acquire(const char *dir, rc_dir_lock **out, rc_error *err);
+void rc_dir_lock_release(rc_dir_lock *lock);
+
 /** Create a directory (and parents) if missing; error names it. */
 rc_status rc_mkdir_p(const char *path, rc_error *err);
-
-/** Open a file the user gave as input (`what` names it in messages: "observations
- * file"); NULL with the reason, also when the path is a directory. */
-FILE *rc_input_open(const char *path, const char *what, rc_error *err);
 
 /** FNV-1a 64 of a file's content (the hash summary.json records of each input). */
 rc_status rc_input_hash(const char *path, const char *what, uint64_t *hash, rc_error *err);

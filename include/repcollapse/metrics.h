@@ -5,6 +5,7 @@
 #include <stddef.h>
 
 #include "repcollapse/data.h"
+#include "repcollapse/error.h"
 #include "repcollapse/model.h"
 
 #ifdef __cplusplus
@@ -41,9 +42,34 @@ typedef struct {
 
 rc_metrics_ref rc_metrics_reference(const rc_state *init);
 
-/** Compute every metric of state s at time t. */
+/** Compute every metric of state s at time t (rc_metrics_compute_opt with
+ * every metric and OpenMP's default thread count). */
 void rc_metrics_compute(const rc_dataset *ds, const rc_state *s, const rc_metrics_ref *ref,
                         double t, rc_metrics_row *row);
+
+/** Samples per GEMM of the nearest-label search (its tall dimension). */
+#define RC_METRICS_CHUNK 256
+
+/** Bit m set: metric m (the enum above) is computed. */
+#define RC_METRICS_ALL ((1u << RC_N_METRICS) - 1u)
+
+/** Which metrics to compute and on how many threads. The values do not depend
+ * on the thread count, bit for bit. */
+typedef struct {
+  unsigned mask; /* RC_METRICS_ALL or a subset; the others are left null */
+  int threads;   /* OpenMP threads (0: OpenMP's default) */
+} rc_metrics_options;
+
+/** Compute the metrics opt->mask chooses (opt NULL: all) of state s at time t;
+ * the others are null (valid = 0). Nearest labels go through one GEMM per
+ * chunk of samples on centred embeddings, which only selects candidates that
+ * are then checked with exact differences (metrics.c). */
+void rc_metrics_compute_opt(const rc_dataset *ds, const rc_state *s, const rc_metrics_ref *ref, double t,
+                            const rc_metrics_options *opt, rc_metrics_row *row);
+
+/** Parse a comma-separated list of metric names (or "all") into a mask; an
+ * unknown name is refused with the list of known ones. */
+rc_status rc_metrics_parse(const char *text, unsigned *mask, rc_error *err);
 
 /** min_{a<b} |y_a - y_b| (NAN when K < 2). */
 double rc_min_label_distance(const rc_state *s);

@@ -39,9 +39,11 @@ typedef struct {
   size_t points;              /* log grid points after t = 0 (default 80) */
   double t_min;               /* first positive time of the log grid (0: 1e-2 / fast_rate) */
   double eps;                 /* collapse threshold (default 1e-2) */
-  double rtol, atol;          /* rk45 */
+  double rtol, atol;          /* rk45 (rtol >= RC_RK45_MIN_RTOL) */
+  unsigned long max_steps;    /* rk45 step bound (0: RC_RK45_MAX_STEPS) */
   rc_precision precision;     /* gd embeddings: f64 (default) or f32 */
-  int threads;                /* gd threads (0: OpenMP's default); results do not depend on it */
+  int threads;                /* gd and metrics threads (0: OpenMP's default); results do not depend on it */
+  unsigned metrics;           /* metrics computed (RC_METRICS_ALL; 0 means all): the others are null */
   const char *out_dir;        /* where files go (NULL: write nothing) */
   int snapshots;              /* write snapshots.h5 */
   const char *command_line;   /* recorded in summary.json */
@@ -67,6 +69,7 @@ typedef struct {
   double t_end;
   int has_collapse_time, has_fitted_slow_rate;
   double collapse_time, fitted_slow_rate;
+  int collapse_time_exact;    /* 1: collapse_time from the exact labels (Brent, any recorded times); 0: interpolated */
   double predicted_final_min_label_distance; /* minimal model: exact t -> infinity value (NAN otherwise) */
   int has_head;               /* the model has a projection head */
   size_t dim;

@@ -33,11 +33,11 @@ typedef struct {
   size_t n_rates;      /* distinct nonzero rates */
   double *rate;        /* ascending */
   long *multiplicity;  /* in the (N+K)-dimensional system */
-  size_t zero_modes;   /* rates below the merge tolerance */
+  size_t zero_modes;   /* one per connected component of the class graph */
   double slow_rate;    /* smallest nonzero rate (0 if none) */
   double next_rate;    /* the distinct rate just above slow_rate (= slow_rate if none) */
   double fast_rate;    /* largest rate */
-  double tolerance;    /* merge tolerance: 1e-9 * fast_rate */
+  double tolerance;    /* relative merge tolerance: rates within 1e-9 of their size merge */
   rc_spectrum_method method; /* the method actually used */
 } rc_spectrum;
 
@@ -45,8 +45,9 @@ rc_status rc_spectrum_compute(const rc_dataset *ds, const rc_minimal_params *p,
                               rc_spectrum_method method, rc_spectrum **out, rc_error *err);
 void rc_spectrum_free(rc_spectrum *s);
 
-/** Merge raw (rate, multiplicity) pairs into distinct rates (MODEL.md: values
- * within 1e-9 * fast_rate of each other merge; those below it are zero modes).
+/** Merge raw (rate, multiplicity) pairs into distinct rates: values within
+ * 1e-9 of their own size of each other merge; without the data set's
+ * structure, values below 1e-9 * the largest are zero modes.
  * Exposed for tests. Takes ownership of nothing. */
 rc_status rc_spectrum_from_raw(const double *rates, const long *mult, size_t n, rc_spectrum **out,
                                rc_error *err);

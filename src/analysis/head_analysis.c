@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/lapack_reason.h"
 #include "core/alloc.h"
 #include "repcollapse/fixedpoint.h"
 
@@ -32,7 +33,10 @@ static int by_real(const void *a, const void *b) {
 static rc_status eig(double *A, size_t n, double *re, double *im, int (*order)(const void *, const void *),
                      rc_error *err) {
   lapack_int info = LAPACKE_dgeev(LAPACK_ROW_MAJOR, 'N', 'N', (lapack_int)n, A, (lapack_int)n, re, im, NULL, 1, NULL, 1);
-  if (info != 0) return rc_error_set(err, RC_ENUMERIC, "LAPACK dgeev failed (info = %d) on a %zu x %zu matrix", (int)info, n, n);
+  char why[160];
+  if (info != 0)
+    return rc_error_set(err, RC_ENUMERIC, "the eigensolver (LAPACK dgeev) failed on a %zu x %zu matrix: %s", n, n,
+                        rc_lapack_reason((int)info, why, sizeof why));
   cplx *c = malloc(n * sizeof *c);
   if (!c) return rc_error_set(err, RC_ENOMEM, "eigenvalues");
   for (size_t k = 0; k < n; k++) c[k] = (cplx){re[k], im[k]};

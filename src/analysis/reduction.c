@@ -6,14 +6,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/lapack_reason.h"
 #include "analysis/reduction.h"
 #include "core/alloc.h"
 
 static rc_status sym_eigen(double *a, size_t n, int want_vectors, double *w, rc_error *err) {
   lapack_int info = LAPACKE_dsyevd(LAPACK_ROW_MAJOR, want_vectors ? 'V' : 'N', 'U', (lapack_int)n, a,
                                    (lapack_int)n, w);
-  if (info != 0) return rc_error_set(err, RC_ENUMERIC, "LAPACK dsyevd failed (info = %d) on a %zu x %zu matrix",
-                                     (int)info, n, n);
+  char why[160];
+  if (info != 0) return rc_error_set(err, RC_ENUMERIC, "the symmetric eigensolver (LAPACK dsyevd) failed on a %zu x %zu matrix: %s",
+                                     n, n, rc_lapack_reason((int)info, why, sizeof why));
   return RC_OK;
 }
 

@@ -66,6 +66,29 @@ static void plot(fig_ctx *c, const char *script, const char *stem, int w, int h)
   }
 }
 
+/* The CSVs behind the figures are written like every output: under a
+ * temporary name (rc_atomic_file), renamed when whole; a failure stops the
+ * figures with a message naming the file. */
+static FILE *csv_open(fig_ctx *c, rc_atomic_file *af, const char *path) {
+  rc_error err;
+  if (c->f->failed) return NULL;
+  if (rc_atomic_open(af, path, &err) == RC_OK) return af->fp;
+  c->f->failed = 1;
+  snprintf(c->f->failure, sizeof c->f->failure, "%.1000s", err.msg);
+  return NULL;
+}
+
+static void csv_close(fig_ctx *c, rc_atomic_file *af, FILE *fp) {
+  rc_error err;
+  if (!fp) return;
+  if (c->f->failed) {
+    rc_atomic_abort(af);
+  } else if (rc_atomic_commit(af, &err) != RC_OK) {
+    c->f->failed = 1;
+    snprintf(c->f->failure, sizeof c->f->failure, "%.1000s", err.msg);
+  }
+}
+
 /* first recorded time at which column reaches value (>=), NAN if never */
 static double first_time_at_least(const char *csv, const char *column, double value) {
   double *t = NULL, *v = NULL;
@@ -184,6 +207,7 @@ static void claim_3(fig_ctx *c) {
   char path[4200];
   snprintf(path, sizeof path, "%s/claim3/slow_rate.csv", D);
   FILE *csv = NULL;
+  rc_atomic_file csv_file;
   double worst_rk = 0, worst_gd = 0, worst_sp = 0;
   for (size_t k = 0; k < nf && !f->failed; k++) {
     fig_cmd(f, "spectrum --classes 2 --per-class %d --frustration %g --out %s/claim3/spectrum_%zu.json", n, fl[k], D, k);
@@ -200,7 +224,7 @@ static void claim_3(fig_ctx *c) {
     json_t *rk = fig_json(f, "%s/claim3/rk45_%zu/summary.json", D, k), *gd = fig_json(f, "%s/claim3/gd_%zu/summary.json", D, k);
     if (!f->failed) {
       if (!csv) {
-        csv = fopen(path, "w");
+        csv = csv_open(c, &csv_file, path);
         if (csv) fprintf(csv, "f,F,N,closed_form,spectrum,fitted_rk45,fitted_gd,closed_form_gd_discrete\n");
       }
       double frk = fig_num(rk, "fitted_slow_rate"), fgd = fig_num(gd, "fitted_slow_rate");
@@ -219,13 +243,14 @@ static void claim_3(fig_ctx *c) {
     json_decref(rk);
     json_decref(gd);
   }
-  if (csv) fclose(csv);
+  csv_close(c, &csv_file, csv);
   row(c, "max relative error, spectrum slow_rate vs closed form", worst_sp, 0, "K x K eigenproblem vs formula");
   row(c, "max relative error, rk45 fitted vs closed form", worst_rk, 0, "fit over t >= 5/lambda_next");
   row(c, "max relative error, gd fitted vs discrete closed form", worst_gd, 0, "fit over t >= 5/lambda_next");
   /* the gap: fast and slow rates over a fine f grid */
   snprintf(path, sizeof path, "%s/claim3/gap.csv", D);
-  FILE *gap = fopen(path, "w");
+  rc_atomic_file gap_file;
+  FILE *gap = csv_open(c, &gap_file, path);
   if (gap) fprintf(gap, "f,slow_rate,next_rate,fast_rate,closed_form_slow\n");
   for (int k = 0; k < (f->quick ? 8 : 20) && !f->failed; k++) {
     double fv = 0.002 * pow(0.4 / 0.002, (double)k / (f->quick ? 7.0 : 19.0));
@@ -238,7 +263,7 @@ static void claim_3(fig_ctx *c) {
               fig_num(sp, "fast_rate"), 1.0 - sqrt((double)n / ((double)n + F)));
     json_decref(sp);
   }
-  if (gap) fclose(gap);
+  csv_close(c, &gap_file, gap);
   char script[40000];
   snprintf(script, sizeof script,
            "set datafile separator ','\nset logscale xy\nset format x '10^{%%L}'\nset format y '10^{%%L}'\nset grid\n"
@@ -293,8 +318,9 @@ static void claim_4(fig_ctx *c) {
   for (int m = 0; m < 4; m++) {
     char path[4200];
     snprintf(path, sizeof path, "%s/claim4/phase_%s.csv", D, models[m]);
-    FILE *out = fopen(path, "w");
-    if (!out) continue;
+    rc_atomic_file out_file;
+    FILE *out = csv_open(c, &out_file, path);
+    if (!out) break;
     fprintf(out, "f,fraction_apart,ci_low,ci_high,median_final_separation\n");
     json_t *r;
     json_array_foreach(json_object_get(ph, "rows"), i, r) {
@@ -302,7 +328,7 @@ static void claim_4(fig_ctx *c) {
       fprintf(out, "%.17g,%.17g,%.17g,%.17g,%.17g\n", fig_num(r, "f"), fig_num(r, "fraction_apart"), fig_num(r, "ci_low"),
               fig_num(r, "ci_high"), fmax(fig_num(r, "median_final_separation"), 1e-16));
     }
-    fclose(out);
+    csv_close(c, &out_file, out);
   }
   char script[40000], fcline[300] = "";
   if (isfinite(fc))
@@ -523,7 +549,8 @@ int cmd_figures(int argc, char **argv) {
     cli_options_free(&o);
     return 2;
   }
-  if (rc_mkdir_p(o.out, &err)) {
+  rc_dir_lock *lock = NULL; /* one writer per directory (io.h), held to the end */
+  if (rc_mkdir_p(o.out, &err) || rc_dir_lock_acquire(o.out, &lock, &err)) {
     cli_options_free(&o);
     return cli_fail(&err);
   }
@@ -531,6 +558,7 @@ int cmd_figures(int argc, char **argv) {
     char sub[4200];
     snprintf(sub, sizeof sub, "%s/claim%d", o.out, k);
     if (rc_mkdir_p(sub, &err)) {
+      rc_dir_lock_release(lock);
       cli_options_free(&o);
       return cli_fail(&err);
     }
@@ -593,6 +621,7 @@ int cmd_figures(int argc, char **argv) {
   fig_text_free(&c.report);
   fig_text_free(&c.table);
   fig_text_free(&f.commands);
+  rc_dir_lock_release(lock);
   cli_options_free(&o);
   return status;
 }

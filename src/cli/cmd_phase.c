@@ -39,6 +39,8 @@ int cmd_phase(int argc, char **argv) {
   char path[4200];
   cli_outdir_begin(o.out);
   if (!st) st = rc_mkdir_p(o.out, &err);
+  rc_dir_lock *lock = NULL; /* one writer per directory (io.h): phase.csv and phase.json from one run */
+  if (!st) st = rc_dir_lock_acquire(o.out, &lock, &err);
   if (!st) {
     snprintf(path, sizeof path, "%s/phase.csv", o.out);
     st = rc_json_rows_write_csv(j, path, &err);
@@ -47,6 +49,7 @@ int cmd_phase(int argc, char **argv) {
     snprintf(path, sizeof path, "%s/phase.json", o.out);
     st = rc_json_write_file(j, path, &err);
   }
+  rc_dir_lock_release(lock);
   if (!st) {
     size_t i;
     json_t *c;

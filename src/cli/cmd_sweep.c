@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/input.h"
 #include "cli/sweep_cli.h"
 #include "repcollapse/report.h"
 
@@ -350,23 +351,17 @@ static int grow(const sweep_args *a, const rc_sweep_grid *g, json_t *old, json_t
   return rc;
 }
 
-/* Lock DIR (one sweep at a time), check or write the manifest, clear
- * temporaries of a killed run. Returns 0 or an exit code; *lock_fd open. */
-static int prepare_dir(const sweep_args *a, const rc_sweep_grid *g, int *lock_fd) {
+/* Lock DIR (one writer at a time: rc_dir_lock, as every command writing a
+ * directory), check or write the manifest, clear temporaries of a killed run.
+ * Returns 0 or an exit code; *lock held. */
+static int prepare_dir(const sweep_args *a, const rc_sweep_grid *g, rc_dir_lock **lock) {
   rc_error err;
   rc_error_clear(&err);
   char path[4200];
+  /* workers inherit the lock with the open file: it lasts while any of them runs */
+  if (rc_mkdir_p(a->out, &err) || rc_dir_lock_acquire(a->out, lock, &err)) return fail(1, "%s", err.msg);
   snprintf(path, sizeof path, "%s/points", a->out);
   if (rc_mkdir_p(path, &err)) return fail(1, "%s", err.msg);
-  snprintf(path, sizeof path, "%s/.lock", a->out);
-  *lock_fd = open(path, O_RDWR | O_CREAT, 0666);
-  if (*lock_fd < 0) return fail(1, "cannot create '%s': %s", path, strerror(errno));
-  struct flock fl;
-  memset(&fl, 0, sizeof fl);
-  fl.l_type = F_WRLCK;
-  fl.l_whence = SEEK_SET;
-  if (fcntl(*lock_fd, F_SETLK, &fl) != 0) /* not inherited by the workers; released when this process ends */
-    return fail(1, "another sweep is running in '%s' (it holds %s)", a->out, path);
   if (rc_sweep_grow_recover(a->out, &err)) return fail(1, "%s", err.msg); /* a growth that was killed */
   json_t *m = rc_sweep_manifest(g, a->fixed, a->n_fixed, a->shard_i, a->shard_n);
   snprintf(path, sizeof path, "%s/manifest.json", a->out);
@@ -374,7 +369,7 @@ static int prepare_dir(const sweep_args *a, const rc_sweep_grid *g, int *lock_fd
   struct stat sb;
   if (stat(path, &sb) == 0) {
     json_error_t je;
-    json_t *old = json_load_file(path, 0, &je);
+    json_t *old = rc_input_json_load(path, 0, &je);
     const char *what = old ? rc_sweep_manifest_differs(old, m, 1) : NULL;
     if (what && !strcmp(what, "grid")) { /* name what else differs first: that cannot be grown */
       if (!json_equal(json_object_get(old, "fixed"), json_object_get(m, "fixed"))) what = "fixed options";
@@ -471,8 +466,8 @@ static int sweep_main(int argc, char **argv, sweep_args *a, rc_sweep_grid *g, sw
 
   /* rank 0 prepares the directory; every rank then reads the same records */
   const int rank = sweep_mpi_rank(), size = sweep_mpi_size();
-  int lock_fd = -1;
-  if (rank == 0) rc = prepare_dir(a, g, &lock_fd);
+  rc_dir_lock *lock = NULL;
+  if (rank == 0) rc = prepare_dir(a, g, &lock);
   rc = sweep_mpi_bcast_int(rc);
   unsigned char *done = rc ? NULL : calloc(g->n_points, 1);
   size_t *mine = rc ? NULL : calloc(g->n_points, sizeof *mine);
@@ -495,13 +490,13 @@ static int sweep_main(int argc, char **argv, sweep_args *a, rc_sweep_grid *g, sw
   free(done);
   free(mine);
   if (rc) {
-    if (lock_fd >= 0) close(lock_fd);
+    rc_dir_lock_release(lock);
     return rc;
   }
   long ran = sweep_mpi_sum((long)rep.done); /* also: every rank is done before rank 0 assembles */
   long ranks_used = sweep_mpi_sum(rep.done > 0);
   if (rank == 0) rc = finish(a, g, (size_t)ran, (size_t)ranks_used, resumed);
-  if (lock_fd >= 0) close(lock_fd);
+  rc_dir_lock_release(lock);
   return sweep_mpi_bcast_int(rc);
 }
 

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "core/input.h"
 #include "cli/sweep_cli.h"
 #include "repcollapse/report.h"
 
@@ -18,7 +19,7 @@ static json_t *load_manifest(const char *dir, int *rc) {
   char path[4200];
   snprintf(path, sizeof path, "%s/manifest.json", dir);
   json_error_t je;
-  json_t *m = json_load_file(path, 0, &je);
+  json_t *m = rc_input_json_load(path, 0, &je);
   if (!m) *rc = merge_fail(2, "'%s' is not a sweep directory (cannot read %s: %s)", dir, path, je.text);
   return m;
 }
@@ -107,6 +108,8 @@ static int merge(char **dirs, size_t n_dirs, const char *out) {
   char path[4200];
   snprintf(path, sizeof path, "%s/points", out);
   if (!rc && rc_mkdir_p(path, &err)) rc = merge_fail(1, "%s", err.msg);
+  rc_dir_lock *lock = NULL; /* one writer per directory (io.h) */
+  if (!rc && rc_dir_lock_acquire(out, &lock, &err)) rc = merge_fail(1, "%s", err.msg);
   snprintf(path, sizeof path, "%s/manifest.json", out);
   if (!rc && rc_json_write_file(m, path, &err)) rc = merge_fail(1, "%s", err.msg);
   for (size_t p = 0; !rc && p < g.n_points; p++) {
@@ -118,6 +121,7 @@ static int merge(char **dirs, size_t n_dirs, const char *out) {
   size_t n_failed = 0, first_failed = 0;
   if (!rc && rc_sweep_write_csv(out, &g, 0, 0, &n_failed, &first_failed, &err)) rc = merge_fail(1, "%s", err.msg);
   if (!rc) fprintf(cli_stdout(), "%s/sweep.csv: %zu points from %zu directories (%zu failed)\n", out, g.n_points, n_dirs, n_failed);
+  rc_dir_lock_release(lock);
   free(owner);
   json_decref(m);
   json_decref(ref);

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/input.h"
 #include "cli/cli.h"
 #include "cli/figures_util.h"
 
@@ -103,7 +104,7 @@ json_t *fig_json(fig_run *f, const char *fmt, ...) {
   vsnprintf(path, sizeof path, fmt, ap);
   va_end(ap);
   json_error_t je;
-  json_t *j = json_load_file(path, 0, &je);
+  json_t *j = rc_input_json_load(path, 0, &je);
   if (!j) {
     char msg[4300];
     snprintf(msg, sizeof msg, "cannot read %s: %s", path, je.text);

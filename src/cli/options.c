@@ -18,7 +18,7 @@ typedef enum {
   O_STEPS, O_TIMES, O_POINTS, O_T_MIN, O_EPS, O_RTOL, O_ATOL, O_OUT, O_SNAPSHOTS, O_QUIET, O_METHOD,
   O_EXACT_METHOD, O_MODEL, O_TERMS, O_ETA_HEAD, O_HEAD_INIT, O_HEAD_SCALE, O_F_LIST, O_SEEDS, O_MODELS, O_RATIOS,
   O_APART, O_CHECK, O_JSON, O_ZERO_TOL, O_QUICK, O_PRECISION, O_THREADS, O_HELP,
-  O_CONFIG, O_ALLOW_CHANGED, O_CHECKPOINT_EVERY, O_RESUME,
+  O_CONFIG, O_ALLOW_CHANGED, O_CHECKPOINT_EVERY, O_RESUME, O_MAX_STEPS, O_METRICS,
   /* training: optimizers, weight decay, minibatches, EMA targets, collapse metric (optimizer.h) */
   O_OPTIMIZER, O_MOMENTUM, O_ADAM_BETAS, O_ADAM_EPS, O_WEIGHT_DECAY, O_WEIGHT_DECAY_ON, O_BATCH, O_BATCH_SEED,
   O_EMA_RATE, O_EMA, O_COLLAPSE_METRIC,
@@ -61,8 +61,9 @@ static const opt_def OPTS[] = {
     {"points", O_POINTS, 1, OPT_RECORD, "P", "log grid points"},
     {"t-min", O_T_MIN, 1, OPT_RECORD, "t", "first positive time of the log grid"},
     {"eps", O_EPS, 1, OPT_RECORD, "e", "collapse threshold: D(t) <= e D(0)"},
-    {"rtol", O_RTOL, 1, OPT_RUN, "r", "rk45 relative tolerance"},
+    {"rtol", O_RTOL, 1, OPT_RUN, "r", "rk45 relative tolerance (at least 1e-14)"},
     {"atol", O_ATOL, 1, OPT_RUN, "a", "rk45 absolute tolerance"},
+    {"max-steps", O_MAX_STEPS, 1, OPT_RUN, "S", "rk45: stop with an error after S steps"},
     {"out", O_OUT, 1, OPT_OUTFILE, "PATH", "output directory (run, phase, figures) or file (the other commands)"},
     {"snapshots", O_SNAPSHOTS, 0, OPT_RUNDIR, NULL, "also write snapshots.h5 (embeddings at every time)"},
     {"quiet", O_QUIET, 0, OPT_PROGRESS, NULL, "no progress display"},
@@ -83,7 +84,8 @@ static const opt_def OPTS[] = {
     {"zero-tol", O_ZERO_TOL, 1, OPT_FIXED, "r", "zero modes: |lambda| <= r max|lambda|"},
     {"quick", O_QUICK, 0, OPT_FIGURES, NULL, "figures: small sizes, under a minute"},
     {"precision", O_PRECISION, 1, RUNLIKE, "P", "f64|f32: gd's floating-point type"},
-    {"threads", O_THREADS, 1, RUNLIKE, "T", "gd threads; results do not depend on it"},
+    {"threads", O_THREADS, 1, RUNLIKE, "T", "threads of gd and the metrics (at most 4096; default also from OMP_NUM_THREADS); results do not depend on it"},
+    {"metrics", O_METRICS, 1, OPT_RECORD, "m1,m2,..", "metrics to compute (the other columns of metrics.csv stay empty)"},
     {"help", O_HELP, 0, ~0, NULL, "this help"},
     {"config", O_CONFIG, 1, ~0, "FILE", "settings from an INI file or a summary.json (flags given here override it)"},
     {"allow-changed-inputs", O_ALLOW_CHANGED, 0, ~0, NULL, "--config summary.json: accept input files whose content changed since"},
@@ -193,6 +195,7 @@ static void default_text(const opt_def *d, const char *cmd, char *buf, size_t n)
     case O_EPS: snprintf(buf, n, "%g", c->eps); break;
     case O_RTOL: snprintf(buf, n, "%g", c->rtol); break;
     case O_ATOL: snprintf(buf, n, "%g", c->atol); break;
+    case O_MAX_STEPS: snprintf(buf, n, "%lu", (unsigned long)(c->max_steps ? c->max_steps : RC_RK45_MAX_STEPS)); break;
     case O_METHOD:
     case O_EXACT_METHOD: snprintf(buf, n, "auto"); break;
     case O_MODEL: snprintf(buf, n, "%s", c->terms.name); break;
@@ -204,6 +207,7 @@ static void default_text(const opt_def *d, const char *cmd, char *buf, size_t n)
     case O_ZERO_TOL: snprintf(buf, n, "%g", o.zero_tol); break;
     case O_PRECISION: snprintf(buf, n, "%s", rc_precision_name(c->precision)); break;
     case O_THREADS: snprintf(buf, n, "all cores"); break;
+    case O_METRICS: snprintf(buf, n, "all"); break;
     default: break;
   }
 }
@@ -283,26 +287,21 @@ static int parse_list_double(const char *s, double **out, size_t *n) {
 }
 
 static int parse_list_size(const char *s, size_t **out, size_t *n) {
-  double *d;
-  size_t k;
-  if (!parse_list_double(s, &d, &k)) return 0;
-  size_t *v = malloc(k * sizeof *v);
-  int ok = v != NULL;
-  for (size_t i = 0; ok && i < k; i++) {
-    if (d[i] < 0 || d[i] != floor(d[i]) || d[i] > 1e15) ok = 0;
-    else v[i] = (size_t)d[i];
-  }
-  free(d);
+  size_t cap = 1;
+  for (const char *p = s; *p; p++) cap += *p == ',';
+  size_t *v = malloc(cap * sizeof *v);
+  char *copy = strdup(s), *save = NULL, *tok;
+  size_t k = 0;
+  int ok = v && copy;
+  /* each item a decimal count (parse_size: digits only, any length, no sign or exponent) */
+  for (tok = ok ? strtok_r(copy, ",", &save) : NULL; ok && tok; tok = strtok_r(NULL, ",", &save))
+    if (!parse_size(tok, &v[k++]) || v[k - 1] > (size_t)1e15) ok = 0;
+  if (ok && (k != cap || k == 0)) ok = 0; /* empty items */
+  free(copy);
   if (!ok) {
     free(v);
     return 0;
   }
-  /* also reject forms like "1e3" or "+5" for sizes */
-  for (const char *p = s; *p; p++)
-    if (!(*p == ',' || (*p >= '0' && *p <= '9'))) {
-      free(v);
-      return 0;
-    }
   *out = v;
   *n = k;
   return 1;
@@ -569,6 +568,10 @@ int cli_parse(int argc, char **argv, int first, int groups, const char *cmd, cli
         NEED(parse_double(v, &x) && x > 0, "expected a positive number");
         c->atol = x;
         break;
+      case O_MAX_STEPS:
+        NEED(parse_size(v, &n) && n > 0, "expected a positive integer");
+        c->max_steps = (unsigned long)n;
+        break;
       case O_OUT: o->out = v; break;
       case O_SNAPSHOTS: c->snapshots = 1; break;
       case O_QUIET: o->quiet = 1; break;
@@ -745,6 +748,9 @@ int cli_parse(int argc, char **argv, int first, int groups, const char *cmd, cli
         if (rc_parse_frustration_mode(v, &o->ts.mode, &err)) return err_usage(cmd, "%s%s", err.msg, "");
         break;
       case O_COUNT: break;
+      case O_METRICS:
+        if (rc_metrics_parse(v, &c->metrics, &err)) return err_usage(cmd, "%s%s", err.msg, "");
+        break;
     }
     o->given[def->id] = 1;
 #undef NEED

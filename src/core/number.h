@@ -32,14 +32,13 @@ static inline size_t rc_number_scan(const char *s, double *v) {
       k = e;
     }
   }
-  char buf[128];
-  if (k >= sizeof buf) return 0;
-  memcpy(buf, s, k);
-  buf[k] = '\0';
+  /* strtod on s itself (a number may have any number of digits): it reads the
+   * same k characters, or more only for spellings refused here (0x1p3), which
+   * then fail the length check */
   errno = 0;
   char *end;
-  double x = strtod(buf, &end);
-  if ((size_t)(end - buf) != k || !isfinite(x) || errno == ERANGE) return 0;
+  double x = strtod(s, &end);
+  if ((size_t)(end - s) != k || !isfinite(x) || errno == ERANGE) return 0;
   *v = x;
   return k;
 }

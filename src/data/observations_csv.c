@@ -10,6 +10,8 @@
 #include <string.h>
 
 #include "core/alloc.h"
+#include "core/input.h"
+#include "core/memory.h"
 #include "repcollapse/data.h"
 #include "repcollapse/io.h"
 
@@ -49,24 +51,56 @@ static const char *visible(const char *s, char *buf, size_t size) {
   return buf;
 }
 
+/* Longest line read: an observation is two integers; a longer line is not
+ * an observations file (a '#' comment may be longer: its rest is skipped). */
+#define CSV_MAX_LINE 65536
+
+/* Read one line into buf (without its newline): its length, or -1 at the end
+ * of the file, -2 for a line longer than CSV_MAX_LINE (not a comment), -3 for
+ * a NUL byte. */
+static long read_line(FILE *fp, char *buf) {
+  long k = 0;
+  int ch, any = 0, started = 0, comment = 0;
+  while ((ch = getc_unlocked(fp)) != EOF) {
+    any = 1;
+    if (ch == '\n') break;
+    if (ch == '\0') return -3;
+    if (!started && ch != ' ' && ch != '\t') {
+      started = 1;
+      comment = ch == '#';
+    }
+    if (k < CSV_MAX_LINE) buf[k++] = (char)ch;
+    else if (!comment) return -2;
+  }
+  if (!any) return -1;
+  buf[k] = '\0';
+  return k;
+}
+
 rc_status rc_dataset_read_csv(const char *path, rc_dataset **out, rc_error *err) {
   *out = NULL;
-  FILE *fp = rc_input_open(path, "observations file", err);
-  if (!fp) return RC_EIO;
+  FILE *fp;
+  rc_status st = rc_input_open(path, "observations file", &fp, NULL, err);
+  if (st) return st;
   size_t cap = 1024, n = 0, lineno = 0;
   rc_observation *obs = malloc(cap * sizeof *obs);
-  char *line = NULL;
-  size_t lcap = 0;
-  ssize_t len;
-  rc_status st = RC_OK;
-  if (!obs) {
+  char *line = malloc(CSV_MAX_LINE + 1);
+  long len;
+  if (!obs || !line) {
     fclose(fp);
+    free(obs);
+    free(line);
     return rc_error_set(err, RC_ENOMEM, "cannot allocate observations");
   }
-  while ((len = getline(&line, &lcap, fp)) >= 0) {
+  while ((len = read_line(fp, line)) != -1) {
     lineno++;
-    if (memchr(line, '\0', (size_t)len)) {
+    if (len == -3) {
       st = rc_error_set(err, RC_EINVAL, "%s:%zu: binary data (NUL byte) in an observations file", path, lineno);
+      break;
+    }
+    if (len == -2) {
+      st = rc_error_set(err, RC_EINVAL, "%s:%zu: line longer than %d bytes: not an observations file ('sample,label' a line)",
+                        path, lineno, CSV_MAX_LINE);
       break;
     }
     while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r')) line[--len] = '\0';
@@ -95,6 +129,11 @@ rc_status rc_dataset_read_csv(const char *path, rc_dataset **out, rc_error *err)
       break;
     }
     if (n == cap) {
+      char what[600];
+      snprintf(what, sizeof what, "reading the observations of '%.400s' (%zu so far, line %zu)", path, n, lineno);
+      /* the grown array and the data set built from it (about as large again) */
+      st = rc_memory_check(4.0 * (double)cap * (double)sizeof *obs, what, err);
+      if (st) break;
       rc_observation *bigger = realloc(obs, 2 * cap * sizeof *obs);
       if (!bigger) {
         st = rc_error_set(err, RC_ENOMEM, "cannot allocate observations");

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "core/alloc.h"
+#include "core/input.h"
 #include "core/hash.h"
 #include "experiment/checkpoints.h"
 #include "repcollapse/repcollapse.h"
@@ -111,7 +112,11 @@ static rc_status check_loaded(const run_checkpoints *c, const rc_checkpoint *ck,
 
 /* rebuild the snapshots recorded before the checkpoint from the journal, and cut the journal there */
 static rc_status replay_journal(run_checkpoints *c, const rc_checkpoint *ck, rc_snapshots *snap, rc_error *err) {
-  c->journal = fopen(c->journal_path, "r+b");
+  FILE *probe = NULL; /* a regular file, not a FIFO or a device (core/input.h) */
+  rc_status st0 = rc_input_open(c->journal_path, "snapshot journal", &probe, NULL, err);
+  if (probe) fclose(probe);
+  if (st0 == RC_EINVAL) return st0;
+  c->journal = st0 ? NULL : fopen(c->journal_path, "r+b");
   if (!c->journal)
     return rc_error_set(err, RC_EIO, "snapshot journal '%s' is missing: cannot rebuild snapshots.h5 (run without "
                                      "--resume to start afresh)", c->journal_path);
@@ -165,6 +170,7 @@ rc_status run_checkpoints_open(run_checkpoints *c, const rc_run_config *cfg, con
     unlink(c->path);
     if (cfg->snapshots && c->every > 0 && !(c->journal = fopen(c->journal_path, "w+b")))
       return rc_error_set(err, RC_EIO, "cannot write '%s'", c->journal_path);
+    c->journal_created = c->journal != NULL;
     return RC_OK;
   }
   const rc_checkpoint *ck = c->loaded;
@@ -184,7 +190,7 @@ rc_status run_checkpoints_open(run_checkpoints *c, const rc_run_config *cfg, con
 }
 
 void run_checkpoints_close(run_checkpoints *c, int success) {
-  int had_journal = c->journal != NULL;
+  int had_journal = c->journal != NULL && c->journal_created;
   if (c->journal) fclose(c->journal);
   c->journal = NULL;
   if (c->path[0] && success) {

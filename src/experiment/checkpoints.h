@@ -18,6 +18,7 @@ typedef struct {
   rc_integrator integrator;
   size_t n, k, d;
   FILE *journal;
+  int journal_created;     /* this run created the journal (a fresh start), so it may remove it */
   uint64_t journal_records, journal_hash;
   int have_checkpoint;     /* a checkpoint file of this run exists (loaded or written) */
   rc_checkpoint *loaded;   /* what the run resumes from, or NULL */
@@ -44,7 +45,8 @@ rc_status run_checkpoints_save(const rc_resume_point *p, void *ctx, rc_error *er
 
 /* Finish: after success remove the checkpoint and the journal; after a
  * failure keep them if a checkpoint exists (so --resume can continue), else
- * remove the journal. */
+ * remove the journal if this run created it. A journal found in DIR is never
+ * removed by a failed or refused resume. */
 void run_checkpoints_close(run_checkpoints *c, int success);
 
 #endif

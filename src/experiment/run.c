@@ -38,6 +38,7 @@ rc_run_config rc_run_config_default(void) {
   c.atol = 1e-12;
   c.train = rc_train_settings_default();
   c.collapse_metric = RC_COLLAPSE_MIN_LABEL_DISTANCE;
+  c.metrics = RC_METRICS_ALL;
   return c;
 }
 
@@ -100,6 +101,7 @@ typedef struct {
   const rc_dataset *ds;
   const rc_head_params *hp; /* NULL: minimal model */
   rc_metrics_ref ref;
+  rc_metrics_options mopt; /* what to compute, threads */
   rc_metrics_row *rows;
   size_t n;
   rc_snapshots *snap;
@@ -135,11 +137,11 @@ static rc_status observe(double t, size_t step, const rc_state *s, void *vctx, r
     /* with a head, sample-side metrics use P x_i (MODEL.md section 3) */
     rc_head_project_samples(c->ds, c->hp, s->z, s->d, c->view->x);
     memcpy(c->view->y, s->y, s->k * s->d * sizeof(double));
-    rc_metrics_compute(c->ds, c->view, &c->ref, t, &c->rows[c->n]);
+    rc_metrics_compute_opt(c->ds, c->view, &c->ref, t, &c->mopt, &c->rows[c->n]);
   } else {
-    rc_metrics_compute(c->ds, s, &c->ref, t, &c->rows[c->n]);
+    rc_metrics_compute_opt(c->ds, s, &c->ref, t, &c->mopt, &c->rows[c->n]);
   }
-  if (c->hp) {
+  if (c->hp && (c->mopt.mask >> RC_M_LOSS & 1u)) {
     c->rows[c->n].value[RC_M_LOSS] = rc_head_loss(c->ds, c->hp, s->z, s->d, c->ws);
     c->rows[c->n].valid[RC_M_LOSS] = 1;
   }
@@ -155,6 +157,11 @@ static rc_status observe(double t, size_t step, const rc_state *s, void *vctx, r
 static rc_status observe_reduced(double t, const double *u, void *vctx, rc_error *err) {
   observer_ctx *c = vctx;
   rc_reduced_metrics(c->red, u, &c->ref, t, &c->rows[c->n]);
+  for (int m = 0; m < RC_N_METRICS; m++)
+    if (!(c->mopt.mask >> m & 1u)) {
+      c->rows[c->n].value[m] = NAN;
+      c->rows[c->n].valid[m] = 0;
+    }
   rc_status st = check_finite(t, 0, NULL, &c->rows[c->n], err);
   if (st) return st;
   memcpy(c->last_u, u, rc_reduced_dim(c->red) * sizeof(double));
@@ -326,6 +333,10 @@ rc_status rc_run_config_check(const rc_run_config *cfg, rc_error *err) {
     return rc_error_set(err, RC_EINVAL,
                         "checkpoints are implemented for the minimal model's integrators (exact, rk45, gd), not yet for model '%s'",
                         cfg->terms.name);
+  if (cfg->integrator == RC_INTEGRATOR_RK45 || cfg->integrator == RC_INTEGRATOR_REDUCED) {
+    rc_status st = rc_rk45_check_tolerances(cfg->rtol, cfg->atol, err);
+    if (st) return st;
+  }
   if (cfg->integrator != RC_INTEGRATOR_GD && cfg->precision != RC_PRECISION_F64)
     return rc_error_set(err, RC_EINVAL, "--precision %s is for gd only (%s always runs in f64)",
                         rc_precision_name(cfg->precision), rc_integrator_name(cfg->integrator));
@@ -336,11 +347,13 @@ rc_status rc_run_config_check(const rc_run_config *cfg, rc_error *err) {
 
 /* Whether the training settings need the engine's loop: anything but plain
  * full-batch gd. A batch of every observation (B >= M, weight M/M = 1) is
- * full-batch gd: the plain kernels run it, bit for bit. */
-static int needs_engine(const rc_train_settings *t, double M) {
+ * full-batch gd, and EMA targets with kappa dt = 1 are plain sg: the plain
+ * kernels run them, bit for bit. */
+static int needs_engine(const rc_train_settings *t, double M, double dt) {
   if (rc_train_is_plain(t)) return 0;
-  return !(t->opt.kind == RC_OPTIMIZER_GD && t->opt.weight_decay == 0 && t->ema == RC_EMA_NONE &&
-           (double)t->batch >= M);
+  /* EMA with kappa dt = 1 (--ema 0) copies theta into the targets every step: plain sg */
+  const int no_ema = t->ema == RC_EMA_NONE || rc_train_ema_alpha(t, dt) == 1.0;
+  return !(t->opt.kind == RC_OPTIMIZER_GD && t->opt.weight_decay == 0 && no_ema && (t->batch == 0 || (double)t->batch >= M));
 }
 
 /* The discrete loop of the one engine (engine.h, trainer.h): the table
@@ -438,6 +451,9 @@ rc_status rc_run_execute(const rc_run_config *cfg, rc_run_result **out, rc_error
                              cfg->integrator == RC_INTEGRATOR_GD, cfg->dt, r->spec->fast_rate, sg, err);
   }
   if (!st && cfg->out_dir) st = rc_mkdir_p(cfg->out_dir, err);
+  /* one writer per directory, from before the first file is touched to the end */
+  rc_dir_lock *lock = NULL;
+  if (!st && cfg->out_dir) st = rc_dir_lock_acquire(cfg->out_dir, &lock, err);
   char path[4200];
   static const char *const outputs[] = {"metrics.csv", "summary.json", "snapshots.h5"};
   for (size_t q = 0; !st && cfg->out_dir && q < 3; q++) { /* temporaries of a run killed while writing */
@@ -454,6 +470,9 @@ rc_status rc_run_execute(const rc_run_config *cfg, rc_run_result **out, rc_error
   oc.hp = minimal ? NULL : &hp;
   oc.rows = r->rows;
   oc.snap = snap;
+  /* min_label_distance always: collapse_time and fitted_slow_rate are computed from it */
+  oc.mopt.mask = (cfg->metrics ? cfg->metrics : RC_METRICS_ALL) | 1u << RC_M_MIN_LABEL_DISTANCE;
+  oc.mopt.threads = cfg->threads;
   if (init) oc.ref = rc_metrics_reference(init);
   if (!st && minimal) {
     oc.ck = &ck;
@@ -461,7 +480,7 @@ rc_status rc_run_execute(const rc_run_config *cfg, rc_run_result **out, rc_error
   }
   if (!st) {
     rc_integrate_config ic = {cfg->integrator, grid, n_times, cfg->dt, cfg->rtol, cfg->atol, cfg->exact_method,
-                              cfg->progress, cfg->progress_ctx, cfg->precision, cfg->threads};
+                              cfg->progress, cfg->progress_ctx, cfg->precision, cfg->threads, cfg->max_steps};
     if (!minimal) st = rc_reduced_alloc(r->ds, &hp, cfg->dim, &oc.red, err);
     if (!st && !minimal) {
       r->reduced_dim = rc_reduced_dim(oc.red);
@@ -484,7 +503,7 @@ rc_status rc_run_execute(const rc_run_config *cfg, rc_run_result **out, rc_error
         st = rc_state_alloc(r->ds->n_samples, r->ds->n_classes, cfg->dim, &oc.view, err);
         if (!st) st = rc_head_ws_alloc(r->ds->n_samples, r->ds->n_classes, cfg->dim, &oc.ws, err);
       }
-      if (!st && needs_engine(&cfg->train, r->ds->total)) {
+      if (!st && needs_engine(&cfg->train, r->ds->total, cfg->dt)) {
         st = run_engine(cfg, r->ds, r->spec, init, grid, n_times, &oc, err);
       } else if (!st && minimal) {
         rc_checkpointing cking = {ck.every, run_checkpoints_save, &ck, ck.loaded ? &ck.from : NULL};
@@ -509,6 +528,18 @@ rc_status rc_run_execute(const rc_run_config *cfg, rc_run_result **out, rc_error
         D[k] = r->rows[k].valid[col] ? r->rows[k].value[col] : NAN;
       }
       r->collapse_time = rc_collapse_time(t, D, r->n_rows, cfg->eps, &r->has_collapse_time);
+      if (minimal && cfg->integrator == RC_INTEGRATOR_EXACT && r->n_rows &&
+          cfg->collapse_metric == RC_COLLAPSE_MIN_LABEL_DISTANCE) {
+        /* exact: from the labels' exact trajectory of D, not the recorded times (a scale-free
+         * --collapse-metric is read on the recorded times, as every other integrator does) */
+        rc_exact *e = NULL;
+        double t_min = cfg->t_min > 0 ? cfg->t_min : 1e-2 / r->spec->fast_rate;
+        st = rc_exact_alloc(r->ds, &cfg->model, init, cfg->exact_method, &e, err);
+        if (!st) st = rc_exact_collapse_time(e, t_min, r->rows[r->n_rows - 1].t, cfg->eps, &r->collapse_time,
+                                             &r->has_collapse_time, err);
+        rc_exact_free(e);
+        r->collapse_time_exact = 1;
+      }
       double t_fit = r->spec->next_rate > 0 ? 5.0 / r->spec->next_rate : 0.0;
       r->fitted_slow_rate = rc_fitted_decay_rate(t, D, r->n_rows, t_fit, &r->has_fitted_slow_rate);
     }
@@ -521,7 +552,7 @@ rc_status rc_run_execute(const rc_run_config *cfg, rc_run_result **out, rc_error
   } else if (!st) {
     r->final_labels = r->final_state->y;
   }
-  if (!st && minimal && !needs_engine(&cfg->train, r->ds->total)) { /* the flow's conserved means (no decay, no noise) */
+  if (!st && minimal && !needs_engine(&cfg->train, r->ds->total, cfg->dt)) { /* the flow's conserved means (no decay, no noise) */
     st = rc_fixed_point_state(r->ds, &cfg->model, init, &fixed, err);
     if (!st) r->predicted_final_min_label_distance = rc_min_label_distance(fixed);
   }
@@ -548,6 +579,7 @@ rc_status rc_run_execute(const rc_run_config *cfg, rc_run_result **out, rc_error
     }
   }
   if (minimal) run_checkpoints_close(&ck, st == RC_OK);
+  rc_dir_lock_release(lock);
   rc_state_free(oc.view);
   rc_head_ws_free(oc.ws);
   rc_reduced_free(oc.red);

@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/lapack_reason.h"
 #include "core/alloc.h"
 #include "model/ts_model.h"
 #include "repcollapse/io.h"
@@ -207,7 +208,9 @@ static rc_status w_spectrum(const double *W, size_t d, size_t D, rc_ts_run_resul
   lapack_int info = LAPACKE_dgesdd(LAPACK_ROW_MAJOR, 'N', (lapack_int)d, (lapack_int)D, a, (lapack_int)D,
                                    r->w_singular, NULL, (lapack_int)d, NULL, (lapack_int)D);
   free(a);
-  if (info != 0) return rc_error_set(err, RC_ENUMERIC, "SVD of W failed (LAPACK info %d)", (int)info);
+  char why[160];
+  if (info != 0)
+    return rc_error_set(err, RC_ENUMERIC, "SVD of W (LAPACK dgesdd) failed: %s", rc_lapack_reason((int)info, why, sizeof why));
   r->n_singular = k;
   double s2 = 0.0, s4 = 0.0;
   for (size_t q = 0; q < k; q++) {
@@ -228,24 +231,28 @@ static rc_status write_files(const rc_ts_run_config *cfg, rc_ts_run_result *r, c
   const char *dir = cfg->base.out_dir;
   char path[4200];
   rc_status st = rc_mkdir_p(dir, err);
+  rc_dir_lock *lock = NULL; /* one writer per directory (io.h) */
+  if (!st) st = rc_dir_lock_acquire(dir, &lock, err);
   if (st) return st;
+  /* as a minimal-model run: snapshots.h5, metrics.csv, then summary.json, a
+   * former run's summary.json removed first, so that a directory with a
+   * summary.json holds the complete outputs of the run it describes */
   snprintf(path, sizeof path, "%s/summary.json", dir);
   unlink(path);
   if (snap) {
     snprintf(path, sizeof path, "%s/snapshots.h5", dir);
     st = rc_ts_snapshots_write(path, snap, err);
   }
-  if (!st) {
-    snprintf(path, sizeof path, "%s/metrics.csv", dir);
-    const char *const extra[1] = {"test_accuracy"};
-    st = rc_write_metrics_csv_extra(path, r->rows, r->n_rows, extra, 1, r->test_accuracy, err);
-  }
+  const char *const extra[1] = {"test_accuracy"};
+  snprintf(path, sizeof path, "%s/metrics.csv", dir);
+  if (!st) st = rc_write_metrics_csv_extra(path, r->rows, r->n_rows, extra, 1, r->test_accuracy, err);
   if (!st) {
     json_t *j = rc_ts_summary_json(cfg, r);
     snprintf(path, sizeof path, "%s/summary.json", dir);
     st = j ? rc_json_write_file(j, path, err) : rc_error_set(err, RC_ENOMEM, "summary.json");
     json_decref(j);
   }
+  rc_dir_lock_release(lock);
   return st;
 }
 
@@ -298,7 +305,7 @@ rc_status rc_ts_run_execute(const rc_ts_run_config *cfg, rc_ts_run_result **out,
     oc.data = r->data;
     oc.r = r;
     rc_integrate_config ic = {b->integrator, grid, n_times, b->dt, b->rtol, b->atol, RC_SPECTRUM_AUTO,
-                              b->progress, b->progress_ctx, cfg->precision, 0};
+                              b->progress, b->progress_ctx, cfg->precision, 0, b->max_steps};
     st = rc_ts_integrate(m, z0, &ic, observe, &oc, err);
     r->n_rows = oc.n;
   }

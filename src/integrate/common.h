@@ -2,7 +2,18 @@
 #ifndef RC_INTEGRATE_COMMON_H
 #define RC_INTEGRATE_COMMON_H
 #include <math.h>
+
+#include <gsl/gsl_odeiv2.h>
+
 #include "repcollapse/integrate.h"
+
+/* Advance a GSL rkf45 driver from *t to target (the state z in place), within
+ * the run's step bound (cfg->max_steps; *steps counts the run's steps so
+ * far). Every GSL status becomes a message that says what happened: the step
+ * bound reached (t, h, the tolerances), a step too small to advance t, the
+ * non-finite quantity `fault` names, or GSL's own code and text. */
+rc_status rc_rk45_advance(gsl_odeiv2_driver *drv, double *t, double target, double *z, const rc_integrate_config *cfg,
+                          unsigned long *steps, const char *fault, rc_error *err);
 
 /* recorded times: finite, non-negative, strictly increasing */
 rc_status rc_integrate_check_times(const rc_integrate_config *cfg, rc_error *err);

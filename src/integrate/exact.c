@@ -12,6 +12,8 @@
  * Group (any scheme): group means and labels evolve under the symmetrised
  * (G + K) matrix; a sample's deviation from its group mean decays at s_g a_g. */
 #include <cblas.h>
+#include <gsl/gsl_errno.h>
+#include <gsl/gsl_roots.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +21,7 @@
 #include "analysis/reduction.h"
 #include "core/alloc.h"
 #include "repcollapse/integrate.h"
+#include "repcollapse/metrics.h"
 
 struct rc_exact {
   const rc_dataset *ds;
@@ -35,6 +38,7 @@ struct rc_exact {
   double *coef;  /* n_modes x d */
   double *ry;    /* K x d remainder of y0 */
   double *zbuf;  /* K x d scratch */
+  double *cbuf;  /* 2K x d scratch: the modes' coefficients at t */
   /* group */
   rc_groups *g;
   size_t n_red;
@@ -50,6 +54,7 @@ void rc_exact_free(rc_exact *e) {
   free(e->coef);
   free(e->ry);
   free(e->zbuf);
+  free(e->cbuf);
   rc_groups_free(e->g);
   free(e->V);
   free(e->dsc);
@@ -74,8 +79,9 @@ static rc_status exact_kk_prepare(rc_exact *e, const rc_state *init, rc_error *e
   e->coef = rc_calloc(2 * K * d, sizeof(double), "exact modes", err);
   e->ry = rc_calloc(K * d, sizeof(double), "exact modes", err);
   e->zbuf = rc_calloc(K * d, sizeof(double), "exact modes", err);
+  e->cbuf = rc_calloc(2 * K * d, sizeof(double), "exact modes", err);
   double *Ax0 = rc_calloc(K * d, sizeof(double), "exact modes", err);
-  if (!e->lam || !e->vmode || !e->ymode || !e->xpart || !e->coef || !e->ry || !e->zbuf || !Ax0) {
+  if (!e->lam || !e->vmode || !e->ymode || !e->xpart || !e->coef || !e->ry || !e->zbuf || !e->cbuf || !Ax0) {
     free(nu);
     free(V);
     free(Ax0);
@@ -151,23 +157,37 @@ static rc_status exact_kk_prepare(rc_exact *e, const rc_state *init, rc_error *e
   return RC_OK;
 }
 
+/* y(t) alone: e^{-eta_x t} R_y + V^T diag(e^{-lambda_k t} ymode_k) C, one GEMM
+ * of O(n_modes K d); exact_kk_eval gives the same labels bit for bit */
+static void exact_kk_labels(rc_exact *e, double t, double *y) {
+  size_t K = e->K, d = e->d;
+  const double ebx = exp(-e->p.eta_x * t);
+  for (size_t c = 0; c < K; c++)
+    for (size_t q = 0; q < d; q++) y[c * d + q] = ebx * e->ry[c * d + q];
+  for (size_t k = 0; k < e->n_modes; k++) {
+    const double fy = exp(-e->lam[k] * t) * e->ymode[k];
+    for (size_t q = 0; q < d; q++) e->cbuf[k * d + q] = fy * e->coef[k * d + q];
+  }
+  if (e->n_modes)
+    cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)K, (int)d, (int)e->n_modes, 1.0, e->vmode, (int)K,
+                e->cbuf, (int)d, 1.0, y, (int)d);
+}
+
 static rc_status exact_kk_eval(rc_exact *e, double t, rc_state *out) {
   const rc_dataset *ds = e->ds;
   size_t K = e->K, d = e->d;
   const double ex = e->p.eta_x, ebx = exp(-ex * t);
   double *Z = e->zbuf;
   memset(Z, 0, K * d * sizeof(double));
-  for (size_t c = 0; c < K; c++)
-    for (size_t q = 0; q < d; q++) out->y[c * d + q] = ebx * e->ry[c * d + q];
+  exact_kk_labels(e, t, out->y);
   for (size_t k = 0; k < e->n_modes; k++) {
-    double el = exp(-e->lam[k] * t), fx = el - ebx, fy = el * e->ymode[k];
+    if (!e->xpart[k]) continue;
+    double fx = exp(-e->lam[k] * t) - ebx;
     const double *v = e->vmode + k * K, *ck = e->coef + k * d;
     for (size_t c = 0; c < K; c++) {
       if (v[c] == 0.0) continue;
-      double a = fy * v[c], b = fx * v[c];
-      for (size_t q = 0; q < d; q++) out->y[c * d + q] += a * ck[q];
-      if (e->xpart[k])
-        for (size_t q = 0; q < d; q++) Z[c * d + q] += b * ck[q];
+      double b = fx * v[c];
+      for (size_t q = 0; q < d; q++) Z[c * d + q] += b * ck[q];
     }
   }
   for (size_t i = 0; i < e->N; i++) {
@@ -237,6 +257,19 @@ static rc_status exact_group_eval(rc_exact *e, double t, rc_state *out) {
   return RC_OK;
 }
 
+/* labels alone: rows G.. of V diag(e^{-lambda t}) w0, O(K (G+K) d) */
+static void exact_group_labels(rc_exact *e, double t, double *y) {
+  size_t n = e->n_red, d = e->d, G = e->g->n_groups;
+  for (size_t r = 0; r < n; r++) {
+    double f = exp(-(e->lam[r] > 0 ? e->lam[r] : 0.0) * t);
+    for (size_t q = 0; q < d; q++) e->wt[r * d + q] = f * e->w0[r * d + q];
+  }
+  cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)e->K, (int)d, (int)n, 1.0, e->V + G * n, (int)n, e->wt,
+              (int)d, 0.0, y, (int)d);
+  for (size_t c = 0; c < e->K; c++)
+    for (size_t q = 0; q < d; q++) y[c * d + q] /= e->dsc[G + c];
+}
+
 rc_status rc_exact_alloc(const rc_dataset *ds, const rc_minimal_params *p, const rc_state *init,
                          rc_spectrum_method method, rc_exact **out, rc_error *err) {
   *out = NULL;
@@ -270,4 +303,83 @@ rc_status rc_exact_eval(rc_exact *e, double t, rc_state *out, rc_error *err) {
     return RC_OK;
   }
   return e->method == RC_SPECTRUM_KK ? exact_kk_eval(e, t, out) : exact_group_eval(e, t, out);
+}
+
+rc_status rc_exact_labels(rc_exact *e, double t, double *y) {
+  if (t == 0.0) memcpy(y, e->y0, e->K * e->d * sizeof(double));
+  else if (e->method == RC_SPECTRUM_KK) exact_kk_labels(e, t, y);
+  else exact_group_labels(e, t, y);
+  return RC_OK;
+}
+
+/* ---- collapse time from the exact labels ---- */
+
+typedef struct {
+  rc_exact *e;
+  double *y;
+  double thr;
+} collapse_fn_ctx;
+
+static double label_distance_at(rc_exact *e, double t, double *y) {
+  rc_exact_labels(e, t, y);
+  rc_state ys = {0, e->K, e->d, y, NULL, y, NULL};
+  return rc_min_label_distance(&ys);
+}
+
+static double collapse_fn(double t, void *vctx) {
+  collapse_fn_ctx *c = vctx;
+  return label_distance_at(c->e, t, c->y) - c->thr;
+}
+
+rc_status rc_exact_collapse_time(rc_exact *e, double t_min, double t_end, double eps, double *t_out, int *found,
+                                 rc_error *err) {
+  *found = 0;
+  *t_out = 0.0;
+  if (e->K < 2) return RC_OK;
+  double *y = rc_calloc(e->K * e->d, sizeof *y, "collapse time", err);
+  if (!y) return RC_ENOMEM;
+  collapse_fn_ctx c = {e, y, 0.0};
+  const double d0 = label_distance_at(e, 0.0, y);
+  rc_status st = RC_OK;
+  if (!(d0 > 0)) goto done;
+  c.thr = eps * d0;
+  if (!(t_min > 0) || t_min > t_end) t_min = t_end;
+  /* scan 0, t_min, 1.01 t_min, ..., t_end for the first t with D(t) <= eps D(0) */
+  double lo = 0.0, hi = t_min, f_hi = 0.0;
+  for (;;) {
+    f_hi = collapse_fn(hi, &c);
+    if (!(f_hi > 0)) break;
+    if (hi >= t_end) goto done; /* no collapse up to t_end */
+    lo = hi;
+    hi = fmin(hi * 1.01, t_end);
+  }
+  if (isnan(f_hi)) {
+    st = rc_error_set(err, RC_ENUMERIC, "collapse time: D(t) is not a number at t = %g", hi);
+    goto done;
+  }
+  *found = 1;
+  if (f_hi == 0.0) {
+    *t_out = hi;
+    goto done;
+  }
+  /* Brent on [lo, hi]: f(lo) > 0 >= f(hi) */
+  gsl_function F = {collapse_fn, &c};
+  gsl_root_fsolver *sv = gsl_root_fsolver_alloc(gsl_root_fsolver_brent);
+  if (!sv) {
+    st = rc_error_set(err, RC_ENOMEM, "collapse time: root solver");
+    goto done;
+  }
+  gsl_root_fsolver_set(sv, &F, lo, hi);
+  double root = hi;
+  for (int it = 0; it < 200; it++) {
+    if (gsl_root_fsolver_iterate(sv) != GSL_SUCCESS) break;
+    root = gsl_root_fsolver_root(sv);
+    double a = gsl_root_fsolver_x_lower(sv), b = gsl_root_fsolver_x_upper(sv);
+    if (gsl_root_test_interval(a, b, 0.0, 1e-14) == GSL_SUCCESS) break;
+  }
+  gsl_root_fsolver_free(sv);
+  *t_out = root;
+done:
+  free(y);
+  return st;
 }

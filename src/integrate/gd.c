@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "core/alloc.h"
+#include "core/threads.h"
 #include "repcollapse/integrate.h"
 
 #define GD_MULTI UINT32_MAX /* label slot of a sample seen with several labels */
@@ -100,6 +101,8 @@ rc_status rc_gd_alloc(const rc_dataset *ds, const rc_minimal_params *p, size_t d
   if (d == 0) return rc_error_set(err, RC_EINVAL, "the embedding dimension must be positive");
   if (!(dt > 0) || !isfinite(dt)) return rc_error_set(err, RC_EINVAL, "gd needs a positive step --dt (got %g)", dt);
   if (threads < 0) return rc_error_set(err, RC_EINVAL, "the number of threads must be positive (got %d)", threads);
+  rc_status env = rc_threads_check_env(err); /* before the first parallel region starts OpenMP's threads */
+  if (env) return env;
   if (prec != RC_PRECISION_F64 && prec != RC_PRECISION_F32) return rc_error_set(err, RC_EINVAL, "unknown precision");
   const size_t N = ds->n_samples, K = ds->n_classes;
   if (K >= GD_MULTI) return rc_error_set(err, RC_EINVAL, "too many classes for gd (%zu; at most %u)", K, (unsigned)GD_MULTI - 1);

@@ -84,7 +84,7 @@ static int GD_NAME(gd_step)(rc_gd *g) {
   double *const sum_all = g->sum;
   const double *const hy = g->hy;
   int bad = 0, used = 1;
-#pragma omp parallel num_threads(g->threads ? g->threads : omp_get_max_threads()) reduction(| : bad)
+#pragma omp parallel num_threads(rc_thread_count(g->threads)) reduction(| : bad)
   {
 #pragma omp single
     used = omp_get_num_threads();

@@ -96,11 +96,8 @@ rc_status rc_integrate_head(const rc_dataset *ds, const rc_head_params *hp, cons
   st = rc_head_ws_alloc(N, K, d, &ws, err);
   if (st) return st;
   rc_state *s = rc_state_clone(init);
-  double *f = rc_calloc(n, sizeof *f, "vector field", err);
-  if (!s || !f) {
+  if (!s) {
     rc_head_ws_free(ws);
-    rc_state_free(s);
-    free(f);
     return rc_error_set(err, RC_ENOMEM, "cannot allocate the state");
   }
   state_obs so = {s, obs, obs_ctx};
@@ -120,13 +117,20 @@ rc_status rc_integrate_head(const rc_dataset *ds, const rc_head_params *hp, cons
                         "%g >= 2 (less a 5%% margin for the estimate); use dt < %g",
                         dt, rho, dt * rho, 2.0 / (1.05 * rho));
     size_t step = 0, total = cfg->n_times ? (size_t)llround(cfg->times[cfg->n_times - 1] / dt) : 0;
+    rc_head_gd *hg = NULL;
+    if (!st) st = rc_head_gd_alloc(ds, hp, d, dt, cfg->threads, &hg, err);
     for (size_t k = 0; k < cfg->n_times && st == RC_OK; k++) {
       size_t target = (size_t)llround(cfg->times[k] / dt);
       while (step < target && st == RC_OK) {
-        rc_head_vector_field(ds, hp, s->z, d, f, ws);
-        for (size_t q = 0; q < n; q++) s->z[q] += dt * f[q];
+        int nonfinite = 0;
+        st = rc_head_gd_step(hg, s->z, &nonfinite);
+        if (st) {
+          st = rc_error_set(err, st, "gd step: out of memory");
+          break;
+        }
         step++;
-        size_t bad = rc_first_nonfinite(s->z, n);
+        size_t bad = nonfinite ? rc_first_nonfinite(s->z, n) : n;
+        if (nonfinite && bad == n) bad = 0;
         if (bad < n) {
           char what[96];
           describe(bad, N, K, d, what, sizeof what);
@@ -138,11 +142,11 @@ rc_status rc_integrate_head(const rc_dataset *ds, const rc_head_params *hp, cons
       }
       if (st == RC_OK) st = obs((double)step * dt, step, s, obs_ctx, err);
     }
+    rc_head_gd_free(hg);
   } else {
     st = rc_error_set(err, RC_EINVAL, "integrator %s does not apply to a particle run of this model (use rk45, gd or reduced)",
                       rc_integrator_name(cfg->integrator));
   }
-  free(f);
   rc_state_free(s);
   rc_head_ws_free(ws);
   return st;

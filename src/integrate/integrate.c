@@ -23,6 +23,50 @@ rc_status rc_integrate_check_times(const rc_integrate_config *cfg, rc_error *err
   return RC_OK;
 }
 
+rc_status rc_rk45_check_tolerances(double rtol, double atol, rc_error *err) {
+  if (!isfinite(rtol) || rtol < 0 || (rtol > 0 && rtol < RC_RK45_MIN_RTOL))
+    return rc_error_set(err, RC_EINVAL,
+                        "--rtol %g is below %g: double precision cannot meet it (every step rounds the state by "
+                        "1.1e-16 of its size, and a run's roundings add up), so rk45 would shrink its step without end",
+                        rtol, RC_RK45_MIN_RTOL);
+  if (!isfinite(atol) || atol < 0) return rc_error_set(err, RC_EINVAL, "--atol must be a non-negative number (got %g)", atol);
+  if (rtol >= 1) return rc_error_set(err, RC_EINVAL, "--rtol %g is not below 1: it would accept any step", rtol);
+  return RC_OK;
+}
+
+rc_status rc_rk45_advance(gsl_odeiv2_driver *drv, double *t, double target, double *z, const rc_integrate_config *cfg,
+                          unsigned long *steps, const char *fault, rc_error *err) {
+  const unsigned long max = cfg->max_steps ? cfg->max_steps : RC_RK45_MAX_STEPS;
+  const double rtol = cfg->rtol > 0 ? cfg->rtol : 1e-10, atol = cfg->atol > 0 ? cfg->atol : 1e-12;
+  int rc = GSL_EMAXITER;
+  if (*steps < max) {
+    gsl_odeiv2_driver_set_nmax(drv, max - *steps);
+    rc = gsl_odeiv2_driver_apply(drv, t, target, z);
+    *steps += drv->n;
+  }
+  switch (rc) {
+    case GSL_SUCCESS: return RC_OK;
+    case GSL_EMAXITER:
+      return rc_error_set(err, RC_ENUMERIC,
+                          "rk45 stopped at t = %.9g, short of the recorded time %.9g, having reached the "
+                          "--max-steps bound (%lu steps); the step size was h = %g: rtol = %g, atol = %g are too "
+                          "tight for this problem or it is too stiff (try --integrator exact or gd, looser "
+                          "tolerances, or a larger --max-steps)",
+                          *t, target, max, drv->h, rtol, atol);
+    case GSL_ENOPROG:
+      return rc_error_set(err, RC_ENUMERIC,
+                          "rk45 failed at t = %g (step %lu of this run): the step size h = %g is too small to advance "
+                          "t in double precision (rtol = %g, atol = %g cannot be met here)",
+                          *t, *steps, drv->h, rtol, atol);
+    case GSL_EBADFUNC:
+      return rc_error_set(err, RC_ENUMERIC, "rk45 failed at t = %g (step %lu of this run): %s", *t, *steps,
+                          fault && fault[0] ? fault : "the vector field reported an error");
+    default:
+      return rc_error_set(err, RC_ENUMERIC, "rk45 failed at t = %g (step %lu of this run, step size h = %g): GSL error %d (%s)",
+                          *t, *steps, drv->h, rc, gsl_strerror(rc));
+  }
+}
+
 static const char *const integrator_names[] = {"exact", "rk45", "gd", "reduced"};
 
 const char *rc_integrator_name(rc_integrator i) { return integrator_names[i]; }
@@ -95,6 +139,8 @@ static rc_status run_rk45(const rc_dataset *ds, const rc_minimal_params *p, cons
                           const rc_integrate_config *cfg, const rc_checkpointing *ck, rc_observer obs, void *ctx,
                           rc_error *err) {
   size_t dim = (init->n + init->k) * init->d;
+  rc_status st0 = rc_rk45_check_tolerances(cfg->rtol, cfg->atol, err);
+  if (st0) return st0;
   ode_params op = {ds, p, init->d, dim, ""};
   rc_rk45_progress w = {ode_rhs, &op, cfg, 0, 0.0, 0, 0}; /* progress, and cancelling, between recorded times */
   gsl_odeiv2_system sys = {rc_rk45_progress_rhs, NULL, dim, &w};
@@ -112,27 +158,17 @@ static rc_status run_rk45(const rc_dataset *ds, const rc_minimal_params *p, cons
     rc_state_free(s);
     return rc_error_set(err, RC_ENOMEM, "cannot allocate the rk45 integrator for %zu unknowns", dim);
   }
-  gsl_odeiv2_driver_set_nmax(drv, 0);
   double t = from ? from->t : 0.0, last = t;
   if (from) rc_state_copy(s, from->state);
-  unsigned long steps = 0; /* accepted steps, for messages */
+  unsigned long steps = 0; /* steps taken by this process (a resumed run starts a fresh count), for the bound and messages */
   rc_status st = RC_OK;
   for (size_t k = from ? from->next_time : 0; k < cfg->n_times && st == RC_OK; k++) {
     if (cfg->times[k] > t) {
-      double target = cfg->times[k];
       w.k = k;
       w.from = t;
-      int rc = gsl_odeiv2_driver_apply(drv, &t, target, s->z);
-      steps += drv->n;
-      if (rc != GSL_SUCCESS && w.cancelled) {
-        st = rc_error_set(err, RC_ECANCELLED, "cancelled at t = %g (the progress callback asked to stop)", t);
-        break;
-      }
-      if (rc != GSL_SUCCESS) {
-        st = rc_error_set(err, RC_ENUMERIC, "rk45 failed at t = %g (step %lu of this run): %s", t, steps,
-                          op.fault[0] ? op.fault : gsl_strerror(rc));
-        break;
-      }
+      st = rc_rk45_advance(drv, &t, cfg->times[k], s->z, cfg, &steps, op.fault, err);
+      if (st && w.cancelled) st = rc_error_set(err, RC_ECANCELLED, "cancelled at t = %g (the progress callback asked to stop)", t);
+      if (st) break;
     }
     for (size_t q = 0; q < dim; q++)
       if (!isfinite(s->z[q])) {

@@ -27,24 +27,23 @@ int rc_rk45_progress_rhs(double t, const double z[], double dz[], void *params) 
 rc_status rc_rk45_loop(int (*rhs)(double, const double *, double *, void *), void *params, double *z, size_t n,
                        const rc_integrate_config *cfg, rc_vec_observer obs, void *ctx, rc_describe_fn describe,
                        const void *dctx, rc_error *err) {
+  rc_status st = rc_rk45_check_tolerances(cfg->rtol, cfg->atol, err);
+  if (st) return st;
   rc_rk45_progress w = {rhs, params, cfg, 0, 0.0, 0, 0};
   gsl_odeiv2_system sys = {rc_rk45_progress_rhs, NULL, n, &w};
   double rtol = cfg->rtol > 0 ? cfg->rtol : 1e-10, atol = cfg->atol > 0 ? cfg->atol : 1e-12;
   gsl_odeiv2_driver *drv = gsl_odeiv2_driver_alloc_y_new(&sys, gsl_odeiv2_step_rkf45, 1e-3, atol, rtol);
   if (!drv) return rc_error_set(err, RC_ENOMEM, "cannot allocate the rk45 integrator for %zu unknowns", n);
-  gsl_odeiv2_driver_set_nmax(drv, 0);
+  gsl_set_error_handler_off(); /* every GSL status is checked and reported through rc_error */
   double t = 0.0;
-  rc_status st = RC_OK;
+  unsigned long steps = 0;
   for (size_t k = 0; k < cfg->n_times && st == RC_OK; k++) {
     if (cfg->times[k] > t) {
       w.k = k;
       w.from = t;
-      int rc = gsl_odeiv2_driver_apply(drv, &t, cfg->times[k], z);
-      if (rc != GSL_SUCCESS) {
-        st = w.cancelled ? rc_error_set(err, RC_ECANCELLED, "cancelled at t = %g (the progress callback asked to stop)", t)
-                         : rc_error_set(err, RC_ENUMERIC, "rk45 failed at t = %g: %s", t, gsl_strerror(rc));
-        break;
-      }
+      st = rc_rk45_advance(drv, &t, cfg->times[k], z, cfg, &steps, NULL, err);
+      if (st && w.cancelled) st = rc_error_set(err, RC_ECANCELLED, "cancelled at t = %g (the progress callback asked to stop)", t);
+      if (st) break;
     }
     size_t bad = rc_first_nonfinite(z, n);
     if (bad < n) {

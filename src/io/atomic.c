@@ -14,6 +14,7 @@
 
 rc_status rc_atomic_open(rc_atomic_file *f, const char *path, rc_error *err) {
   memset(f, 0, sizeof *f);
+  f->cleanup_slot = -1;
   if (strlen(path) >= sizeof f->path) return rc_error_set(err, RC_EIO, "path too long: %.60s...", path);
   snprintf(f->path, sizeof f->path, "%s", path);
   struct stat sb;
@@ -29,6 +30,7 @@ rc_status rc_atomic_open(rc_atomic_file *f, const char *path, rc_error *err) {
   snprintf(f->tmp, sizeof f->tmp, "%s.tmp.%ld", path, (long)getpid());
   f->fp = fopen(f->tmp, "w");
   if (!f->fp) return rc_error_set(err, RC_EIO, "cannot write '%s': %s", path, strerror(errno));
+  f->cleanup_slot = rc_cleanup_register(f->tmp);
   return RC_OK;
 }
 
@@ -48,6 +50,8 @@ rc_status rc_atomic_commit(rc_atomic_file *f, rc_error *err) {
     saved = errno;
   }
   f->fp = NULL;
+  rc_cleanup_unregister(f->cleanup_slot);
+  f->cleanup_slot = -1;
   if (!f->tmp[0]) return bad ? rc_error_set(err, RC_EIO, "cannot write '%s': %s", f->path, strerror(saved ? saved : EIO)) : RC_OK;
   if (bad) {
     unlink(f->tmp);
@@ -65,6 +69,8 @@ void rc_atomic_abort(rc_atomic_file *f) {
   if (f->fp) fclose(f->fp);
   f->fp = NULL;
   if (f->tmp[0]) unlink(f->tmp);
+  rc_cleanup_unregister(f->cleanup_slot);
+  f->cleanup_slot = -1;
 }
 
 rc_status rc_mkdir_p(const char *path, rc_error *err) {

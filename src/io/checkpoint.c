@@ -5,8 +5,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "core/alloc.h"
+#include "core/input.h"
 #include "core/hash.h"
 #include "repcollapse/checkpoint.h"
 #include "repcollapse/io.h"
@@ -135,11 +137,11 @@ static rc_status parse(const char *path, const unsigned char *buf, size_t size, 
 
 rc_status rc_checkpoint_read(const char *path, rc_checkpoint **out, rc_error *err) {
   *out = NULL;
-  FILE *fp = fopen(path, "rb");
-  if (!fp) {
-    if (errno == ENOENT) return RC_OK;
-    return rc_error_set(err, RC_EIO, "cannot read checkpoint '%s': %s", path, strerror(errno));
-  }
+  struct stat sb;
+  if (stat(path, &sb) != 0 && errno == ENOENT) return RC_OK;
+  FILE *fp; /* a regular file, its size within the memory budget (core/input.h) */
+  rc_status st0 = rc_input_open_budget(path, "checkpoint", 3.0, &fp, NULL, err);
+  if (st0) return st0;
   unsigned char *buf = NULL;
   size_t size = 0, cap = 0, got;
   rc_status st = RC_OK;

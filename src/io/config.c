@@ -3,9 +3,12 @@
  *
  * libinih is used with two of its defaults changed, for hand-written files:
  * multi-line values are off (with them, an indented `key = value` line would
- * silently become a continuation of the previous value), and a line may be
- * long (a list of recorded times easily exceeds the default 200 bytes, which
- * libinih would split into a second, garbled line). */
+ * silently become a continuation of the previous value), and a line may be of
+ * any length: libinih splits a line longer than its buffer limit into a
+ * second, garbled line, so the limit is set above the file's size (a line
+ * cannot be longer than its file), and the reader checks it anyway. The file
+ * is opened as every user file is (core/input.h): regular files only, its
+ * size within the memory budget; reading stops at the first NUL byte. */
 #include <errno.h>
 #include <ini.h>
 #include <jansson.h>
@@ -14,6 +17,8 @@
 #include <string.h>
 
 #include "core/alloc.h"
+#include "core/input.h"
+#include "core/memory.h"
 #include "repcollapse/config.h"
 #include "repcollapse/io.h"
 
@@ -51,28 +56,34 @@ typedef struct {
   int at_start;    /* the next read starts a new line */
   int nul_line;    /* first line with a NUL byte (0: none) */
   int nomem;
+  long line_len;   /* bytes of the current line so far */
+  int long_line;   /* a line that reached the buffer limit (0: none) */
 } ini_ctx;
 
 /* fgets-like reader that counts lines and notices NUL bytes */
 static char *ini_read(char *str, int num, void *stream) {
   ini_ctx *x = stream;
   int k = 0, ch = EOF;
+  if (x->nul_line || x->long_line) return NULL; /* stop: binary data, or a line libinih would split */
   while (k < num - 1 && (ch = getc(x->fp)) != EOF) {
     if (k == 0 && x->at_start) {
       x->line++;
       x->at_start = 0;
+      x->line_len = 0;
     }
     if (ch == '\0') {
-      if (!x->nul_line) x->nul_line = x->line;
-      ch = ' ';
+      x->nul_line = x->line;
+      return NULL;
     }
     str[k++] = (char)ch;
+    x->line_len++;
     if (ch == '\n') {
       x->at_start = 1;
       break;
     }
   }
   if (k == 0) return NULL;
+  if (ch != '\n' && x->line_len >= (long)ini_max_line - 1 && !feof(x->fp)) x->long_line = x->line;
   str[k] = '\0';
   return str;
 }
@@ -83,15 +94,21 @@ static int ini_entry(void *user, const char *section, const char *name, const ch
   return !x->nomem;
 }
 
-static rc_status read_ini(FILE *fp, rc_config *c, rc_error *err) {
-  ini_ctx x = {fp, c, 0, 1, 0, 0};
+/* files larger than this are not experiment files (and libinih counts in int) */
+#define CONFIG_MAX_BYTES (1 << 30)
+
+static rc_status read_ini(FILE *fp, double size, rc_config *c, rc_error *err) {
+  ini_ctx x = {fp, c, 0, 1, 0, 0, 0, 0};
   ini_allow_multiline = 0;
   ini_use_stack = 0;
   ini_allow_realloc = 1;
-  ini_max_line = 1 << 20;
+  ini_max_line = size + 2 > (1 << 20) ? (int)size + 2 : 1 << 20; /* above any line of the file */
   int bad = ini_parse_stream(ini_read, &x, ini_entry, &x);
   if (x.nomem || bad == -2) return rc_error_set(err, RC_ENOMEM, "%s: out of memory", c->source);
   if (ferror(fp)) return rc_error_set(err, RC_EIO, "cannot read config file '%s'", c->source);
+  if (x.long_line)
+    return rc_error_set(err, RC_EINVAL, "%s:%d: line longer than %d bytes (the file grew while it was read?)", c->source,
+                        x.long_line, ini_max_line - 2);
   if (x.nul_line) return rc_error_set(err, RC_EINVAL, "%s:%d: binary data (NUL byte) in a config file", c->source, x.nul_line);
   if (bad > 0)
     return rc_error_set(err, RC_EINVAL, "%s:%d: expected 'key = value', '[section]' or a comment (';' or '#')",
@@ -168,8 +185,22 @@ static rc_status read_json(FILE *fp, rc_config *c, rc_error *err) {
 
 rc_status rc_config_read(const char *path, rc_config **out, rc_error *err) {
   *out = NULL;
-  FILE *fp = rc_input_open(path, "config file", err);
-  if (!fp) return RC_EIO;
+  FILE *fp;
+  double size = 0;
+  /* INI: the file, its longest line and the entries; JSON: jansson's tree */
+  rc_status st0 = rc_input_open(path, "config file", &fp, &size, err);
+  if (st0) return st0;
+  if (size > CONFIG_MAX_BYTES) {
+    fclose(fp);
+    return rc_error_set(err, RC_EINVAL, "config file '%s' is %.0f bytes: too large for an experiment file (at most %d)",
+                        path, size, CONFIG_MAX_BYTES);
+  }
+  char desc[600];
+  snprintf(desc, sizeof desc, "reading config file '%.400s' (%.0f bytes)", path, size);
+  if ((st0 = rc_memory_check(8.0 * size, desc, err))) {
+    fclose(fp);
+    return st0;
+  }
   rc_config *c = rc_calloc(1, sizeof *c, "config", err);
   if (c) c->source = strdup(path);
   if (!c || !c->source) {
@@ -194,7 +225,7 @@ rc_status rc_config_read(const char *path, rc_config **out, rc_error *err) {
     c->is_json = next == '{' || next == '[' || next == '"' || next == ']' || next == '-' || (next >= '0' && next <= '9');
   }
   fseek(fp, skip, SEEK_SET);
-  rc_status st = c->is_json ? read_json(fp, c, err) : read_ini(fp, c, err);
+  rc_status st = c->is_json ? read_json(fp, c, err) : read_ini(fp, size, c, err);
   fclose(fp);
   if (st) {
     rc_config_free(c);

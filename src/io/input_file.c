@@ -1,33 +1,19 @@
-/* input_file.c: opening a file the user names as input (observations, an
- * experiment file, a file whose hash a summary records), with the reason
- * when it cannot be read: fopen succeeds on a directory, whose first read
- * then fails with no useful message. */
+/* input_file.c: the content hash of an input file (summary.json records one
+ * for each, so that a rerun notices a changed input); the file is opened as
+ * every user file is (core/input.h: regular files only, with the reason). */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include "core/hash.h"
+#include "core/input.h"
 #include "repcollapse/io.h"
 
-FILE *rc_input_open(const char *path, const char *what, rc_error *err) {
-  FILE *fp = fopen(path, "rb");
-  if (!fp) {
-    rc_error_set(err, RC_EIO, "cannot read %s '%s': %s", what, path, strerror(errno));
-    return NULL;
-  }
-  struct stat sb;
-  if (fstat(fileno(fp), &sb) == 0 && S_ISDIR(sb.st_mode)) {
-    fclose(fp);
-    rc_error_set(err, RC_EIO, "cannot read %s '%s': it is a directory, not a file", what, path);
-    return NULL;
-  }
-  return fp;
-}
-
 rc_status rc_input_hash(const char *path, const char *what, uint64_t *hash, rc_error *err) {
-  FILE *fp = rc_input_open(path, what, err);
-  if (!fp) return RC_EIO;
+  FILE *fp;
+  rc_status st = rc_input_open(path, what, &fp, NULL, err); /* regular files only (core/input.h) */
+  if (st) return st;
   uint64_t h = RC_HASH_INIT;
   unsigned char buf[65536];
   size_t n;

@@ -194,6 +194,7 @@ json_t *rc_run_summary_json(const rc_run_config *cfg, const rc_run_result *r) {
   if (cfg->integrator == RC_INTEGRATOR_RK45) {
     json_object_set_new(integ, "rtol", json_real(cfg->rtol));
     json_object_set_new(integ, "atol", json_real(cfg->atol));
+    json_object_set_new(integ, "max_steps", json_integer((json_int_t)(cfg->max_steps ? cfg->max_steps : RC_RK45_MAX_STEPS)));
   }
   if (cfg->times) json_object_set_new(integ, "times", json_string("explicit (--times)"));
   else {
@@ -213,6 +214,7 @@ json_t *rc_run_summary_json(const rc_run_config *cfg, const rc_run_result *r) {
   json_object_set_new(j, "final", r->n_rows ? rc_metrics_row_json(&r->rows[r->n_rows - 1]) : json_null());
   if (r->has_head) json_object_set_new(j, "final_head", rc_head_json(r->final_head, r->final_labels, r->ds->n_classes, r->dim));
   json_object_set_new(j, "collapse_time", r->has_collapse_time ? json_real(r->collapse_time) : json_null());
+  json_object_set_new(j, "collapse_time_method", json_string(r->collapse_time_exact ? "exact-brent" : "interpolated"));
   json_object_set_new(j, "fitted_slow_rate", r->has_fitted_slow_rate ? json_real(r->fitted_slow_rate) : json_null());
   if (cfg->collapse_metric != RC_COLLAPSE_MIN_LABEL_DISTANCE) /* what collapse_time and fitted_slow_rate read (6.0) */
     json_object_set_new(j, "collapse_metric", json_string(rc_collapse_metric_name(cfg->collapse_metric)));

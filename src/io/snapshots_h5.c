@@ -12,6 +12,7 @@
 
 struct rc_snapshots {
   char path[4096], tmp[4200];
+  int cleanup_slot; /* rc_cleanup_register */
   hid_t file, t, step, samples, labels, head;
   size_t n_times, n, k, d;
 };
@@ -86,8 +87,10 @@ rc_status rc_snapshots_open(const char *path, size_t n_times, size_t n, size_t k
    * (a full disk): keep it from installing one; the OS closes what is left */
   H5dont_atexit();
   H5Eset_auto2(H5E_DEFAULT, NULL, NULL); /* errors are reported through rc_error */
+  s->cleanup_slot = rc_cleanup_register(s->tmp);
   s->file = H5Fcreate(s->tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
   if (s->file < 0) {
+    rc_cleanup_unregister(s->cleanup_slot);
     free(s);
     return rc_error_set(err, RC_EIO, "cannot create HDF5 file '%s'", path);
   }
@@ -101,6 +104,7 @@ rc_status rc_snapshots_open(const char *path, size_t n_times, size_t n, size_t k
   if (s->t < 0 || s->step < 0 || s->samples < 0 || s->labels < 0 || (with_head && s->head < 0)) {
     close_all(s);
     unlink(s->tmp);
+    rc_cleanup_unregister(s->cleanup_slot);
     free(s);
     return rc_error_set(err, RC_EIO, "cannot create datasets in HDF5 file '%s'", path);
   }
@@ -237,6 +241,7 @@ rc_status rc_snapshots_close(rc_snapshots *s, int commit, rc_error *err) {
     if (commit) st = rc_error_set(err, RC_EIO, "cannot write '%s': %s", s->path, strerror(saved ? saved : EIO));
   }
   if (st != RC_OK || !commit) unlink(s->tmp);
+  rc_cleanup_unregister(s->cleanup_slot);
   free(s);
   return st;
 }

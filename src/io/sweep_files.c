@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/input.h"
 #include "repcollapse/io.h"
 #include "repcollapse/repcollapse.h"
 #include "repcollapse/report.h"
@@ -65,7 +66,7 @@ rc_status rc_sweep_record_read(const char *dir, const rc_sweep_grid *g, size_t p
   snprintf(path, sizeof path, "%s/points/%zu.json", dir, p);
   *out = NULL;
   json_error_t je;
-  json_t *rec = json_load_file(path, 0, &je);
+  json_t *rec = rc_input_json_load(path, 0, &je);
   if (!rec) return rc_error_set(err, RC_EIO, "cannot read record '%s': %s", path, je.text);
   json_t *pt = json_object_get(rec, "point"), *params = json_object_get(rec, "params");
   json_t *values = json_object_get(rec, "values"), *error = json_object_get(rec, "error");

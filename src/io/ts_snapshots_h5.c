@@ -1,8 +1,7 @@
 /* ts_snapshots_h5.c: DIR/snapshots.h5 of a teacher-student run (layout in
  * README.md): the trained parameters at every recorded time and everything an
  * independent program needs to recompute the dynamics (inputs, observations).
- * Built in memory and written whole to a temporary name, renamed when complete. */
-#include <errno.h>
+ * Written whole to a temporary name and renamed when complete. */
 #include <hdf5.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,18 +43,18 @@ static int write_block(hid_t file, const char *name, const rc_ts_snapshots *s, s
 }
 
 rc_status rc_ts_snapshots_write(const char *path, const rc_ts_snapshots *s, rc_error *err) {
+  char tmp[4200];
+  snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
+  /* HDF5 1.10 crashes in its exit handler when a file could not be closed
+   * (a full disk, a file size limit): keep it from installing one, as snapshots_h5.c */
+  H5dont_atexit();
   H5Eset_auto2(H5E_DEFAULT, NULL, NULL); /* errors are reported through rc_error */
-  /* The file is built in memory (HDF5's core driver, no backing store) and written with plain stdio
-   * through rc_atomic: a full disk or a file-size limit is an ordinary write error, and HDF5 never
-   * holds a half-written file (driving it on after a failed write, or its shutdown at exit, crashed). */
-  hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
-  if (fapl < 0 || H5Pset_fapl_core(fapl, (size_t)1 << 20, 0) < 0) {
-    if (fapl >= 0) H5Pclose(fapl);
-    return rc_error_set(err, RC_EIO, "cannot create HDF5 file '%s' (in memory)", path);
+  const int slot = rc_cleanup_register(tmp);
+  hid_t file = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+  if (file < 0) {
+    rc_cleanup_unregister(slot);
+    return rc_error_set(err, RC_EIO, "cannot create HDF5 file '%s'", path);
   }
-  hid_t file = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
-  H5Pclose(fapl);
-  if (file < 0) return rc_error_set(err, RC_EIO, "cannot create HDF5 file '%s' (in memory)", path);
   const rc_ts_data *data = s->data;
   const size_t N = data->n, D = data->D, K = data->K, d = s->d, M = data->ds->nnz;
   long long *obs = malloc((2 * M + N + 1) * sizeof *obs);
@@ -69,41 +68,31 @@ rc_status rc_ts_snapshots_write(const char *path, const rc_ts_snapshots *s, rc_e
         q++;
       }
     hsize_t dob[2] = {M, 2};
-    if (!rc) rc = write_array(file, "/observations", H5T_NATIVE_LLONG, 2, dob, obs);
+    rc |= write_array(file, "/observations", H5T_NATIVE_LLONG, 2, dob, obs);
     hsize_t dc[1] = {M};
-    if (!rc) rc = write_array(file, "/observation_counts", H5T_NATIVE_DOUBLE, 1, dc, data->ds->counts);
+    rc |= write_array(file, "/observation_counts", H5T_NATIVE_DOUBLE, 1, dc, data->ds->counts);
     for (size_t i = 0; i < N; i++) obs[i] = (long long)data->teacher_label[i];
     hsize_t dn[1] = {N};
-    if (!rc) rc = write_array(file, "/teacher_label", H5T_NATIVE_LLONG, 1, dn, obs);
+    rc |= write_array(file, "/teacher_label", H5T_NATIVE_LLONG, 1, dn, obs);
   }
   free(obs);
   hsize_t dt[1] = {s->n_times}, du[2] = {N, D};
-  if (!rc) rc = write_array(file, "/t", H5T_NATIVE_DOUBLE, 1, dt, s->times);
-  if (!rc) rc = write_array(file, "/step", H5T_NATIVE_LLONG, 1, dt, s->steps);
-  if (!rc) rc = write_array(file, "/inputs", H5T_NATIVE_DOUBLE, 2, du, data->U);
-  if (!rc) rc = write_block(file, "/W", s, 0, d, D);
-  if (!rc) rc = write_block(file, "/labels", s, d * D, K, d);
-  if (s->has_head) if (!rc) rc = write_block(file, "/head", s, d * D + K * d, d, d);
-  /* each write only after the previous ones succeeded: HDF5 is not to be driven on after a failed write */
-  hid_t root = rc ? -1 : H5Gopen2(file, "/", H5P_DEFAULT);
-  if (!rc) rc = root < 0 ? -1 : (write_attr(root, "n_samples", N) | write_attr(root, "n_classes", K) |
-                                  write_attr(root, "dim", d) | write_attr(root, "input_dim", D));
-  if (root >= 0) H5Gclose(root);
-  if (!rc && H5Fflush(file, H5F_SCOPE_GLOBAL) < 0) rc = -1;
-  ssize_t size = rc ? -1 : H5Fget_file_image(file, NULL, 0);
-  void *image = size > 0 ? malloc((size_t)size) : NULL;
-  if (!image || H5Fget_file_image(file, image, (size_t)size) != size) rc = -1;
+  rc |= write_array(file, "/t", H5T_NATIVE_DOUBLE, 1, dt, s->times);
+  rc |= write_array(file, "/step", H5T_NATIVE_LLONG, 1, dt, s->steps);
+  rc |= write_array(file, "/inputs", H5T_NATIVE_DOUBLE, 2, du, data->U);
+  rc |= write_block(file, "/W", s, 0, d, D);
+  rc |= write_block(file, "/labels", s, d * D, K, d);
+  if (s->has_head) rc |= write_block(file, "/head", s, d * D + K * d, d, d);
+  hid_t root = H5Gopen2(file, "/", H5P_DEFAULT);
+  rc |= write_attr(root, "n_samples", N) | write_attr(root, "n_classes", K) | write_attr(root, "dim", d) |
+        write_attr(root, "input_dim", D);
+  H5Gclose(root);
   if (H5Fclose(file) < 0) rc = -1;
-  if (rc) {
-    free(image);
-    return rc_error_set(err, RC_EIO, "cannot build HDF5 file '%s' (out of memory?)", path);
+  if (rc || rename(tmp, path) != 0) {
+    remove(tmp);
+    rc_cleanup_unregister(slot);
+    return rc_error_set(err, RC_EIO, "cannot write HDF5 file '%s'", path);
   }
-  rc_atomic_file f;
-  rc_status st = rc_atomic_open(&f, path, err);
-  if (!st) {
-    fwrite(image, 1, (size_t)size, f.fp);
-    st = rc_atomic_commit(&f, err);
-  }
-  free(image);
-  return st;
+  rc_cleanup_unregister(slot);
+  return RC_OK;
 }

@@ -9,6 +9,7 @@
 #include <gsl/gsl_randist.h>
 #include <gsl/gsl_rng.h>
 
+#include "core/lapack_reason.h"
 #include "repcollapse/head.h"
 
 rc_status rc_head_init_matrix(double *P, size_t d, rc_head_init kind, double scale, unsigned long seed,
@@ -40,6 +41,9 @@ rc_status rc_head_init_matrix(double *P, size_t d, rc_head_init kind, double sca
       for (size_t a = 0; a < d; a++) P[a * d + b] = -P[a * d + b];
   free(tau);
   free(diag);
-  if (info != 0) return rc_error_set(err, RC_ENUMERIC, "orthogonal head init: LAPACK failed (%d)", (int)info);
+  char why[160];
+  if (info != 0)
+    return rc_error_set(err, RC_ENUMERIC, "orthogonal head init: the QR factorisation (LAPACK) failed: %s",
+                        rc_lapack_reason((int)info, why, sizeof why));
   return RC_OK;
 }

@@ -10,6 +10,22 @@ D2="--classes 2 --per-class 50"
 # ---- bad input ----
 expect_error 2 "unknown option '--bogus'" run $D2 --bogus --out "$T/x"
 expect_error 2 "unknown command" frobnicate
+# --metrics: unknown names refused with the list; a subset leaves the other columns empty
+expect_error 2 "unknown metric 'acuracy' in --metrics (known: loss, accuracy" run $D2 --metrics loss,acuracy --out "$T/x"
+expect_error 2 "at least one metric" run $D2 --metrics "" --out "$T/x"
+[ -e "$T/x" ] && bad "a refused --metrics left $T/x" || ok
+"$RC" run $D2 --frustration 0.1 --metrics margin --points 5 --quiet --out "$T/msub" >/dev/null && ok || bad "run --metrics margin failed"
+/usr/bin/python3 - "$T/msub" <<'PY2' && ok || bad "--metrics margin: wrong columns"
+import csv, json, sys
+rows = list(csv.DictReader(open(sys.argv[1] + "/metrics.csv")))
+assert len(rows) == 6
+for r in rows:
+    assert r["margin"] != "" and r["min_label_distance"] != "", r
+    assert all(r[k] == "" for k in ("loss", "accuracy", "accuracy_frustrated", "mean_label_distance",
+                                    "within_class_spread", "label_effective_rank")), r
+s = json.load(open(sys.argv[1] + "/summary.json"))
+assert s["collapse_time_method"] == "exact-brent" and s["final"]["loss"] is None
+PY2
 expect_error 2 "positive integer" spectrum --classes 0 --per-class 5
 expect_error 2 "positive integer" spectrum --classes -3 --per-class 5
 expect_error 2 "must be positive" spectrum --classes 2 --per-class 0

@@ -67,9 +67,9 @@ printf '\xef\xbb\xbfclasses = 2\nper-class = 5\n' >bom.ini
 
 # ---- a directory as an input file ----
 mkdir adir
-expect_error 1 "is a directory" data --observations adir
-expect_error 1 "is a directory" data --config adir
-expect_error 1 "is a directory" run --config adir --out o
+expect_error 2 "is a directory" data --observations adir
+expect_error 2 "is a directory" data --config adir
+expect_error 2 "is a directory" run --config adir --out o
 
 # ---- --help and --version on an unwritable stdout ----
 for args in "--help" "--version" "run --help" "bench --help" "sweep --help" "run --task teacher-student --help"; do

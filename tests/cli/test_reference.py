@@ -309,7 +309,10 @@ def check_run_against(ck, run_dir, model, times, X, Y, rows, diags, d0, what, rt
     final = summ.get("final", {})
     compare_metric_rows(ck, [final], [rows[-1]], [diags[-1]], d0, model.K, f"{what}: summary final", rtol, atol)
     if summary_ref is not None:
-        ck.close(summ.get("collapse_time"), summary_ref["collapse_time"], f"{what}: collapse_time", max(rtol, 1e-9), 0.0)
+        # the exact integrator finds collapse_time on the exact labels (Brent), not from the recorded times
+        ck.ok(summ.get("collapse_time_method") == "exact-brent",
+              f"{what}: collapse_time_method {summ.get('collapse_time_method')!r}, want 'exact-brent'")
+        ck.close(summ.get("collapse_time"), summary_ref["collapse_time_exact"], f"{what}: collapse_time", max(rtol, 1e-9), 0.0)
         ck.close(summ.get("fitted_slow_rate"), summary_ref["fitted_slow_rate"], f"{what}: fitted_slow_rate",
                  max(rtol, 1e-9) * 10, 1e-12)
         if "spectrum" in summ:

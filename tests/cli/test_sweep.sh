@@ -104,12 +104,14 @@ grep -q "12 points ($((12 - n_before)) run now, $n_before resumed)" "$T/out" && 
 cmp -s "$T/killed/sweep.csv" "$T/ref.csv" && ok || bad "killed and resumed sweep differs from the uninterrupted one"
 [ -z "$(find "$T/killed" -name '*.tmp.*')" ] && ok || bad "temporaries left: $(find "$T/killed" -name '*.tmp.*')"
 
-# a second sweep in a directory whose lock another process holds is refused
-/usr/bin/python3 -c 'import fcntl, sys, time
-f = open(sys.argv[1], "a"); fcntl.lockf(f, fcntl.LOCK_EX); print("locked", flush=True); time.sleep(60)' "$T/killed/.lock" >"$T/locked" &
+# a second sweep in a directory whose lock another process holds (flock, as every
+# command writing a directory takes it, with the holder's pid in it) is refused
+/usr/bin/python3 -c 'import fcntl, os, sys, time
+f = open(sys.argv[1], "a+"); fcntl.flock(f, fcntl.LOCK_EX); f.truncate(0); f.write("%d\n" % os.getpid()); f.flush()
+print("locked", flush=True); time.sleep(60)' "$T/killed/.lock" >"$T/locked" &
 LOCKER=$!
 for _ in $(seq 1 1000); do grep -q locked "$T/locked" && break; sleep 0.01; done
-expect_error 1 "another sweep is running in" sweep --grid "$GRID" "${F2[@]}" --out "$T/killed"
+expect_error 1 "'$T/killed' is being written by another repcollapse process (pid $LOCKER holds" sweep --grid "$GRID" "${F2[@]}" --out "$T/killed"
 kill "$LOCKER"
 wait "$LOCKER" 2>/dev/null
 

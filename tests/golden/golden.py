@@ -13,6 +13,12 @@ selfconsistent.csv, the JSON of spectrum, fixedpoint, phase) and every
 number and word of summary.json, less what cannot repeat (tool version and
 commit, command line, wall time, paths).
 
+The recorded outputs (quick.json, full.json) are those of main at 478ca71,
+after the lib-python, robust-msg, robust-crash and perf merges (which changed
+some numbers on purpose: rate-scaled merge tolerances, metrics through BLAS,
+exact collapse times) and before the one-engine rewrite; record again only
+when a change of numbers is intended, and say why in the commit.
+
 How outputs are compared:
   - a run with `--integrator gd`: byte for byte (every CSV field and every
     JSON number as text);

@@ -340,6 +340,42 @@ def collapse_time(t, D, d0, eps=1e-2):
     return None
 
 
+def exact_collapse_time(model, z0, t_end, eps=1e-2, t_min=None):
+    """collapse_time of the exact trajectory, independent of any recorded
+    times: D(t) from the full eigendecomposition on the geometric grid 0,
+    t_min, 1.01 t_min, ..., t_end (t_min = 0.01 / fast_rate by default), then
+    scipy's brentq on the first interval where D(t) - eps D(0) changes sign.
+    None if D(t) > eps D(0) on the whole grid."""
+    from scipy.optimize import brentq
+    N = model.N
+    c = model.V.T @ model._to_sym(z0)
+    rates = np.where(model.zero, 0.0, model.lam)
+    Vy = model.V[N:]  # label rows
+
+    def D(t):
+        y = (Vy @ (np.exp(-rates * t)[:, None] * c)) * model.sqrt_s[N:, None]
+        return float(label_distances(y).min())
+
+    d0 = float(label_distances(z0[N:]).min())
+    if not d0 > 0:
+        return None
+    thr = eps * d0
+    t_min = 1e-2 / model.fast_rate if t_min is None else t_min
+    if not (t_min > 0) or t_min > t_end:
+        t_min = t_end
+    lo, hi = 0.0, t_min
+    while True:
+        f_hi = D(hi) - thr
+        if f_hi <= 0:
+            break
+        if hi >= t_end:
+            return None
+        lo, hi = hi, min(hi * 1.01, t_end)
+    if f_hi == 0:
+        return float(hi)
+    return float(brentq(lambda t: D(t) - thr, lo, hi, xtol=1e-14 * hi, rtol=1e-14, maxiter=200))
+
+
 def fitted_slow_rate(t, D, d0, t_start):
     """Least-squares slope of -log D over t >= t_start with D > 1e-10 D(0);
     None with fewer than 3 points, and None when D does not decay over the
@@ -383,6 +419,7 @@ def trajectory_metrics(model, x0, y0, times, eps=1e-2):
     return {
         "X": Z[:, :N], "Y": Z[:, N:], "rows": rows, "diag": diags, "ref": ref,
         "collapse_time": collapse_time(times, D, ref["d0"], eps),
+        "collapse_time_exact": exact_collapse_time(model, z0, float(times[-1]), eps),
         "fitted_slow_rate": fitted_slow_rate(times, D, ref["d0"], fit_window(model)),
         "final_state": zinf,
         "final_min_label_distance": float(label_distances(zinf[N:]).min()),

@@ -27,7 +27,7 @@ static recorder integrate(const rc_dataset *ds, const rc_minimal_params *p, cons
   rc_spectrum *spec = NULL;
   rc_error err;
   if (rc_spectrum_compute(ds, p, RC_SPECTRUM_AUTO, &spec, &err)) fail_msg("%s", err.msg);
-  rc_integrate_config cfg = {integ, times, n, dt, 1e-11, 1e-13, em, NULL, NULL, RC_PRECISION_F64, 0};
+  rc_integrate_config cfg = {integ, times, n, dt, 1e-11, 1e-13, em, NULL, NULL, RC_PRECISION_F64, 0, 0};
   if (rc_integrate(ds, p, spec, init, &cfg, record, &r, &err)) fail_msg("integrate: %s", err.msg);
   rc_spectrum_free(spec);
   return r;
@@ -242,7 +242,7 @@ static void gd_refuses_and_stops(void **state) {
   rc_error err;
   assert_int_equal(rc_spectrum_compute(ds, &p, RC_SPECTRUM_AUTO, &spec, &err), RC_OK);
   double times[] = {0, 10};
-  rc_integrate_config cfg = {RC_INTEGRATOR_GD, times, 2, 1.0, 0, 0, RC_SPECTRUM_AUTO, NULL, NULL, RC_PRECISION_F64, 0};
+  rc_integrate_config cfg = {RC_INTEGRATOR_GD, times, 2, 1.0, 0, 0, RC_SPECTRUM_AUTO, NULL, NULL, RC_PRECISION_F64, 0, 0};
   recorder r = {NULL, calloc(2, sizeof(double)), calloc(2, sizeof(double)), 0};
   /* fast rate is 2: dt = 1 gives dt * fast = 2, refused before any step */
   assert_int_equal(rc_integrate(ds, &p, spec, init, &cfg, record, &r, &err), RC_EUNSTABLE);

@@ -2,7 +2,8 @@
  * against finite differences of an independent loss evaluator (with the
  * target frozen under stop-gradient); a test that fails if stop-gradient were
  * ignored; the minimal preset against the minimal model; the group-reduced
- * vector field against the particle one (exact identities). */
+ * vector field against the particle one (exact identities); the fused gd
+ * step against z + dt F(z), on any thread count. */
 #include "repcollapse/head.h"
 #include "repcollapse/reduced.h"
 #include "testutil.h"
@@ -244,11 +245,84 @@ static void term_specs(void **state) {
   assert_non_null(strstr(err.msg, "unknown model"));
 }
 
+/* The fused gd step (head_gd.c) is z + dt F(z) with F the vector field above
+ * (checked against finite differences), for every kind of term, both rate
+ * schemes, several blocks and tiles of samples; and bit-identical on 1, 2 and
+ * 3 threads. */
+static void fused_gd_step_is_the_vector_field(void **state) {
+  (void)state;
+  rc_dataset *ds = tu_equal(5, 500, 0.1, RC_PATTERN_RANDOM, 4); /* N = 2778: 3 blocks of 1024, tiles of 256 */
+  const size_t d = 8, N = ds->n_samples, K = ds->n_classes, n = (N + K + d) * d;
+  const char *specs[] = {"minimal", "head", "siam", "siam-sg", "0.7*x-Py+1.3*Py-sg(Px)", "Px-sg(Py)+2*y-sg(x)",
+                         "Py-Px"};
+  double *z = calloc(n, sizeof *z), *f = calloc(n, sizeof *f), *want = calloc(n, sizeof *want);
+  double *z1 = calloc(n, sizeof *z1), *zt = calloc(n, sizeof *zt);
+  rc_head_ws *ws;
+  rc_error err;
+  assert_int_equal(rc_head_ws_alloc(N, K, d, &ws, &err), RC_OK);
+  const double dt = 0.05;
+  for (size_t k = 0; k < sizeof specs / sizeof specs[0]; k++)
+    for (int scheme = 0; scheme < 2; scheme++) {
+      rc_head_params hp = rc_head_params_default();
+      if (rc_model_preset(specs[k], &hp.model, &err) != RC_OK)
+        assert_int_equal(rc_model_parse_terms(specs[k], &hp.model, &err), RC_OK);
+      hp.base.rates = (rc_rate_scheme)scheme;
+      hp.base.eta_x = 0.8;
+      hp.base.eta_y = 1.3;
+      hp.eta_head = 0.7;
+      const int head = rc_model_has_head(&hp.model);
+      const size_t nz = (N + K + (head ? d : 0)) * d;
+      random_fill(z, nz, (unsigned)(10 + k));
+      rc_head_vector_field(ds, &hp, z, d, f, ws);
+      double zmax = 0;
+      for (size_t q = 0; q < nz; q++) {
+        want[q] = z[q] + dt * f[q];
+        if (fabs(z[q]) > zmax) zmax = fabs(z[q]);
+      }
+      for (int th = 1; th <= 3; th++) {
+        rc_head_gd *g;
+        assert_int_equal(rc_head_gd_alloc(ds, &hp, d, dt, th, &g, &err), RC_OK);
+        memcpy(zt, z, nz * sizeof *z);
+        int bad = 1;
+        assert_int_equal(rc_head_gd_step(g, zt, &bad), RC_OK);
+        assert_false(bad);
+        assert_int_equal(rc_head_gd_threads_used(g), th);
+        rc_head_gd_free(g);
+        if (th == 1) {
+          double diff = tu_max_abs_diff(zt, want, nz);
+          if (!(diff <= 1e-13 * zmax))
+            fail_msg("%s (%s): fused step differs from z + dt F(z) by %g", specs[k], scheme ? "uniform" : "degree", diff);
+          memcpy(z1, zt, nz * sizeof *z);
+        } else if (memcmp(zt, z1, nz * sizeof *z) != 0) {
+          fail_msg("%s: the step on %d threads differs from the step on one", specs[k], th);
+        }
+      }
+    }
+  /* a non-finite value is reported */
+  rc_head_params hp = rc_head_params_default();
+  assert_int_equal(rc_model_preset("siam-sg", &hp.model, &err), RC_OK);
+  random_fill(z, n, 1);
+  z[5 * d + 2] = INFINITY;
+  rc_head_gd *g;
+  assert_int_equal(rc_head_gd_alloc(ds, &hp, d, dt, 2, &g, &err), RC_OK);
+  int bad = 0;
+  assert_int_equal(rc_head_gd_step(g, z, &bad), RC_OK);
+  assert_true(bad);
+  rc_head_gd_free(g);
+  free(z);
+  free(f);
+  free(want);
+  free(z1);
+  free(zt);
+  rc_head_ws_free(ws);
+  rc_dataset_free(ds);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(gradients_match_finite_differences), cmocka_unit_test(stop_gradient_is_not_ignored),
       cmocka_unit_test(minimal_preset_is_the_minimal_model), cmocka_unit_test(reduced_field_is_exact),
-      cmocka_unit_test(term_specs),
+      cmocka_unit_test(term_specs), cmocka_unit_test(fused_gd_step_is_the_vector_field),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -64,7 +64,7 @@ static void reduced_matches_particles(void **state) {
       rc_reduced *red;
       assert_int_equal(rc_reduced_alloc(ds, &hp, d, &red, &err), RC_OK);
       keep_reduced a = {red, {0}, 0}, b = {red, {0}, 0};
-      rc_integrate_config cfg = {RC_INTEGRATOR_RK45, times, 4, 0, 1e-11, 1e-13, RC_SPECTRUM_AUTO, NULL, NULL, RC_PRECISION_F64, 0};
+      rc_integrate_config cfg = {RC_INTEGRATOR_RK45, times, 4, 0, 1e-11, 1e-13, RC_SPECTRUM_AUTO, NULL, NULL, RC_PRECISION_F64, 0, 0};
       assert_int_equal(rc_integrate_head(ds, &hp, init, &cfg, keep_particle, &a, &err), RC_OK);
       double *u0 = calloc(rc_reduced_dim(red), sizeof *u0);
       rc_reduced_from_state(red, init, u0);
