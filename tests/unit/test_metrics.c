@@ -352,7 +352,7 @@ static rc_run_result *collapse_run(rc_integrator integ, size_t points, const dou
   cfg.dim = 8;
   cfg.integrator = integ;
   cfg.points = points;
-  cfg.t_end = 400.0;
+  cfg.t_end = times ? 0.0 : 400.0; /* with recorded times, the last one is the end (one end-time rule) */
   cfg.times = times;
   cfg.n_times = n_times;
   cfg.rtol = 1e-11;
