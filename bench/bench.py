@@ -8,7 +8,7 @@ problems. Run it through bench/run.sh, which builds everything first.
   (b) time to reach t = 10 / slow_rate: the `exact` integrator against gd at
       its largest stable step (dt just below 2 / fast_rate);
   (c) the exact spectrum at N ~ 10^6, K = 100;
-  (d) siam-sg (MODEL.md section 3): gd per step and rk45 per unit of simulated
+  (d) siam-sg (docs/model.md section 3): gd per step and rk45 per unit of simulated
       time at N ~ 10^5, d = 64, against PyTorch references of the same gd
       step; the `reduced` integrator (cost independent of N) at N ~ 10^4,
       10^5 and 10^6;
@@ -632,7 +632,7 @@ def main():
     L.append(f"`repcollapse spectrum {' '.join(data)}` (whole command: data generation, K x K reduction, "
              f"eigenvalues, JSON): median {statistics.median(t_spec):.3f} s, min {min(t_spec):.3f} s of 3.\n")
     L.append("## (d) siam-sg: gd, rk45 and `reduced`\n")
-    L.append(f"`repcollapse run --model siam-sg` (MODEL.md section 3: |P x - sg(y)|^2 + |P y - sg(x)|^2, head "
+    L.append(f"`repcollapse run --model siam-sg` (docs/model.md section 3: |P x - sg(y)|^2 + |P y - sg(x)|^2, head "
              f"P = identity at the start) on `--classes 100 --per-class {sg['per_class']} --frustration 0.05 "
              f"--pattern random --seed 1 --dim {d}` (N = {sg['N5']}).\n")
     g1 = sg["gd"][0]

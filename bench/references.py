@@ -1,5 +1,5 @@
 """references.py: the code a researcher would otherwise write for full-batch
-gradient descent on the minimal model's embedding tables (MODEL.md section 2),
+gradient descent on the minimal model's embedding tables (docs/model.md section 2),
 in PyTorch (CPU) and in NumPy: residuals per observation by gathering x and y,
 gradients accumulated with index_add_ / np.add.at, and the same update rule
 as repcollapse's gd, z <- z + dt F(z), with the `degree` rate scheme (each
@@ -105,7 +105,7 @@ class NumpyGD:
         return self.x.astype(np.float64), self.y.astype(np.float64)
 
 
-# --- siam-sg (MODEL.md section 3): |P x_i - sg(y_c)|^2 + |P y_c - sg(x_i)|^2 ---
+# --- siam-sg (docs/model.md section 3): |P x_i - sg(y_c)|^2 + |P y_c - sg(x_i)|^2 ---
 #
 # L = (1/2M) sum_ic A_ic (|P x_i - sg(y_c)|^2 + |P y_c - sg(x_i)|^2), a shared
 # linear head P (d x d), stop-gradient on each target. gd as repcollapse runs
@@ -223,7 +223,7 @@ class TorchSiamSGPrealloc(TorchSiamSG):
 
 
 class TorchMetrics:
-    """The metrics of one state (MODEL.md section 2: loss, accuracy,
+    """The metrics of one state (docs/model.md section 2: loss, accuracy,
     accuracy_frustrated, margin, within_class_spread, min/mean label distance)
     as a researcher would compute them in PyTorch: squared distances to every
     label by torch.cdist (its matrix-product path) in chunks of samples, the

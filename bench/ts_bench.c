@@ -1,4 +1,4 @@
-/* ts_bench.c: time full-batch gd steps of the teacher-student model (MODEL.md
+/* ts_bench.c: time full-batch gd steps of the teacher-student model (docs/model.md
  * section 4), the share of that time spent inside BLAS calls and the floating-
  * point work of the dense products. The BLAS entry points the library uses are
  * wrapped at link time (bench/CMakeLists.txt: -Wl,--wrap=cblas_dgemm ...), so

@@ -1,4 +1,4 @@
-/* data.h: data sets of observations (MODEL.md section 1).
+/* data.h: data sets of observations (docs/model.md section 1).
  *
  * A data set is the pair weight matrix A (N x K): A_ic counts how often sample
  * i was seen with label c. It is stored row-compressed (per sample, the labels
@@ -38,7 +38,7 @@ typedef struct {
   int32_t *clean_label;  /* the label of a clean sample, -1 if frustrated */
 } rc_dataset;
 
-/** Frustration patterns of MODEL.md section 1. */
+/** Frustration patterns of docs/model.md section 1. */
 typedef enum { RC_PATTERN_PAIR, RC_PATTERN_RING, RC_PATTERN_RANDOM, RC_PATTERN_COMPLETE } rc_pattern;
 
 /** Explicit frustrated samples between two classes (`--frustrated a-b:count`). */
@@ -71,7 +71,7 @@ rc_status rc_dataset_from_observations(const rc_observation *obs, size_t n_obs, 
 /** Bytes that building a data set of n_obs observations and n_samples samples takes. */
 double rc_dataset_bytes(size_t n_obs, size_t n_samples);
 
-/** Build the data set a spec describes (generators of MODEL.md section 1). */
+/** Build the data set a spec describes (generators of docs/model.md section 1). */
 rc_status rc_data_generate(const rc_data_spec *spec, rc_dataset **out, rc_error *err);
 
 /** Sizes of the data set a generator spec describes, without building it: N,
@@ -106,7 +106,7 @@ void rc_dataset_free(rc_dataset *ds);
 
 /* ---- group reduction and class graph ---- */
 
-/** Samples grouped by identical rows of A (MODEL.md section 2, group reduction). */
+/** Samples grouped by identical rows of A (docs/model.md section 2, group reduction). */
 typedef struct {
   size_t n_groups;        /* G */
   size_t *group_of_sample;/* N entries */

@@ -1,4 +1,4 @@
-/* engine.h: one engine for every model (MODEL.md section 6): a model is three
+/* engine.h: one engine for every model (docs/model.md section 6): a model is three
  * independent choices, each a small interface in its own file, the way GSL
  * separates a method from a problem:
  *   - an encoder (how the sample embeddings x_i arise from parameters):

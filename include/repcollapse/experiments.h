@@ -1,4 +1,4 @@
-/* experiments.h: the analyses of MODEL.md section 3 as experiments over runs:
+/* experiments.h: the analyses of docs/model.md section 3 as experiments over runs:
  * a fixed point found from the end of a run, the mean-field self-consistency
  * table across frustration, and the phase diagram over initial conditions.
  * Each produces JSON (and CSV where tabular); the CLI only parses and prints. */
@@ -46,7 +46,7 @@ typedef struct {
   int check;             /* selfconsistent: add particle simulations at each f */
 } rc_sweep_settings;
 
-/** The self-consistency table across f (MODEL.md section 3): one JSON object
+/** The self-consistency table across f (docs/model.md section 3): one JSON object
  * with "rows" (one per f) and the notes on which quantities are predicted and
  * which are free. The pattern must be pair, ring or complete. */
 rc_status rc_selfconsistent_experiment(const rc_run_config *base, const rc_sweep_settings *s, json_t **out,

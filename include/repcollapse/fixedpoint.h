@@ -1,4 +1,4 @@
-/* fixedpoint.h: fixed points of term models and their stability (MODEL.md
+/* fixedpoint.h: fixed points of term models and their stability (docs/model.md
  * section 3), found on the group-reduced equations, plus the head's action
  * on the class geometry. */
 #ifndef REPCOLLAPSE_FIXEDPOINT_H

@@ -1,5 +1,5 @@
 /* head.h: models with a shared linear projection head P and stop-gradient
- * (MODEL.md section 3).
+ * (docs/model.md section 3).
  *
  * A model is a set of terms; each compares two branches,
  *     term = w (1/2M) sum_ic A_ic |H_s u - sg?(H_t v)|^2,

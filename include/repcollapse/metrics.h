@@ -1,4 +1,4 @@
-/* metrics.h: collapse metrics of a state and summaries of a trajectory (MODEL.md section 2). */
+/* metrics.h: collapse metrics of a state and summaries of a trajectory (docs/model.md section 2). */
 #ifndef REPCOLLAPSE_METRICS_H
 #define REPCOLLAPSE_METRICS_H
 
@@ -24,7 +24,7 @@ enum {
   RC_M_RELATIVE_LABEL_DISTANCE, RC_M_ANGULAR_LABEL_DISTANCE /* section 6.0, appended after the paper's */
 };
 
-/** Metric values at one time; a null metric (undefined, MODEL.md section 2)
+/** Metric values at one time; a null metric (undefined, docs/model.md section 2)
  * is NAN with valid[m] = 0. A defined metric of a state that overflowed keeps
  * its non-finite value with valid[m] = 1 (a run stops on it). */
 typedef struct {
@@ -83,7 +83,7 @@ double rc_collapse_time(const double *t, const double *D, size_t n, double eps, 
  * and when D does not decay: a slope <= 0 or less than 1% decay of D over the window. */
 double rc_fitted_decay_rate(const double *t, const double *D, size_t n, double t_start, int *found);
 
-/* Scale-free collapse (MODEL.md section 6.0, src/metrics/scale_free.c). */
+/* Scale-free collapse (docs/model.md section 6.0, src/metrics/scale_free.c). */
 /** D / sqrt((1/K) sum_c |y_c|^2); NAN when K < 2 or every label is at the origin. */
 double rc_relative_label_distance(const rc_state *s);
 /** min_{a<b} |y_a/|y_a| - y_b/|y_b||; NAN when K < 2 or a label is at the origin. */

@@ -1,4 +1,4 @@
-/* model.h: the minimal embedding-only model (MODEL.md section 2).
+/* model.h: the minimal embedding-only model (docs/model.md section 2).
  *
  * Samples carry embeddings x_i, classes label embeddings y_c, all in R^d. The
  * loss is L = (1/2M) sum_ic A_ic |x_i - y_c|^2 and training is gradient flow
@@ -31,7 +31,7 @@ typedef struct {
   double eta_y;         /* label learning rate, default 1 */
 } rc_minimal_params;
 
-/** Defaults of MODEL.md: degree scheme, eta_x = eta_y = 1. */
+/** Defaults of docs/model.md: degree scheme, eta_x = eta_y = 1. */
 rc_minimal_params rc_minimal_params_default(void);
 
 rc_status rc_parse_rate_scheme(const char *text, rc_rate_scheme *out, rc_error *err);
@@ -66,7 +66,7 @@ void rc_state_free(rc_state *s);
 int rc_describe_non_finite(const double *v, size_t n, size_t k, size_t d, const char *what, char *out,
                            size_t size);
 
-/** Initialisations of MODEL.md section 2. */
+/** Initialisations of docs/model.md section 2. */
 typedef enum { RC_INIT_GAUSSIAN = 0, RC_INIT_CLASS = 1 } rc_init_kind;
 
 typedef struct {

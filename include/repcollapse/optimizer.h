@@ -1,5 +1,5 @@
 /* optimizer.h: the discrete optimizers, weight decay, minibatch schedule and
- * EMA targets of MODEL.md section 6.1, and their closed-form rates.
+ * EMA targets of docs/model.md section 6.1, and their closed-form rates.
  *
  * Every optimizer consumes the rate-scaled gradient g = -F(theta) of section 6
  * (eta and the rate scheme already applied, weight decay NOT applied) over a
@@ -111,7 +111,7 @@ rc_status rc_parse_optimizer(const char *text, rc_optimizer_kind *out, rc_error 
 const char *rc_optimizer_name(rc_optimizer_kind k);
 
 /* ---------------------------------------------------------------------------
- * Closed-form per-mode rates (src/analysis/optimizer_rates.c, MODEL.md 6.1).
+ * Closed-form per-mode rates (src/analysis/optimizer_rates.c, docs/model.md 6.1).
  * A mode of rate lambda (of the decay-free field plus w) under step dt, h = dt lambda:
  *   gd        z_{k+1} = (1 - h) z_k
  *   momentum  r^2 - (1 + beta - h) r + beta = 0
@@ -137,7 +137,7 @@ rc_status rc_optimizer_mode_rate(rc_optimizer_kind kind, double beta, double dt,
                                  rc_error *err);
 
 /* ---------------------------------------------------------------------------
- * Minibatch schedule (src/optimize/batch.c, MODEL.md 6.1). An epoch is a
+ * Minibatch schedule (src/optimize/batch.c, docs/model.md 6.1). An epoch is a
  * seeded permutation of the M observations cut into ceil(M / B) batches, the
  * last holding the remainder. Each batch is handed over sorted in data order
  * (contributions accumulate per sample in data order, so B = M is gd bit for
@@ -173,7 +173,7 @@ rc_status rc_batch_check_dataset(const rc_dataset *ds, rc_rate_scheme rates, dou
                                  double dt, rc_error *err);
 
 /* ---------------------------------------------------------------------------
- * EMA targets (src/optimize/ema.c, MODEL.md 6.1). Flow:
+ * EMA targets (src/optimize/ema.c, docs/model.md 6.1). Flow:
  * d(theta_bar)/dt = kappa (theta - theta_bar). Discrete: after the online
  * step, theta_bar <- theta_bar + alpha (theta - theta_bar), alpha = kappa dt
  * = 1 - tau; alpha = 1 copies theta (plain sg, bit for bit). */

@@ -1,4 +1,4 @@
-/* reduced.h: the exact group-reduced dynamics of a term model (MODEL.md section 3).
+/* reduced.h: the exact group-reduced dynamics of a term model (docs/model.md section 3).
  *
  * Samples with identical rows of A (groups g, n_g members) enter the vector
  * field only through their group mean X_g and their scatter

@@ -57,7 +57,7 @@ typedef struct {
   rc_collapse_metric collapse_metric; /* what collapse_time, fitted_slow_rate and apart read (default D) */
 } rc_run_config;
 
-/** Defaults of every setting (MODEL.md defaults; pattern pair; seed 1). */
+/** Defaults of every setting (docs/model.md defaults; pattern pair; seed 1). */
 rc_run_config rc_run_config_default(void);
 
 typedef struct {

@@ -1,5 +1,5 @@
 /* selfconsistent.h: the mean-field self-consistency of a term model's fixed
- * points (MODEL.md section 3; derivation in docs/selfconsistency.md).
+ * points (docs/model.md section 3; derivation in docs/selfconsistency.md).
  *
  * At a fixed point the head and the class geometry determine each other. For
  * the symmetric patterns the labels decompose into modes of the class walk

@@ -1,4 +1,4 @@
-/* teacher.h: the linear teacher-student model (MODEL.md section 4).
+/* teacher.h: the linear teacher-student model (docs/model.md section 4).
  *
  * Inputs u_i in R^D (rows of U, N x D), i.i.d. N(0, I/D), labelled by a
  * linear teacher T (K x D): c(i) = argmax_c (T u_i)_c; or drawn from a

@@ -1,4 +1,4 @@
-/* trainer.h: one training step of the one engine (MODEL.md section 6.1): the
+/* trainer.h: one training step of the one engine (docs/model.md section 6.1): the
  * engine's rate-scaled field on the whole data or on the next minibatch, with
  * stop-gradient targets read from EMA copies when asked, handed to an
  * optimizer (weight decay added there), then the EMA update; and the

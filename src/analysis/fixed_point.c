@@ -1,5 +1,5 @@
 /* fixed_point.c: conserved quantities and the t -> infinity state of the
- * minimal model (MODEL.md section 2). Each component of the class graph
+ * minimal model (docs/model.md section 2). Each component of the class graph
  * conserves Q = sum_n z_n / s_n over its embeddings (samples belong to the
  * component of their labels); every embedding converges to Q / sum_n 1/s_n. */
 #include <stdlib.h>

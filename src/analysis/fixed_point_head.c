@@ -1,5 +1,5 @@
 /* fixed_point_head.c: fixed points of a term model on its group-reduced
- * equations (MODEL.md section 3), by Levenberg-Marquardt least squares on
+ * equations (docs/model.md section 3), by Levenberg-Marquardt least squares on
  * |F(u)|^2 (GSL multifit_nlinear, finite-difference Jacobian). Fixed points lie
  * on continuous families (joint rotations, the separation's size, P on unused
  * directions), where the Jacobian is singular; the trust-region damping copes

@@ -1,6 +1,6 @@
 /* head_analysis.c: the head's action on the class geometry (eigenvalues of P,
  * gains on label separations) and the stability of a fixed point from the
- * eigenvalues of the reduced Jacobian (MODEL.md section 3). */
+ * eigenvalues of the reduced Jacobian (docs/model.md section 3). */
 #include <cblas.h>
 #include <lapacke.h>
 #include <math.h>

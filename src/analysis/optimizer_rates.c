@@ -1,5 +1,5 @@
 /* optimizer_rates.c: closed-form per-mode decay of the discrete optimizers on
- * a linear field (MODEL.md section 6.1).
+ * a linear field (docs/model.md section 6.1).
  *
  * A mode of rate lambda (weight decay included: lambda = rate + w) obeys,
  * with h = dt lambda,

@@ -1,5 +1,5 @@
 /* reduction.h (private): the two exact reductions of the minimal model's
- * linear dynamics (MODEL.md section 2, derivations in docs/theory.md), shared
+ * linear dynamics (docs/model.md section 2, derivations in docs/theory.md), shared
  * by the spectrum and the exact integrator. */
 #ifndef RC_REDUCTION_H
 #define RC_REDUCTION_H

@@ -1,5 +1,5 @@
 /* spectrum.c: the distinct rates of the minimal model's dynamics with their
- * multiplicities (MODEL.md section 2), from the K x K reduction (degree) or
+ * multiplicities (docs/model.md section 2), from the K x K reduction (degree) or
  * the group reduction (any scheme). Zero modes are counted from the class
  * graph (one per component), and rates merge within 1e-9 of their own size,
  * so learning rates of very different sizes keep their slow rates. */

@@ -1,5 +1,5 @@
 /* cmd_figures.c: `repcollapse figures --out DIR [--quick]`: reproduce every
- * claim of MODEL.md section 5. Each claim runs ordinary repcollapse commands
+ * claim of docs/model.md section 5. Each claim runs ordinary repcollapse commands
  * (recorded verbatim in the report), plots what they wrote with gnuplot (PNG
  * and SVG), and sets the measured numbers beside the theory's predictions in
  * DIR/report.md. */

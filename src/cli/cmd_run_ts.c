@@ -1,4 +1,4 @@
-/* cmd_run_ts.c: `repcollapse run --task teacher-student` (MODEL.md section 4).
+/* cmd_run_ts.c: `repcollapse run --task teacher-student` (docs/model.md section 4).
  * The task's options live in the one option table (options.c, group
  * OPT_TASK), so experiment files, summary.json's settings, --help and sweeps
  * treat them as every other option; here the parsed options become an

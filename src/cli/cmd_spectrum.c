@@ -35,7 +35,7 @@ int cmd_spectrum(int argc, char **argv) {
     json_object_set_new(j, "n_classes", json_integer((json_int_t)ds->n_classes));
     json_object_set_new(j, "frustration", json_real(rc_dataset_frustration(ds)));
     if (json_object_get(o.settings, "weight-decay")) {
-      /* MODEL.md 6.1: weight decay w on every parameter adds w to every rate,
+      /* docs/model.md 6.1: weight decay w on every parameter adds w to every rate,
        * zero modes included; the rates above stay the decay-free ones */
       json_object_set_new(j, "weight_decay_shift", json_real(o.cfg.train.opt.weight_decay));
       json_object_set_new(j, "weight_decay_note",

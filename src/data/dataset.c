@@ -1,4 +1,4 @@
-/* dataset.c: the pair weight matrix A built from observations (MODEL.md section 1).
+/* dataset.c: the pair weight matrix A built from observations (docs/model.md section 1).
  * Observations are bucketed by sample (counting sort, O(N + obs)), then each
  * row's labels are sorted and repeats merged into counts. */
 #include <math.h>

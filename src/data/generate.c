@@ -1,4 +1,4 @@
-/* generate.c: the data set generators of MODEL.md section 1.
+/* generate.c: the data set generators of docs/model.md section 1.
  * Samples are numbered clean ones first, class by class (class 0's n_0
  * samples, then class 1's, ...), then the frustrated ones, each seen once with
  * each of its two classes. */

@@ -1,5 +1,5 @@
 /* groups.c: the group reduction's grouping (samples with identical rows of A,
- * MODEL.md section 2) and the class graph's connected components. */
+ * docs/model.md section 2) and the class graph's connected components. */
 #define _GNU_SOURCE /* qsort_r */
 #include <stdlib.h>
 #include <string.h>

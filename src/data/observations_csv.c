@@ -1,5 +1,5 @@
 /* observations_csv.c: the user's file of observations, CSV `sample,label`
- * (MODEL.md section 1). One observation a line; an optional header line
+ * (docs/model.md section 1). One observation a line; an optional header line
  * `sample,label`, blank lines and '#' comments are skipped; anything else that
  * is not two non-negative integers separated by a comma is an error naming the
  * file and line. */

@@ -1,4 +1,4 @@
-/* teacher_data.c: data sets of the linear teacher-student model (MODEL.md
+/* teacher_data.c: data sets of the linear teacher-student model (docs/model.md
  * section 4): Gaussian inputs labelled by a linear teacher or drawn from a
  * Gaussian mixture, fresh test inputs, and frustration by `conflict` (a second
  * label) or `flip` (a replaced label). The observations become an rc_dataset,

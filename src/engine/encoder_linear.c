@@ -1,4 +1,4 @@
-/* encoder_linear.c: the `linear` encoder (MODEL.md section 4): x_i = W u_i,
+/* encoder_linear.c: the `linear` encoder (docs/model.md section 4): x_i = W u_i,
  * W (d x D) trained. Forward X = U W^T and backward dL/dW = G^T U are one
  * dgemm each (2 N D d flops), the whole cost for D >> d. */
 #include <cblas.h>

@@ -1,4 +1,4 @@
-/* encoder_table.c: the `table` encoder (MODEL.md sections 2-3): every sample
+/* encoder_table.c: the `table` encoder (docs/model.md sections 2-3): every sample
  * embedding x_i is a free parameter, so the encoder's block is X itself and
  * its backward pass is the identity. */
 #include <string.h>

@@ -1,6 +1,6 @@
 /* engine.c: the engine of engine.h: an encoder and an objective over one flat
  * parameter vector theta = [encoder block | y | P], and the rate-scaled field
- * F(theta) = -g of MODEL.md section 6 that every optimizer consumes.
+ * F(theta) = -g of docs/model.md section 6 that every optimizer consumes.
  * Under `degree` each sample's output gradient is divided by its observation
  * weight a_i / M before back-propagation through the encoder (sections 2 and
  * 4), each label's by b_c / M; the encoder's block is scaled by eta_x (table)

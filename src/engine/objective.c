@@ -1,4 +1,4 @@
-/* objective.c: the objective of the engine (MODEL.md sections 3 and 6): the
+/* objective.c: the objective of the engine (docs/model.md sections 3 and 6): the
  * terms w |H_s u - sg?(H_t v)|^2 over weighted observations, gradients by
  * hand. Each observation (i, c) carries a weight a_ic: A_ic for the whole data,
  * or (its count in a minibatch) M / |batch|. A stop-gradient target reads the

@@ -1,5 +1,5 @@
 /* fixedpoint_exp.c: a fixed point of a term model found from the end of a run
- * (MODEL.md section 3): run, reduce, Levenberg-Marquardt on the reduced
+ * (docs/model.md section 3): run, reduce, Levenberg-Marquardt on the reduced
  * vector field, then stability from the reduced Jacobian's eigenvalues. */
 #include <math.h>
 #include <stdio.h>

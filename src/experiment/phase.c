@@ -1,4 +1,4 @@
-/* phase.c: the phase diagram of MODEL.md section 3: over many initial
+/* phase.c: the phase diagram of docs/model.md section 3: over many initial
  * conditions, the fraction of runs whose classes stay apart (with a Wilson
  * 95% interval) and the median final separation, per model, frustration and
  * head rate ratio eta_head sigma^2 / eta_x; the crossover f_c where the

@@ -134,7 +134,7 @@ static rc_status check_finite(double t, size_t step, const rc_state *s, const rc
 static rc_status observe(double t, size_t step, const rc_state *s, void *vctx, rc_error *err) {
   observer_ctx *c = vctx;
   if (c->hp && s->P) {
-    /* with a head, sample-side metrics use P x_i (MODEL.md section 3) */
+    /* with a head, sample-side metrics use P x_i (docs/model.md section 3) */
     rc_head_project_samples(c->ds, c->hp, s->z, s->d, c->view->x);
     memcpy(c->view->y, s->y, s->k * s->d * sizeof(double));
     rc_metrics_compute_opt(c->ds, c->view, &c->ref, t, &c->mopt, &c->rows[c->n]);
@@ -274,7 +274,7 @@ static rc_status run_times(const rc_run_config *cfg, const rc_spectrum *spec, do
   return rc_time_grid(t_min, t_end, cfg->points, dt, grid, n_times, err);
 }
 
-/* The initial particle state: embeddings as in MODEL.md section 2, then P. */
+/* The initial particle state: embeddings as in docs/model.md section 2, then P. */
 static rc_status initial_state(const rc_run_config *cfg, const rc_dataset *ds, int head, rc_state **out,
                                rc_error *err) {
   rc_state *s0 = NULL, *s = NULL;

@@ -1,5 +1,5 @@
 /* selfconsistent_exp.c: the mean-field self-consistency table across f
- * (MODEL.md section 3): at each f the mode equations give the head's gains
+ * (docs/model.md section 3): at each f the mode equations give the head's gains
  * (predicted), the fixed point assembled from them is checked for stability,
  * and the quantities the equations leave free (the separation) come from the
  * exact reduced dynamics averaged over initial conditions; with check, a

@@ -299,7 +299,7 @@ void rc_sweep_result_values(const rc_run_config *cfg, const rc_run_result *r, do
   v[k++] = (double)r->ds->n_samples;
   v[k++] = (double)r->ds->n_frustrated;
   v[k++] = rc_dataset_frustration(r->ds);
-  /* MODEL.md section 3: outcomes depend on eta_head sigma^2 / eta_x */
+  /* docs/model.md section 3: outcomes depend on eta_head sigma^2 / eta_x */
   v[k++] = r->has_head ? cfg->eta_head * cfg->init.sigma * cfg->init.sigma / cfg->model.eta_x : NAN;
   v[k++] = r->t_end;
   v[k++] = first->t == 0.0 && first->valid[RC_M_MIN_LABEL_DISTANCE] ? first->value[RC_M_MIN_LABEL_DISTANCE] : NAN;

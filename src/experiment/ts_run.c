@@ -1,4 +1,4 @@
-/* ts_run.c: one teacher-student experiment end to end (MODEL.md section 4):
+/* ts_run.c: one teacher-student experiment end to end (docs/model.md section 4):
  * data (inputs, teacher, frustration) -> the minimal model's spectrum of the
  * observations (the D >> N prediction, and the default time scale) -> initial
  * W, Y, P -> gd or rk45 -> metrics of section 2 on (P) W u plus test accuracy

@@ -1,6 +1,6 @@
 /* exact.c: the `exact` integrator, z(t) = exp(-J t) z(0) from a reduced
  * eigendecomposition, never forming the (N+K) x (N+K) matrix J
- * (MODEL.md section 2; docs/theory.md sections 3-4).
+ * (docs/model.md section 2; docs/theory.md sections 3-4).
  *
  * K x K (degree): each eigenpair (nu = 1 - mu, v = B^{-1/2} V_k) of I - S gives
  * two modes y = (eta_x - lambda) v, x = eta_x P v (P_ic = A_ic / a_i), which

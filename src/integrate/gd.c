@@ -1,5 +1,5 @@
 /* gd.c: discrete full-batch gradient descent z <- z + dt F(z) on the minimal
- * model (MODEL.md section 2), the training a practitioner runs, made to run at
+ * model (docs/model.md section 2), the training a practitioner runs, made to run at
  * the memory bandwidth: a plan (rc_gd, integrate.h) holds the embeddings in
  * float64 or float32 and a compact per-sample copy of the observations, and a
  * step is one fused pass over the samples (gd_kernel.h) plus a pass over the

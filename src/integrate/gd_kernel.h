@@ -1,6 +1,6 @@
 /* gd_kernel.h (private): the gd step for one floating-point type, included by
  * gd.c once per precision with REAL (double or float) and SFX (a name suffix)
- * defined. One step of z <- z + dt F(z) (MODEL.md section 2) is
+ * defined. One step of z <- z + dt F(z) (docs/model.md section 2) is
  *   pass 1, over samples in fixed chunks: r_ic = A_ic (x_i - y_c) with the old
  *     x and y; chunk accumulators acc_c += r_ic; x_i -= dt s_i sum_c r_ic;
  *   pass 2, over labels: acc_c = sum of the chunks' acc_c in chunk order;

@@ -1,4 +1,4 @@
-/* head_gd.c: the gd step of a term model (MODEL.md section 3) as one fused
+/* head_gd.c: the gd step of a term model (docs/model.md section 3) as one fused
  * pass over the samples, z <- z + dt F(z) with F the vector field of
  * head_field.c (same terms, same stop-gradients, same rate scheme).
  *

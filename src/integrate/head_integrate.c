@@ -1,4 +1,4 @@
-/* head_integrate.c: integrators for term models (MODEL.md section 3): rk45
+/* head_integrate.c: integrators for term models (docs/model.md section 3): rk45
  * and gd on the particle system (x, y, P), and rk45 on the exact
  * group-reduced system (`reduced`, cost independent of N). */
 #include <math.h>

@@ -1,4 +1,4 @@
-/* ts_integrate.c: integrators of the teacher-student model (MODEL.md section 4):
+/* ts_integrate.c: integrators of the teacher-student model (docs/model.md section 4):
  * full-batch gradient descent (every product through BLAS, rc_ts_gd_step) and
  * gradient flow by GSL's rkf45, behind the same observer interface as the
  * other particle integrators. A gd step is refused up front when dt times the

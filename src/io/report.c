@@ -167,7 +167,7 @@ json_t *rc_run_summary_json(const rc_run_config *cfg, const rc_run_result *r) {
     json_object_set_new(model, "eta_head", json_real(cfg->eta_head));
     json_object_set_new(model, "head_init", json_string(rc_head_init_name(cfg->head_init)));
     if (cfg->head_init == RC_HEAD_GAUSSIAN) json_object_set_new(model, "head_scale", json_real(cfg->head_scale));
-    /* MODEL.md section 3: outcomes depend on eta_head sigma^2 / eta_x */
+    /* docs/model.md section 3: outcomes depend on eta_head sigma^2 / eta_x */
     json_object_set_new(model, "head_rate_ratio",
                         json_real(cfg->eta_head * cfg->init.sigma * cfg->init.sigma / cfg->model.eta_x));
   }

@@ -1,4 +1,4 @@
-/* ts_report.c: summary.json of a teacher-student run (MODEL.md section 4):
+/* ts_report.c: summary.json of a teacher-student run (docs/model.md section 4):
  * the settings with their defaults, the data, the regime stated in words and
  * numbers (kernel top eigenvalue against (1 + sqrt(N/D))^2), the minimal
  * model's spectrum as the D >> N prediction, the final metrics and test

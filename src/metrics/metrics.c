@@ -1,4 +1,4 @@
-/* metrics.c: the collapse metrics of one state (MODEL.md section 2).
+/* metrics.c: the collapse metrics of one state (docs/model.md section 2).
  *
  * Nearest labels through BLAS. x and y are centred by the labels' mean m
  * (x~ = x - m, y~ = y - m) and one GEMM per chunk of samples gives
@@ -119,7 +119,7 @@ rc_metrics_ref rc_metrics_reference(const rc_state *init) {
   return r;
 }
 
-/* valid: defined (MODEL.md); a defined metric of an overflowing state keeps
+/* valid: defined (docs/model.md); a defined metric of an overflowing state keeps
  * its non-finite value, so the run can stop on it rather than record a null */
 static void set(rc_metrics_row *row, int m, double v, int valid) {
   row->value[m] = valid ? v : NAN;

@@ -1,4 +1,4 @@
-/* scale_free.c: the scale-free collapse metrics of MODEL.md section 6.0 and
+/* scale_free.c: the scale-free collapse metrics of docs/model.md section 6.0 and
  * the choice of the distance that collapse is decided on (--collapse-metric).
  *
  * Weight decay shrinks every embedding without changing the geometry, and a

@@ -1,4 +1,4 @@
-/* head_field.c: hand-written gradients of term models (MODEL.md section 3)
+/* head_field.c: hand-written gradients of term models (docs/model.md section 3)
  * and the particle vector field built from them.
  *
  * For a term w |H_s u - sg?(H_t v)|^2 and an observation (i, c) of weight A,

@@ -1,4 +1,4 @@
-/* head_init.c: initial values of the projection head P (MODEL.md section 3):
+/* head_init.c: initial values of the projection head P (docs/model.md section 3):
  * the identity (default), a random orthogonal matrix (Haar: Q of the QR of a
  * Gaussian matrix, columns signed by diag(R)), or Gaussian entries N(0, s^2/d). */
 #include <lapacke.h>

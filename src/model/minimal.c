@@ -1,4 +1,4 @@
-/* minimal.c: the minimal embedding-only model of MODEL.md section 2: rate
+/* minimal.c: the minimal embedding-only model of docs/model.md section 2: rate
  * schemes, the vector field and the loss. Every embedding is a node n with
  * rate s_n; dz_n/dt = -s_n sum_m A_nm (z_n - z_m) (see model.h). */
 #include <math.h>

@@ -1,5 +1,5 @@
 /* state.c: embeddings of one state (x: N x d, y: K x d, contiguous) and their
- * random initialisation (MODEL.md section 2: entries N(0, sigma^2/d), or
+ * random initialisation (docs/model.md section 2: entries N(0, sigma^2/d), or
  * class-structured samples around random class centres). */
 #include <math.h>
 #include <stdio.h>

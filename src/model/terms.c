@@ -1,4 +1,4 @@
-/* terms.c: models as lists of terms (MODEL.md section 3): the presets
+/* terms.c: models as lists of terms (docs/model.md section 3): the presets
  * minimal, head, siam, siam-sg, the `--terms` grammar, canonical names. */
 #include <ctype.h>
 #include <errno.h>

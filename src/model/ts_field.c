@@ -1,4 +1,4 @@
-/* ts_field.c: the vector field of the linear teacher-student model (MODEL.md
+/* ts_field.c: the vector field of the linear teacher-student model (docs/model.md
  * section 4). The student's samples are X = U W^T; the terms of section 3 give
  * G = dL/dX, dL/dY and dL/dP (rc_terms_gradients, the same code as the
  * embedding models), and the chain rule gives dL/dW = G^T U. The two products

@@ -1,4 +1,4 @@
-/* ts_init.c: the initial state of the teacher-student model (MODEL.md
+/* ts_init.c: the initial state of the teacher-student model (docs/model.md
  * section 4): label embeddings as in section 2, then W with entries
  * N(0, sigma^2/d), so that x = W u starts at the scale of section 2
  * (E|x|^2 = sigma^2 |u|^2, and |u|^2 is about 1 for N(0, I/D) inputs), then

@@ -1,5 +1,5 @@
 /* adam.c: Adam (torch.optim.Adam, bias-corrected, L2 weight decay coupled
- * through the gradient), MODEL.md section 6.1. The rate-scaled gradient g is
+ * through the gradient), docs/model.md section 6.1. The rate-scaled gradient g is
  * divided back by the block's eta and the learning rate is dt eta, so with
  * `uniform` rates this is PyTorch's Adam on the plain gradient of the mean
  * loss with lr = dt eta and weight_decay = w / eta (w is added to g, as for

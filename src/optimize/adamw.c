@@ -1,4 +1,4 @@
-/* adamw.c: AdamW (torch.optim.AdamW), MODEL.md section 6.1: decoupled decay
+/* adamw.c: AdamW (torch.optim.AdamW), docs/model.md section 6.1: decoupled decay
  * theta <- theta (1 - dt eta w) before the moment update (PyTorch's order),
  * never through g; then Adam's step on g / eta with lr = dt eta. */
 #include "optimize/method.h"

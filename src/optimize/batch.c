@@ -1,4 +1,4 @@
-/* batch.c: the minibatch schedule of MODEL.md section 6.1 (PyTorch's
+/* batch.c: the minibatch schedule of docs/model.md section 6.1 (PyTorch's
  * DataLoader with shuffle, drop_last = False, and mean reduction).
  *
  * An epoch is a seeded permutation of the M observations cut into ceil(M / B)

@@ -1,4 +1,4 @@
-/* ema.c: EMA targets (BYOL), MODEL.md section 6.1. Every stop-gradient
+/* ema.c: EMA targets (BYOL), docs/model.md section 6.1. Every stop-gradient
  * target is computed from slow copies theta_bar of the online parameters.
  * Flow: d(theta_bar)/dt = kappa (theta - theta_bar). Discrete: after the
  * online step, theta_bar <- theta_bar + alpha (theta_new - theta_bar) with

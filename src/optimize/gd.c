@@ -1,5 +1,5 @@
 /* gd.c: plain gradient descent (torch.optim.SGD without momentum),
- * theta <- theta - dt (g + w theta), MODEL.md section 6.1. With w = 0 this is
+ * theta <- theta - dt (g + w theta), docs/model.md section 6.1. With w = 0 this is
  * z + dt F(z) bit for bit (theta - dt g with g = -F negates exactly). */
 #include "optimize/method.h"
 

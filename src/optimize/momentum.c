@@ -1,5 +1,5 @@
 /* momentum.c: heavy-ball momentum in PyTorch's convention (torch.optim.SGD
- * with momentum beta, dampening 0), MODEL.md section 6.1:
+ * with momentum beta, dampening 0), docs/model.md section 6.1:
  * d = g + w theta; buf <- beta buf + d (buf = d at the first step, which is the
  * same since buf starts at 0); theta <- theta - dt buf. */
 #include "optimize/method.h"

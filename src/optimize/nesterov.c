@@ -1,5 +1,5 @@
 /* nesterov.c: Nesterov momentum in PyTorch's convention (torch.optim.SGD with
- * nesterov=True, dampening 0), MODEL.md section 6.1:
+ * nesterov=True, dampening 0), docs/model.md section 6.1:
  * d = g + w theta; buf <- beta buf + d; theta <- theta - dt (d + beta buf). */
 #include "optimize/method.h"
 

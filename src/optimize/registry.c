@@ -1,4 +1,4 @@
-/* registry.c: the optimizer object and the table of methods (MODEL.md section
+/* registry.c: the optimizer object and the table of methods (docs/model.md section
  * 6.1). The object owns the parameter blocks, the per-parameter buffers of
  * its method and the step count; the methods (gd.c, momentum.c, nesterov.c,
  * adam.c, adamw.c) each move one block. Also here: the checks before a run

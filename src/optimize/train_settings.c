@@ -1,6 +1,6 @@
 /* train_settings.c: the training settings of a run (optimizer, weight decay
  * and the parameters it applies to, minibatch, EMA targets), their defaults
- * and the parsing of --weight-decay-on (MODEL.md section 6.1). */
+ * and the parsing of --weight-decay-on (docs/model.md section 6.1). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>

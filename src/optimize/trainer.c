@@ -1,5 +1,5 @@
 /* trainer.c: one training step of the one engine and its flow field
- * (trainer.h, MODEL.md section 6.1): engine field (whole data or the next
+ * (trainer.h, docs/model.md section 6.1): engine field (whole data or the next
  * minibatch; sg targets from theta_bar under EMA) -> g = -F -> optimizer step
  * (weight decay added there) -> EMA update. */
 #include <math.h>

@@ -80,7 +80,7 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 expect_error 1 "not a directory" run $D2 --out "$T/good.csv"
 
-# models with a head (MODEL.md section 3)
+# models with a head (docs/model.md section 3)
 expect_error 2 "unknown model 'simsiam'" run $D2 --model simsiam --out "$T/x"
 expect_error 2 "malformed term" run $D2 --terms 'Px-sg(y' --out "$T/x"
 expect_error 2 "compares a sample with a label" run $D2 --terms 'Px-x' --out "$T/x"

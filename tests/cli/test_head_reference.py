@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Compare the repcollapse CLI's projection-head models (MODEL.md section 3)
+"""Compare the repcollapse CLI's projection-head models (docs/model.md section 3)
 with the independent NumPy reference tests/reference/head_ref.py.
 
     /usr/bin/python3 tests/cli/test_head_reference.py --cli build/repcollapse [-v] [--keep DIR]

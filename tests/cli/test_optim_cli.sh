@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# test_optim_cli.sh: the training options of MODEL.md section 6.1 and the
+# test_optim_cli.sh: the training options of docs/model.md section 6.1 and the
 # scale-free collapse metrics of 6.0 as a user meets them: bad values get one
 # stderr line naming the bound and a non-zero exit; spectrum --weight-decay
 # reports weight_decay_shift beside the decay-free rates; --collapse-metric

@@ -105,7 +105,7 @@ def read_metrics_csv(path):
 
 
 # ----------------------------------------------------------------------------
-# structure of generated data sets (MODEL.md section 1)
+# structure of generated data sets (docs/model.md section 1)
 
 
 def check_generated(ck, A, gen):

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # test_ts_cli.sh: `repcollapse run --task teacher-student` as a user meets it
-# (MODEL.md section 4): bad input gets one stderr line, a non-zero exit and no
+# (docs/model.md section 4): bad input gets one stderr line, a non-zero exit and no
 # result file; good input writes metrics.csv (with test_accuracy), summary.json
 # (regime, singular values of W) and snapshots.h5.
 # Usage: test_ts_cli.sh path/to/repcollapse

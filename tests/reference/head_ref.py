@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """Independent NumPy reference of repcollapse's projection-head models
-(MODEL.md section 3): terms, hand-derived gradients, particle dynamics,
+(docs/model.md section 3): terms, hand-derived gradients, particle dynamics,
 fixed-step RK4 and plain gd, and the metrics with P x_i in place of x_i.
 
 Nothing here is shared with the C code or with minimal_ref.py: the terms are
@@ -28,7 +28,7 @@ R_i = sum_c A_ic r_ic = a_i S_i - H_t (A Y)_i, R'_c = sum_i A_ic r_ic =
 (source y: the same with A -> A^T, a <-> b). With sg the target is a constant:
 no gradient into v, and none into P through H_t.
 
-Dynamics (rate scheme of MODEL.md section 2):
+Dynamics (rate scheme of docs/model.md section 2):
     dx_i/dt = -eta_x g_x(i) / (a_i / M)   (degree)   or  -eta_x g_x(i)  (uniform)
     dy_c/dt = -eta_y g_y(c) / (b_c / M)   (degree)   or  -eta_y g_y(c)  (uniform)
     dP/dt   = -eta_P g_P
@@ -338,7 +338,7 @@ class HeadModel:
 
 
 # ----------------------------------------------------------------------------
-# metrics (MODEL.md section 2, with P x_i on the sample side)
+# metrics (docs/model.md section 2, with P x_i on the sample side)
 
 METRIC_NAMES = ["loss", "accuracy", "accuracy_frustrated", "margin", "min_label_distance",
                 "mean_label_distance", "within_class_spread", "label_effective_rank"]

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Independent dense NumPy reference of repcollapse's minimal model (MODEL.md s. 1-2).
+"""Independent dense NumPy reference of repcollapse's minimal model (docs/model.md s. 1-2).
 
 Brute force on purpose: the full (N+K) x (N+K) matrix J of dz/dt = -J z is
 built explicitly and diagonalised with numpy.linalg.eigh. None of the
@@ -233,7 +233,7 @@ def gd_trajectory(A, z0, dt, steps_wanted, rates="degree", eta_x=1.0, eta_y=1.0)
 
 
 # ----------------------------------------------------------------------------
-# metrics (MODEL.md section 2)
+# metrics (docs/model.md section 2)
 
 METRIC_NAMES = [
     "loss", "accuracy", "accuracy_frustrated", "margin", "min_label_distance",

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""PyTorch oracle for repcollapse's optimizers (MODEL.md section 6.1).
+"""PyTorch oracle for repcollapse's optimizers (docs/model.md section 6.1).
 
 Runs torch.optim.SGD (plain, momentum, nesterov), torch.optim.Adam and
 torch.optim.AdamW in float64 on a small smooth problem with two parameter

@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """Independent NumPy reference for the linear teacher-student model
-(MODEL.md section 4), written from the specification, not from the C code.
+(docs/model.md section 4), written from the specification, not from the C code.
 
 The C code sums residuals observation by observation; here every term is a
 dense matrix expression over the pair weight matrix A (N x K):

@@ -1,5 +1,5 @@
 /* test_data.c: data generators, CSV reader, pair parser, groups and components
- * (MODEL.md section 1), against counts derived by hand. */
+ * (docs/model.md section 1), against counts derived by hand. */
 #include <unistd.h>
 
 #include "testutil.h"

@@ -1,4 +1,4 @@
-/* test_head.c: term models (MODEL.md section 3). Hand-written gradients
+/* test_head.c: term models (docs/model.md section 3). Hand-written gradients
  * against finite differences of an independent loss evaluator (with the
  * target frozen under stop-gradient); a test that fails if stop-gradient were
  * ignored; the minimal preset against the minimal model; the group-reduced

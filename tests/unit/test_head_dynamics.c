@@ -1,4 +1,4 @@
-/* test_head_dynamics.c: dynamics of term models (MODEL.md section 3): the
+/* test_head_dynamics.c: dynamics of term models (docs/model.md section 3): the
  * reduced integrator against rk45 on the particles; siam collapses while
  * siam-sg keeps a finite separation at a fixed point with nonzero loss, equal
  * to the closed form f D^2 / (2 (1 + f)) (docs/selfconsistency.md); the LM

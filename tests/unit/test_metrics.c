@@ -1,4 +1,4 @@
-/* test_metrics.c: the metrics of MODEL.md section 2 on states worked out by
+/* test_metrics.c: the metrics of docs/model.md section 2 on states worked out by
  * hand, and the trajectory summaries on curves with known answers. */
 #include "testutil.h"
 

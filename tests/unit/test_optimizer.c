@@ -1,5 +1,5 @@
 /* test_optimizer.c: the optimizers, their closed-form rates, the minibatch
- * schedule and the EMA update (MODEL.md section 6.1), each against something
+ * schedule and the EMA update (docs/model.md section 6.1), each against something
  * independent: the scalar recursion iterated directly, the fitted decay of D
  * on the minimal model (the field of model.h, not the optimizer's algebra),
  * the step-by-step formulas written out here, and the sampling variance of
@@ -377,7 +377,7 @@ static double fitted_rate_minimal(const rc_dataset *ds, rc_optimizer_kind kind, 
   return r;
 }
 
-/* MODEL.md 6.1: K = 2, n = 100, F = 8, beta = 0.5, dt = 0.1: fitted = predicted = 0.076373 */
+/* docs/model.md 6.1: K = 2, n = 100, F = 8, beta = 0.5, dt = 0.1: fitted = predicted = 0.076373 */
 static void test_momentum_fitted_decay(void **state) {
   (void)state;
   size_t sz[1] = {100};

@@ -1,4 +1,4 @@
-/* test_optimizer_engine.c: the training mechanisms of MODEL.md section 6.1
+/* test_optimizer_engine.c: the training mechanisms of docs/model.md section 6.1
  * through the one engine (trainer.h over engine.h), each against something
  * independent: B = M against the full-batch step bit for bit; minibatch
  * unbiasedness against the sampling variance of the per-observation

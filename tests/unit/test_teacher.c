@@ -1,4 +1,4 @@
-/* test_teacher.c: the linear teacher-student model (MODEL.md section 4) and
+/* test_teacher.c: the linear teacher-student model (docs/model.md section 4) and
  * the paper's claim 6 on it, at sizes that run in well under a second each:
  * the data generator against its definition; over-parameterized (D >= 4N)
  * f = 0 never collapses and fits every sample; `conflict` frustration gives
