@@ -15,6 +15,7 @@
 
 #include "core/alloc.h"
 #include "repcollapse/engine.h"
+#include "model/head_blas.h"
 
 struct rc_objective_ws {
   size_t n, k, d;
@@ -54,24 +55,6 @@ void rc_objective_ws_free(rc_objective_ws *ws) {
   free(ws);
 }
 
-/* out (rows x d) = in P^T: each row u becomes (P u)^T */
-static void apply_head(const double *in, const double *P, size_t rows, size_t d, double *out) {
-  if (rows == 0) return;
-  cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)rows, (int)d, (int)d, 1.0, in, (int)d, P, (int)d, 0.0,
-              out, (int)d);
-}
-
-/* g += alpha R H (each row gets alpha (H^T r)^T) */
-static void add_transposed_head(double *g, const double *R, const double *P, int head, size_t rows, size_t d,
-                                double alpha) {
-  if (rows == 0) return;
-  if (head)
-    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)rows, (int)d, (int)d, alpha, R, (int)d, P, (int)d,
-                1.0, g, (int)d);
-  else
-    cblas_daxpy((int)(rows * d), alpha, R, 1, g, 1);
-}
-
 /* gP += alpha R^T U */
 static void add_head_gradient(double *gP, const double *R, const double *U, size_t rows, size_t d, double alpha) {
   if (rows == 0) return;
@@ -88,10 +71,10 @@ double rc_objective_gradients(const rc_model *m, const rc_obs_weights *w, size_t
   memset(gy, 0, k * d * sizeof *gy);
   if (gP) memset(gP, 0, d * d * sizeof *gP);
   if (P) {
-    apply_head(X, P, n, d, ws->px);
-    apply_head(Y, P, k, d, ws->py);
-    if (TX != X || TP != P) apply_head(TX, TP, n, d, ws->tpx);
-    if (TY != Y || TP != P) apply_head(TY, TP, k, d, ws->tpy);
+    rc_apply_head(X, P, n, d, ws->px);
+    rc_apply_head(Y, P, k, d, ws->py);
+    if (TX != X || TP != P) rc_apply_head(TX, TP, n, d, ws->tpx);
+    if (TY != Y || TP != P) rc_apply_head(TY, TP, k, d, ws->tpy);
   }
   double loss = 0.0;
   for (size_t t = 0; t < m->n_terms; t++) {
@@ -131,8 +114,8 @@ double rc_objective_gradients(const rc_model *m, const rc_obs_weights *w, size_t
     const double s = tm->weight / M;
     const double ax = src_x ? s : (sg ? 0.0 : -s);
     const double ay = src_x ? (sg ? 0.0 : -s) : s;
-    if (ax != 0.0) add_transposed_head(gx, ws->rx, P, hx, n, d, ax);
-    if (ay != 0.0) add_transposed_head(gy, ws->ry, P, hy, k, d, ay);
+    if (ax != 0.0) rc_add_transposed_head(gx, ws->rx, P, hx, n, d, ax);
+    if (ay != 0.0) rc_add_transposed_head(gy, ws->ry, P, hy, k, d, ay);
     if (gP) {
       if (hx && ax != 0.0) add_head_gradient(gP, ws->rx, X, n, d, ax);
       if (hy && ay != 0.0) add_head_gradient(gP, ws->ry, Y, k, d, ay);

@@ -15,6 +15,7 @@
 
 #include "core/alloc.h"
 #include "model/head_terms.h"
+#include "model/head_blas.h"
 
 rc_status rc_head_ws_alloc(size_t n, size_t k, size_t d, rc_head_ws **out, rc_error *err) {
   *out = NULL;
@@ -46,24 +47,6 @@ void rc_head_ws_free(rc_head_ws *ws) {
   free(ws);
 }
 
-/* out (rows x d) = in (rows x d) P^T, i.e. each row u becomes (P u)^T */
-static void apply_head(const double *in, const double *P, size_t rows, size_t d, double *out) {
-  if (rows == 0) return;
-  cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)rows, (int)d, (int)d, 1.0, in, (int)d, P, (int)d, 0.0,
-              out, (int)d);
-}
-
-/* g (rows x d) += alpha * R H, i.e. each row gets alpha (H^T r)^T */
-static void add_transposed_head(double *g, const double *R, const double *P, int head, size_t rows, size_t d,
-                                double alpha) {
-  if (rows == 0) return;
-  if (head)
-    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)rows, (int)d, (int)d, alpha, R, (int)d, P, (int)d,
-                1.0, g, (int)d);
-  else
-    cblas_daxpy((int)(rows * d), alpha, R, 1, g, 1);
-}
-
 /* gP (d x d) += alpha * R^T U, with rows weighted by mult */
 static void add_head_gradient(double *gP, const double *R, const double *U, const double *mult, size_t rows,
                               size_t d, double alpha, double *tmp) {
@@ -86,8 +69,8 @@ double rc_terms_gradients(const rc_model *m, const rc_rows *rows, size_t k, doub
   memset(gy, 0, k * d * sizeof *gy);
   if (gP) memset(gP, 0, d * d * sizeof *gP);
   if (P) {
-    apply_head(X, P, n, d, ws->px);
-    apply_head(Y, P, k, d, ws->py);
+    rc_apply_head(X, P, n, d, ws->px);
+    rc_apply_head(Y, P, k, d, ws->py);
   }
   double loss = 0.0;
   for (size_t t = 0; t < m->n_terms; t++) {
@@ -124,8 +107,8 @@ double rc_terms_gradients(const rc_model *m, const rc_rows *rows, size_t k, doub
     /* source side gets +H_s^T r; target side -H_t^T r unless sg */
     const double ax = src_x ? s : (tm->stop_gradient ? 0.0 : -s);
     const double ay = src_x ? (tm->stop_gradient ? 0.0 : -s) : s;
-    if (ax != 0.0) add_transposed_head(gx, ws->rx, P, hx, n, d, ax);
-    if (ay != 0.0) add_transposed_head(gy, ws->ry, P, hy, k, d, ay);
+    if (ax != 0.0) rc_add_transposed_head(gx, ws->rx, P, hx, n, d, ax);
+    if (ay != 0.0) rc_add_transposed_head(gy, ws->ry, P, hy, k, d, ay);
     if (gP) {
       /* P-gradient: sum r u^T over the branches that carry P and pass gradient */
       if (hx && ax != 0.0) add_head_gradient(gP, ws->rx, X, rows->mult, n, d, ax, ws->tmp);
@@ -186,7 +169,7 @@ double rc_head_loss(const rc_dataset *ds, const rc_head_params *hp, const double
 void rc_head_project_samples(const rc_dataset *ds, const rc_head_params *hp, const double *z, size_t d,
                              double *px) {
   const size_t N = ds->n_samples, K = ds->n_classes;
-  if (rc_model_has_head(&hp->model)) apply_head(z, z + (N + K) * d, N, d, px);
+  if (rc_model_has_head(&hp->model)) rc_apply_head(z, z + (N + K) * d, N, d, px);
   else memcpy(px, z, N * d * sizeof(double));
 }
 
