@@ -10,6 +10,8 @@
  * still locked); a process that opened it just before then finds, once it has
  * the lock, that the path no longer names its file, and starts over. */
 #include <errno.h>
+#include <signal.h>
+#include <time.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +21,24 @@
 #include <unistd.h>
 
 #include "repcollapse/io.h"
+
+/* how long a lock whose holder is not (or not yet) a live process is waited for */
+#define LOCK_WAIT_MS 3000
+
+/* whether pid names a live process (a zombie is not: it holds no files) */
+static int holder_alive(long pid) {
+  if (pid <= 0) return 0;
+  if (kill((pid_t)pid, 0) != 0 && errno != EPERM) return 0;
+  char path[64], text[256];
+  snprintf(path, sizeof path, "/proc/%ld/stat", pid);
+  FILE *fp = fopen(path, "r");
+  if (!fp) return 1; /* no /proc: trust kill() */
+  size_t n = fread(text, 1, sizeof text - 1, fp);
+  fclose(fp);
+  text[n] = 0;
+  const char *close_paren = strrchr(text, ')');
+  return !(close_paren && close_paren[1] == ' ' && close_paren[2] == 'Z');
+}
 
 struct rc_dir_lock {
   int fd;
@@ -34,6 +54,7 @@ rc_status rc_dir_lock_acquire(const char *dir, rc_dir_lock **out, rc_error *err)
     free(l);
     return rc_error_set(err, RC_EIO, "path too long: %.60s...", dir);
   }
+  int waited_ms = 0;
   for (int attempt = 0; attempt < 100; attempt++) {
     int fd = open(l->path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0666);
     if (fd < 0) {
@@ -47,6 +68,16 @@ rc_status rc_dir_lock_acquire(const char *dir, rc_dir_lock **out, rc_error *err)
       ssize_t n = e == EWOULDBLOCK ? pread(fd, buf, sizeof buf - 1, 0) : -1;
       close(fd);
       long pid = n > 0 ? strtol(buf, NULL, 10) : 0;
+      /* A holder that is alive is refused at once. Otherwise wait a little:
+       * a holder between its flock and writing its pid, or a killed sweep
+       * whose workers (which share its lock) are still exiting. */
+      if (e == EWOULDBLOCK && !holder_alive(pid) && waited_ms < LOCK_WAIT_MS) {
+        struct timespec ts = {0, 10 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+        waited_ms += 10;
+        attempt--;
+        continue;
+      }
       if (e == EWOULDBLOCK && pid > 0) {
         rc_error_set(err, RC_EIO,
                      "'%s' is being written by another repcollapse process (pid %ld holds '%s/.lock'): wait for it "
@@ -69,7 +100,8 @@ rc_status rc_dir_lock_acquire(const char *dir, rc_dir_lock **out, rc_error *err)
     }
     char buf[32];
     int len = snprintf(buf, sizeof buf, "%ld\n", (long)getpid());
-    if (ftruncate(fd, 0) != 0 || pwrite(fd, buf, (size_t)len, 0) != len) {
+    /* the pid first, then the length: the file never reads empty while held */
+    if (pwrite(fd, buf, (size_t)len, 0) != len || ftruncate(fd, len) != 0) {
       int e = errno;
       unlink(l->path);
       close(fd);
