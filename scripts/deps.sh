@@ -16,6 +16,9 @@ PKGS+=(g++ python3-dev python3-venv python3-setuptools python3-wheel python3-pyt
 PKGS+=(libopenmpi-dev openmpi-bin)
 # the test that CITATION.cff parses as YAML
 PKGS+=(python3-yaml)
+# the oracle for autograd and optimizers (tests/reference/optim_ref.py), real images for encoders
+# (gzip IDX files under /usr/share/datasets/fashion-mnist, read with zlib)
+PKGS+=(python3-torch dataset-fashion-mnist zlib1g-dev)
 if [ "${1:-}" = "--fuzz" ]; then
   PKGS+=(clang-14 libclang-rt-14-dev)
 fi
