@@ -12,6 +12,7 @@
 #include "core/alloc.h"
 #include "core/memory.h"
 #include "experiment/checkpoints.h"
+#include "experiment/engine_loop.h"
 #include "repcollapse/fixedpoint.h"
 #include "repcollapse/io.h"
 #include "repcollapse/report.h"
@@ -356,10 +357,22 @@ static int needs_engine(const rc_train_settings *t, double M, double dt) {
   return !(t->opt.kind == RC_OPTIMIZER_GD && t->opt.weight_decay == 0 && no_ema && (t->batch == 0 || (double)t->batch >= M));
 }
 
-/* The discrete loop of the one engine (engine.h, trainer.h): the table
- * encoder's field on the data or the next minibatch, the optimizer's step
- * (weight decay added there), the EMA update; metrics at every recorded time
- * (multiples of dt) through the same observer as every integrator. */
+/* The one engine's loop (engine_loop.c) for the table encoder: theta is the
+ * particle state's vector z, observed through the same observer as every
+ * integrator. */
+typedef struct {
+  observer_ctx *oc;
+  rc_state *s;
+} engine_observer_ctx;
+
+static rc_status observe_theta(double t, size_t step, const double *theta, const rc_trainer *tr, void *vctx,
+                               rc_error *err) {
+  (void)tr;
+  engine_observer_ctx *c = vctx;
+  memcpy(c->s->z, theta, rc_state_size(c->s) * sizeof(double));
+  return observe(t, step, c->s, c->oc, err);
+}
+
 static rc_status run_engine(const rc_run_config *cfg, const rc_dataset *ds, const rc_spectrum *spec,
                             const rc_state *init, const double *grid, size_t n_times, observer_ctx *oc,
                             rc_error *err) {
@@ -375,30 +388,17 @@ static rc_status run_engine(const rc_run_config *cfg, const rc_dataset *ds, cons
   es.eta_head = cfg->eta_head;
   es.decay_enc = es.decay_y = es.decay_head = 1;
   rc_engine *e = NULL;
-  rc_trainer *tr = NULL;
   rc_state *s = rc_state_clone(init);
   if (!s) return rc_error_set(err, RC_ENOMEM, "state");
   rc_status st = rc_engine_alloc(&es, &e, err);
   if (!st && rc_engine_n_theta(e) != rc_state_size(s))
     st = rc_error_set(err, RC_EINVAL, "internal: the engine's parameters do not match the state");
-  if (!st)
-    st = rc_trainer_alloc(e, &es, &cfg->train, 1, cfg->dt, spec->fast_rate, cfg->init.seed, s->z, &tr, err);
-  const size_t last = n_times ? (size_t)llround(grid[n_times - 1] / cfg->dt) : 0;
-  size_t k = 0, step = 0;
-  while (!st && k < n_times) {
-    const size_t at = (size_t)llround(grid[k] / cfg->dt);
-    if (step == at) {
-      st = observe((double)step * cfg->dt, step, s, oc, err);
-      k++;
-      if (!st) st = rc_progress_report(cfg->progress, cfg->progress_ctx, (double)k / (double)n_times, err);
-      continue;
-    }
-    st = rc_trainer_step(tr, s->z, NULL, err);
-    step++;
-    if (!st && step % 4096 == 0 && last)
-      st = rc_progress_report(cfg->progress, cfg->progress_ctx, (double)step / (double)last, err);
+  if (!st) {
+    rc_engine_loop L = {e, &es, &cfg->train, cfg->integrator, cfg->dt, spec->fast_rate, cfg->init.seed,
+                        grid, n_times, cfg->progress, cfg->progress_ctx};
+    engine_observer_ctx c = {oc, s};
+    st = rc_engine_loop_run(&L, init->z, observe_theta, &c, err);
   }
-  rc_trainer_free(tr);
   rc_engine_free(e);
   rc_state_free(s);
   return st;
