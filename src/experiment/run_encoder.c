@@ -436,9 +436,11 @@ rc_status rc_run_encoder_execute(const rc_run_config *cfg, rc_run_result **out, 
   }
   if (!st) st = rc_state_alloc(in->n, in->K, d, &oc.view, err);
   double rho = NAN;
-  if (!st) { /* the largest rate at the start: power iteration on the Jacobian of the engine's field */
+  if (!st) { /* the largest rate at the start: power iteration on the Jacobian of the engine's field, 60
+              * iterations (the last 40 averaged) as the term models' estimate: with a head the top of the
+              * spectrum is a complex pair, which 30 iterations could miss by 10% (cli_ts_reference) */
     r->kernel_top = rc_ts_kernel_top(in);
-    rho = r->rate_estimate = rc_field_radius(r->n_theta, theta0, engine_field_fn, e, 30, 8, 1);
+    rho = r->rate_estimate = rc_field_radius(r->n_theta, theta0, engine_field_fn, e, 60, 20, 1);
   }
   const int discrete = cfg->integrator == RC_INTEGRATOR_GD;
   if (!st && discrete && cfg->train.opt.kind == RC_OPTIMIZER_GD) {
