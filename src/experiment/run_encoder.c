@@ -24,12 +24,16 @@
 #include "core/alloc.h"
 #include "core/lapack_reason.h"
 #include "core/memory.h"
+#include "core/threads.h"
 #include "experiment/engine_loop.h"
 #include "experiment/run_encoder.h"
 #include "integrate/common.h"
 #include "repcollapse/io.h"
 #include "repcollapse/report.h"
 #include "repcollapse/trainer.h"
+
+void openblas_set_num_threads(int num_threads);
+int openblas_get_num_threads(void);
 
 /* refuse a plain gd step with dt * rate >= 2 / margin: power iteration approaches the top of a dense bulk from below */
 #define RC_ENC_RATE_MARGIN 1.05
@@ -363,9 +367,14 @@ rc_status rc_run_encoder_execute(const rc_run_config *cfg, rc_run_result **out, 
   *out = NULL;
   const double t_start = now_seconds();
   rc_status st = rc_run_encoder_check(cfg, err);
+  if (!st) st = rc_threads_check_env(err);
   if (st) return st;
   rc_run_result *r = rc_calloc(1, sizeof *r, "run result", err);
   if (!r) return RC_ENOMEM;
+  /* --threads: the BLAS products with the inputs (every field evaluation) and the metrics; BLAS splits
+   * the outputs, not the sums, so the results do not depend on it */
+  const int blas_threads = openblas_get_num_threads();
+  openblas_set_num_threads(rc_thread_count(cfg->threads));
   r->has_head = rc_model_has_head(&cfg->terms);
   r->dim = cfg->dim;
   r->predicted_final_min_label_distance = NAN;
@@ -553,6 +562,7 @@ rc_status rc_run_encoder_execute(const rc_run_config *cfg, rc_run_result **out, 
     json_decref(j);
   }
   rc_dir_lock_release(lock);
+  openblas_set_num_threads(blas_threads);
   rc_state_free(oc.view);
   free(oc.test_out);
   free(oc.tmp);

@@ -168,6 +168,13 @@ with tempfile.TemporaryDirectory() as T:
           "--batch M (= %d) on the linear encoder is full-batch gd bit for bit" % M)
     check(not filecmp.cmp(os.path.join(a, "metrics.csv"), os.path.join(d, "metrics.csv"), shallow=False),
           "--batch 3 on the linear encoder changes the run")
+    # --threads is honoured and changes nothing (the BLAS products split their outputs, not their sums)
+    t1, t2 = os.path.join(T, "t1"), os.path.join(T, "t2")
+    run("run", "--task", "teacher-student", *common, "--optimizer", "adam", "--threads", "1", "--out", t1)
+    run("run", "--task", "teacher-student", *common, "--optimizer", "adam", "--threads", "2", "--out", t2)
+    check(filecmp.cmp(os.path.join(t1, "metrics.csv"), os.path.join(t2, "metrics.csv"), shallow=False)
+          and json.load(open(os.path.join(t2, "summary.json")))["inputs"]["integration"]["threads"] == 2,
+          "--threads 1 and 2 give the same run, and summary.json records it")
     # inputs not available yet: parsed, refused in one line before anything is written
     for args, pat in ((["--inputs", "fashion-mnist"], "not available yet"),
                       (["--inputs", "file", "--inputs-file", os.path.join(T, "x.h5")], "not available yet"),

@@ -142,6 +142,25 @@ def main():
                                          mode="flip", f=0.3)
         data_checks(snap, summary, "flip", 0.3, 30)
         one_step_case(a.cli, tmp, "minimal-f32", base + ["--precision", "f32"], "minimal", f=0.2, tol=1e-4)
+        # whole trajectories through the run pipeline (the linear encoder): every one of 25 gd steps against
+        # NumPy's steps from the same start, for both rate schemes and a head
+        times = ",".join("%g" % (0.05 * k) for k in range(26))
+        for model, rates in (("minimal", "degree"), ("siam-sg", "uniform"), ("siam", "degree")):
+            snap, _, summary = run(a.cli, os.path.join(tmp, "traj-" + model),
+                                   base + ["--model", model, "--rates", rates, "--frustration", "0.2", "--eta-w", "0.9",
+                                           "--head-init", "gaussian", "--steps", "25", "--times", times, "--snapshots"])
+            U = snap["inputs"]
+            A = ref.weight_matrix(snap["observations"], snap["observation_counts"], U.shape[0], snap["labels"].shape[1])
+            W, Y = snap["W"][0], snap["labels"][0]
+            P = snap["head"][0] if "head" in snap else None
+            worst = 0.0
+            for k in range(1, 26):
+                W, Y, P = ref.gd_step(U, A, W, Y, P, ref.PRESETS[model], 0.05, rates=rates, eta_w=0.9)
+                worst = max(worst, rel(snap["W"][k], W), rel(snap["labels"][k], Y))
+                if P is not None:
+                    worst = max(worst, rel(snap["head"][k], P))
+            check(len(snap["t"]) == 26 and worst < 1e-11,
+                  f"[trajectory {model} {rates}] 25 gd steps vs NumPy: max rel {worst:.2e}")
         # W starts with entries N(0, sigma^2/d): x = W u then has entries of variance about sigma^2/d
         snap, _, _ = run(a.cli, os.path.join(tmp, "scale"), ["--samples", "200", "--input-dim", "400", "--dim", "16",
                                                              "--sigma", "2", "--integrator", "gd", "--dt", "0.01",
