@@ -819,7 +819,7 @@ int cli_parse(int argc, char **argv, int first, int groups, const char *cmd, cli
     const int generated = c->inputs == RC_RUN_INPUTS_TEACHER || c->inputs == RC_RUN_INPUTS_MIXTURE;
     if (generated && (!o->ts_samples_given || !o->ts_dim_given))
       return err_usage(cmd, "--task teacher-student needs --samples N and --input-dim D%s%s", "", "");
-    if (!strcmp(cmd, "run") && !o->integrator_given)
+    if (!strcmp(cmd, "run") && !o->integrator_given && !c->train.optimizer_given) /* --optimizer: gd */
       return err_usage(cmd, "--task teacher-student needs --integrator gd (with --dt) or rk45%s%s", "", "");
     c->ts = o->ts;
     c->eta_w = o->eta_w;
