@@ -87,11 +87,15 @@ rc_status rc_run_inputs_load(const rc_run_config *cfg, rc_ts_data **out, rc_erro
  * buffers, and the engine's (outputs, targets, gradients) and trainer's
  * (field, optimizer buffers, EMA copies, rk45's stages) vectors of theta. */
 static double encoder_bytes(const rc_run_config *cfg, const rc_ts_data_spec *s) {
-  const double N = (double)s->n_samples, D = (double)s->input_dim, d = (double)cfg->dim, K = (double)s->n_classes;
+  const double N = (double)s->n_samples + (double)rc_ts_n_frustrated_added(s), D = (double)s->input_dim,
+               d = (double)cfg->dim, K = (double)s->n_classes;
   const double n_theta = d * D + K * d + d * d;
   double vectors = cfg->integrator == RC_INTEGRATOR_RK45 ? 16.0 : 6.0; /* theta, F, bufs, targets, snapshots' last */
   double per_sample = 8.0 * 4.0 * N * d;                               /* X, target X, G, the metrics' view */
-  return rc_ts_memory_estimate(s, cfg->dim, cfg->precision) + per_sample + 8.0 * vectors * n_theta;
+  /* snapshots.h5 is written whole: every recorded theta is kept */
+  const double n_times = cfg->times ? (double)cfg->n_times : (double)cfg->points + 1.0;
+  double snaps = cfg->snapshots && cfg->out_dir ? 8.0 * n_times * n_theta : 0.0;
+  return rc_ts_memory_estimate(s, cfg->dim, cfg->precision) + per_sample + 8.0 * vectors * n_theta + snaps;
 }
 
 rc_status rc_run_encoder_check(const rc_run_config *cfg, rc_error *err) {
