@@ -90,7 +90,7 @@ static rc_status observe(double t, size_t step, const double *z, void *vctx, rc_
   rc_ts_outputs(m, z, c->data->U, c->data->n, c->view->x);
   memcpy(c->view->y, Y, K * d * sizeof(double));
   if (!c->have_ref) {
-    c->ref = rc_metrics_reference(c->view);
+    c->ref = rc_metrics_reference_data(c->data->ds, c->view, NULL); /* view's x: the sample-side embeddings */
     c->have_ref = 1;
   }
   rc_metrics_row *row = &c->r->rows[c->n];
