@@ -8,8 +8,7 @@
  * is K sum_k v_k v_k^T / s_k^2, so
  *     nc1 = Tr(Sigma_W Sigma_B^+) / K = (1/n) sum_k sum_i ((h_i - mu_c(i)) . v_k)^2 / s_k^2,
  * n the number of clean samples: Sigma_W enters only through its projection
- * onto the r <= K - 1 kept directions, one GEMM per chunk of residuals
- * (2 n d r flops), never a d x d scatter of the samples.
+ * onto the r <= K - 1 kept directions.
  *
  * Passes over the samples (rc_nc_metrics):
  *   1. class sums and the uncentred Gram H^T H (rankme), in a fixed number of
@@ -17,7 +16,8 @@
  *      sample order, the blocks added in order. A class's sum is taken about
  *      its first clean sample, mu_c = h_first + (1/n_c) sum (h_i - h_first), so
  *      a class whose samples coincide has residuals exactly 0 (nc1 = 0);
- *   2. (nc1) the residuals' projections onto the kept v_k, per chunk;
+ *   2. (nc1) the residuals' projections onto the kept v_k, per chunk (2 n d r flops), or, when
+ *      2 r > d, their d x d scatter in pass 1's blocks (n d^2 flops) projected afterwards;
  *   3. (nc4) each sample's nearest class mean, by the nearest-label search of
  *      metrics.c (candidates from a GEMM, rechecked with exact differences,
  *      a tie counted as a disagreement).
@@ -302,6 +302,61 @@ static double nc1_value(const double *q, const double *w, size_t r, double n_cle
   return v / n_clean;
 }
 
+/* q_k = v_k^T SW v_k for the r rows v_k of V (SW symmetric, its upper triangle read) */
+static int project_scatter(const double *SW, const double *V, size_t r, size_t d, double *q) {
+  double *t = malloc(d * sizeof *t);
+  if (!t) return 1;
+  for (size_t k = 0; k < r; k++) {
+    cblas_dsymv(CblasRowMajor, CblasUpper, (int)d, 1.0, SW, (int)d, V + k * d, 1, 0.0, t, 1);
+    q[k] = cblas_ddot((int)d, V + k * d, 1, t, 1);
+  }
+  free(t);
+  return 0;
+}
+
+/* The clean samples' within-class scatter sum_i (h_i - mu_c(i))(h_i - mu_c(i))^T (d x d, upper
+ * triangle) in pass 1's blocks (a fixed number, added in order). Returns nonzero when out of memory. */
+static int pass_scatter(const rc_dataset *ds, const double *x, size_t d, const double *mu, int nt, double *SW) {
+  const size_t N = ds->n_samples, nch = (N + RC_METRICS_CHUNK - 1) / RC_METRICS_CHUNK;
+  memset(SW, 0, d * d * sizeof *SW);
+  if (nch == 0) return 0;
+  size_t S = nch < NC_BLOCKS ? nch : NC_BLOCKS;
+  const double cap = NC_BLOCK_BYTES / (8.0 * (double)(d * d));
+  if ((double)S > cap) S = cap >= 1.0 ? (size_t)cap : 1;
+  double *acc = calloc(S * d * d, sizeof *acc);
+  if (!acc) return 1;
+  if ((size_t)nt > S) nt = (int)S;
+  if (nt < 1) nt = 1;
+  int failed = 0;
+#pragma omp parallel num_threads(nt) reduction(| : failed)
+  {
+    double *R = malloc(RC_METRICS_CHUNK * d * sizeof *R);
+    const int mine = !R;
+#pragma omp for schedule(static)
+    for (size_t b = 0; b < S; b++) {
+      if (mine) continue;
+      double *g = acc + b * d * d;
+      for (size_t ch = b * nch / S; ch < (b + 1) * nch / S; ch++) {
+        const size_t i0 = ch * RC_METRICS_CHUNK, i1 = i0 + RC_METRICS_CHUNK < N ? i0 + RC_METRICS_CHUNK : N;
+        size_t m = 0;
+        for (size_t i = i0; i < i1; i++) {
+          const int c = ds->clean_label[i];
+          if (c < 0) continue;
+          for (size_t q = 0; q < d; q++) R[m * d + q] = x[i * d + q] - mu[(size_t)c * d + q];
+          m++;
+        }
+        if (m) cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, (int)d, (int)m, 1.0, R, (int)d, 1.0, g, (int)d);
+      }
+    }
+    failed |= mine;
+    free(R);
+  }
+  for (size_t b = 0; !failed && b < S; b++)
+    for (size_t q = 0; q < d * d; q++) SW[q] += acc[b * d * d + q];
+  free(acc);
+  return failed;
+}
+
 int rc_nc_metrics(const rc_dataset *ds, const rc_state *s, const rc_metrics_ref *ref, unsigned mask, int threads,
                   const int *nearest_label, rc_metrics_row *row) {
   const size_t N = ds->n_samples, K = ds->n_classes, d = s->d;
@@ -337,8 +392,15 @@ int rc_nc_metrics(const rc_dataset *ds, const rc_state *s, const rc_metrics_ref 
   }
   double n_clean = 0.0;
   for (size_t c = 0; want_nc && !fail && c < K; c++) n_clean += n[c];
-  /* pass 2: nc1 from the residuals' projections onto the kept directions */
-  if (!fail && defined == 1 && has(mask, RC_M_NC1) && V) {
+  /* pass 2: nc1 from the residuals' projections onto the kept directions (2 n d r flops), or, when that
+   * costs more than the d x d within-class scatter (2 r > d: n d^2 flops), from that scatter */
+  if (!fail && defined == 1 && has(mask, RC_M_NC1) && V && 2 * r > d) {
+    double *SW = malloc(d * d * sizeof *SW), *q = calloc(r, sizeof *q);
+    if (!SW || !q || pass_scatter(ds, s->x, d, mu, nt, SW) || project_scatter(SW, V, r, d, q)) fail = 1;
+    else set(row, RC_M_NC1, nc1_value(q, w, r, n_clean), 1);
+    free(SW);
+    free(q);
+  } else if (!fail && defined == 1 && has(mask, RC_M_NC1) && V) {
     const size_t nch = (N + RC_METRICS_CHUNK - 1) / RC_METRICS_CHUNK;
     double *parts = calloc(nch * (r ? r : 1), sizeof *parts);
     int failed = !parts;
@@ -420,17 +482,10 @@ void rc_nc_metrics_moments(size_t K, size_t d, const double *n, const double *mu
   for (int m = RC_M_NC1; m <= RC_M_NC3; m++) want_nc |= has(mask, m);
   const int defined = want_nc && d > 0 ? geometry(K, d, n, mu, Y, ref, mask & ~(1u << RC_M_NC4), row, &V, &w, &r) : 0;
   if (defined == 1 && has(mask, RC_M_NC1) && V) {
-    double n_clean = 0.0, *q = calloc(r ? r : 1, sizeof *q), *t = malloc(d * sizeof *t);
+    double n_clean = 0.0, *q = calloc(r ? r : 1, sizeof *q);
     for (size_t c = 0; c < K; c++) n_clean += n[c];
-    if (q && t) {
-      for (size_t k = 0; k < r; k++) { /* v_k^T SW v_k */
-        cblas_dsymv(CblasRowMajor, CblasUpper, (int)d, 1.0, SW, (int)d, V + k * d, 1, 0.0, t, 1);
-        q[k] = cblas_ddot((int)d, V + k * d, 1, t, 1);
-      }
-      set(row, RC_M_NC1, nc1_value(q, w, r, n_clean), 1);
-    }
+    if (q && !project_scatter(SW, V, r, d, q)) set(row, RC_M_NC1, nc1_value(q, w, r, n_clean), 1);
     free(q);
-    free(t);
   }
   if (has(mask, RC_M_RANKME) && n_all > 0 && d > 0) {
     double *G = malloc(d * d * sizeof *G);

@@ -173,8 +173,8 @@ def main():
     ok(all(r["nc4"] is None for r in rows_r), "reduced: nc4 null (needs each sample)")
     compare("reduced siam vs NumPy on rk45's states", rows_r, refs_head, H, 1e-8, rtol=1e-7, skip_nc4=True)
 
-    # the engine's loop: siam-sg with momentum
-    o = run(cli, ["--classes", "3", "--per-class", "10", "--frustration", "0.1", "--dim", "5", "--model", "siam-sg",
+    # the engine's loop: siam-sg with momentum (d = 3 < 2 r: nc1 through the within-class scatter)
+    o = run(cli, ["--classes", "3", "--per-class", "10", "--frustration", "0.1", "--dim", "3", "--model", "siam-sg",
                   "--optimizer", "momentum", "--dt", "0.05", "--steps", "400", *common], f"{work}/momentum")
     clean, H, Y, _ = states(o)
     compare("siam-sg momentum (engine loop)", read_csv(f"{o}/metrics.csv")[1], reference_rows(clean, H, Y), H, 1e-13)

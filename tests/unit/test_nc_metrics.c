@@ -212,10 +212,10 @@ static void independent_of_threads(void **state) {
   rc_dataset_free(ds);
 }
 
-/* the moments form (the reduced integrator's) against the particle form on the same state */
-static void moments_equal_particles(void **state) {
-  (void)state;
-  const size_t K = 4, n = 9, d = 5, F = 6;
+/* the moments form (the reduced integrator's) against the particle form on the same state; K = 4, d = 5
+ * takes nc1 through the within-class scatter (2 r > d), K = 3, d = 8 through the projections */
+static void moments_vs_particles(size_t K, size_t d) {
+  const size_t n = 9, F = 6;
   rc_dataset *ds = classes(K, n, F);
   const size_t N = ds->n_samples;
   rc_state *s;
@@ -225,7 +225,8 @@ static void moments_equal_particles(void **state) {
   rc_metrics_ref ref = rc_metrics_reference_data(ds, s, NULL);
   rc_metrics_row a, b;
   rc_metrics_compute(ds, s, &ref, 0, &a);
-  double cnt[4] = {0}, mu[4 * 5] = {0}, SW[25] = {0}, G[25] = {0};
+  double *cnt = calloc(K, sizeof *cnt), *mu = calloc(K * d, sizeof *mu), *SW = calloc(d * d, sizeof *SW),
+         *G = calloc(d * d, sizeof *G);
   for (size_t i = 0; i < N; i++) {
     const int c = ds->clean_label[i];
     for (size_t p = 0; p < d; p++)
@@ -253,8 +254,18 @@ static void moments_equal_particles(void **state) {
     assert_true(a.valid[m] && b.valid[m]);
     assert_close(b.value[m], a.value[m], 1e-11 * fabs(a.value[m]));
   }
+  free(cnt);
+  free(mu);
+  free(SW);
+  free(G);
   rc_state_free(s);
   rc_dataset_free(ds);
+}
+
+static void moments_equal_particles(void **state) {
+  (void)state;
+  moments_vs_particles(4, 5);
+  moments_vs_particles(3, 8);
 }
 
 /* rc_metrics_reference_data with a head: Tr Sigma_B(0) of P x_i */
