@@ -509,7 +509,8 @@ rc_status rc_run_execute(const rc_run_config *cfg, rc_run_result **out, rc_error
   /* min_label_distance always: collapse_time and fitted_slow_rate are computed from it */
   oc.mopt.mask = (cfg->metrics ? cfg->metrics : RC_METRICS_ALL) | 1u << RC_M_MIN_LABEL_DISTANCE;
   oc.mopt.threads = cfg->threads;
-  if (init) oc.ref = rc_metrics_reference(init);
+  /* the references of t = 0, with the clean samples' sample-side embeddings (P x_i with a head) */
+  if (init) oc.ref = rc_metrics_reference_data(r->ds, init, head ? init->P : NULL);
   if (!st && (minimal || engine)) {
     oc.ck = &ck;
     st = run_checkpoints_open(&ck, cfg, r->ds, init, grid, n_times, r->rows, &oc.n, snap, t_start, engine, err);

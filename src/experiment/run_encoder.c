@@ -223,7 +223,7 @@ static rc_status observe_params(enc_obs *c, double t, size_t step, const double 
   if (P) apply_head(c->view->x, N, d, P, c->tmp);
   memcpy(c->view->y, Y, K * d * sizeof(double));
   if (!c->have_ref) {
-    c->ref = rc_metrics_reference(c->view);
+    c->ref = rc_metrics_reference_data(c->in->ds, c->view, NULL); /* view's x: the sample-side embeddings */
     c->have_ref = 1;
   }
   rc_metrics_row *row = &c->r->rows[c->n];
