@@ -192,6 +192,11 @@ typedef struct {
  * observation weights whatever the batch. */
 double rc_engine_field(rc_engine *e, const double *theta, const double *theta_bar, const rc_batch *batch, double *F);
 
+/** Estimate of the largest |eigenvalue| of the Jacobian of F at theta (power iteration with
+ * central differences, src/engine/engine_rate.c): the fast rate a gd step must respect,
+ * dt * rate < 2. For an encoder on real images it grows with N (docs/model.md 6.3). */
+double rc_engine_rate_estimate(rc_engine *e, const double *theta);
+
 /** The sample-side embeddings X = enc_theta(u) (n x d) of theta (valid until the next call). */
 const double *rc_engine_outputs(rc_engine *e, const double *theta);
 

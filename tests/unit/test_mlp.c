@@ -232,12 +232,66 @@ static void test_init_variances(void **state) {
   free(U);
 }
 
+/* rc_engine_rate_estimate (central differences through the engine) against the
+ * teacher-student model's own estimate (rc_ts_rate_estimate, another field and
+ * one-sided differences) on the linear encoder, where both estimate the same
+ * exact spectral radius; and it is positive and finite for the mlp. */
+static void test_rate_estimate(void **state) {
+  (void)state;
+  rc_ts_data_spec sp = rc_ts_data_spec_default();
+  sp.n_samples = 30;
+  sp.input_dim = 20;
+  sp.frustration = 0.2;
+  rc_ts_data *data = NULL;
+  rc_error err;
+  assert_int_equal(rc_ts_data_generate(&sp, &data, &err), RC_OK);
+  rc_ts_params p = {rc_head_params_default(), 1.0, RC_PRECISION_F64};
+  rc_model_preset("minimal", &p.hp.model, &err);
+  rc_ts_model *m = NULL;
+  assert_int_equal(rc_ts_model_alloc(data, &p, 4, &m, &err), RC_OK);
+  rc_engine_spec s;
+  memset(&s, 0, sizeof s);
+  s.encoder = RC_ENCODER_LINEAR;
+  s.ds = data->ds;
+  s.U = data->U;
+  s.D = data->D;
+  s.d = 4;
+  s.model = p.hp.model;
+  s.rates = p.hp.base.rates;
+  s.eta_enc = 1.0;
+  s.eta_y = p.hp.base.eta_y;
+  s.eta_head = p.hp.eta_head;
+  rc_engine *e = NULL;
+  assert_int_equal(rc_engine_alloc(&s, &e, &err), RC_OK);
+  const size_t n = rc_engine_n_theta(e);
+  double *z = calloc(n, sizeof *z);
+  rc_init_params ip = rc_init_params_default();
+  assert_int_equal(rc_ts_init_state(m, &ip, RC_HEAD_ORTHOGONAL, 1.0, z, &err), RC_OK);
+  const double r1 = rc_engine_rate_estimate(e, z), r2 = rc_ts_rate_estimate(m, z);
+  if (!(fabs(r1 - r2) <= 0.02 * r2)) fail_msg("engine rate %g, teacher-student rate %g", r1, r2);
+  rc_engine_free(e);
+  s.encoder = RC_ENCODER_MLP;
+  s.hidden = 8;
+  assert_int_equal(rc_engine_alloc(&s, &e, &err), RC_OK);
+  double *th = calloc(rc_engine_n_theta(e), sizeof *th);
+  fill(th, rc_engine_n_theta(e), 4);
+  assert_int_equal(rc_encoder_init(rc_engine_encoder(e), 1.0, 5, th, &err), RC_OK);
+  const double r3 = rc_engine_rate_estimate(e, th);
+  assert_true(r3 > 0.0 && isfinite(r3));
+  free(th);
+  free(z);
+  rc_engine_free(e);
+  rc_ts_model_free(m);
+  rc_ts_data_free(data);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_finite_differences),
       cmocka_unit_test(test_blocks_and_ema_identity),
       cmocka_unit_test(test_refusals),
       cmocka_unit_test(test_init_variances),
+      cmocka_unit_test(test_rate_estimate),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
