@@ -66,8 +66,9 @@ typedef struct {
   void (*forward)(const rc_encoder *e, const double *theta_e, double *X);
   /** g_e (n_params) = the gradient of the encoder's parameters from G = dL/dX (n x d), already
    * rate-scaled per sample (section 6: under `degree` divided by the sample's observation weight).
-   * Called after a forward of the same theta_e with nothing in between: an
-   * encoder may reuse what that forward left in e->work. */
+   * Called after a forward of the same theta_e on the same rc_encoder (its own e->work) with no
+   * other forward on it in between: an encoder may reuse what that forward left in e->work (the
+   * engine runs EMA targets' forward on a second rc_encoder with its own scratch). */
   void (*backward)(const rc_encoder *e, const double *theta_e, const double *G, double *g_e);
   /** optional: the number of parameters of e (used instead of n_params; sizes that depend on e->h) */
   size_t (*n_params_of)(const rc_encoder *e);

@@ -16,6 +16,7 @@
 struct rc_engine {
   rc_engine_spec spec;
   rc_encoder enc;
+  rc_encoder enc_bar;         /* the same encoder with its own scratch, for the EMA targets' forward */
   size_t N, K, d, n_enc, n_theta;
   int head;
   rc_param_block blocks[RC_ENCODER_MAX_BLOCKS + 2];
@@ -30,6 +31,7 @@ struct rc_engine {
 void rc_engine_free(rc_engine *e) {
   if (!e) return;
   rc_encoder_release(&e->enc);
+  rc_encoder_release(&e->enc_bar);
   free(e->rate_x);
   free(e->rate_y);
   free(e->X);
@@ -57,7 +59,11 @@ rc_status rc_engine_alloc(const rc_engine_spec *spec, rc_engine **out, rc_error 
   e->head = rc_model_has_head(&spec->model);
   rc_status st0 = rc_encoder_setup(&e->enc, spec->encoder, e->N, spec->D, e->d, spec->U, spec->hidden,
                                    spec->activation, err);
+  if (!st0)
+    st0 = rc_encoder_setup(&e->enc_bar, spec->encoder, e->N, spec->D, e->d, spec->U, spec->hidden, spec->activation,
+                           err);
   if (st0) {
+    rc_encoder_release(&e->enc);
     free(e);
     return st0;
   }
@@ -141,16 +147,17 @@ double rc_engine_field(rc_engine *e, const double *theta, const double *theta_ba
     }
     w.weight = e->w_batch;
   }
-  /* the targets' forward first: the encoder's backward may reuse the online forward's scratch (engine.h) */
+  /* the targets' forward runs on enc_bar, with its own scratch: the online
+   * backward may reuse what the online forward left in enc's (engine.h) */
+  e->enc.method->forward(&e->enc, theta, e->X);
   rc_targets tg = {NULL, NULL, NULL}, *tgp = NULL;
   if (theta_bar) {
-    e->enc.method->forward(&e->enc, theta_bar, e->TX);
+    e->enc_bar.method->forward(&e->enc_bar, theta_bar, e->TX);
     tg.X = e->TX;
     tg.Y = theta_bar + e->n_enc;
     tg.P = e->head ? theta_bar + e->n_enc + K * d : NULL;
     tgp = &tg;
   }
-  e->enc.method->forward(&e->enc, theta, e->X);
   const double loss = rc_objective_gradients(&e->spec.model, &w, K, ds->total, e->X, Y, P, tgp, d, e->G, e->gy,
                                              e->head ? e->gP : NULL, e->ws);
   for (size_t i = 0; i < N; i++)

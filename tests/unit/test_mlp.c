@@ -133,6 +133,30 @@ static void test_blocks_and_ema_identity(void **state) {
   int differs = 0;
   for (size_t k = 0; k < n; k++) differs |= F3[k] != F1[k];
   assert_true(differs);
+  /* with targets from bar (constants to the gradient), F = -eta dL(theta; bar)/dtheta under `uniform`:
+   * central differences of the loss with bar fixed (this fails if the targets' forward spoils the
+   * scratch the online backward reuses) */
+  rc_engine_free(e);
+  s.rates = RC_RATES_UNIFORM;
+  assert_int_equal(rc_engine_alloc(&s, &e, &err), RC_OK);
+  rc_engine_field(e, z, bar, NULL, F3);
+  double worst = 0.0;
+  const size_t ne = rc_engine_encoder_size(e);
+  for (size_t k = 0; k < n; k++) {
+    double *zp = F2; /* scratch */
+    memcpy(zp, z, n * sizeof *z);
+    zp[k] = z[k] + 1e-6;
+    double *Fs = calloc(n, sizeof *Fs);
+    const double lp = rc_engine_field(e, zp, bar, NULL, Fs);
+    zp[k] = z[k] - 1e-6;
+    const double lm = rc_engine_field(e, zp, bar, NULL, Fs);
+    free(Fs);
+    const double eta = k < ne ? s.eta_enc : (k < ne + 2 * d ? s.eta_y : s.eta_head);
+    const double want = -eta * (lp - lm) / 2e-6;
+    const double diff = fabs(F3[k] - want) / (1e-3 + fabs(want));
+    if (diff > worst) worst = diff;
+  }
+  if (worst > 1e-5) fail_msg("EMA targets: worst relative error %g", worst);
   rc_engine_free(e);
   free(z);
   free(bar);
