@@ -86,7 +86,7 @@ static const opt_def OPTS[] = {
     {"quick", O_QUICK, 0, OPT_FIGURES, NULL, "figures: small sizes, under a minute"},
     {"precision", O_PRECISION, 1, RUNLIKE, "P", "f64|f32: gd's floating-point type"},
     {"threads", O_THREADS, 1, RUNLIKE, "T", "threads of gd and the metrics (at most 4096; default also from OMP_NUM_THREADS); results do not depend on it"},
-    {"metrics", O_METRICS, 1, OPT_RECORD, "m1,m2,..", "metrics to compute (the other columns of metrics.csv stay empty)"},
+    {"metrics", O_METRICS, 1, OPT_RECORD | OPT_BENCH, "m1,m2,..", "metrics to compute (the other columns of metrics.csv stay empty)"},
     {"help", O_HELP, 0, ~0, NULL, "this help"},
     {"config", O_CONFIG, 1, ~0, "FILE", "settings from an INI file or a summary.json (flags given here override it)"},
     {"allow-changed-inputs", O_ALLOW_CHANGED, 0, ~0, NULL, "--config summary.json: accept input files whose content changed since"},

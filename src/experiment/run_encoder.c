@@ -231,7 +231,7 @@ static rc_status observe_params(enc_obs *c, double t, size_t step, const double 
   if (P) apply_head(c->view->x, N, d, P, c->tmp);
   memcpy(c->view->y, Y, K * d * sizeof(double));
   if (!c->have_ref) {
-    c->ref = rc_metrics_reference(c->view);
+    c->ref = rc_metrics_reference_data(c->in->ds, c->view, NULL); /* view's x: the sample-side embeddings */
     c->have_ref = 1;
   }
   rc_metrics_row *row = &c->r->rows[c->n];
@@ -501,7 +501,7 @@ rc_status rc_run_encoder_execute(const rc_run_config *cfg, rc_run_result **out, 
       st = plain_gd_loop(e, theta0, cfg->dt, grid, n_times, cfg->progress, cfg->progress_ctx, &oc, err);
     } else if (discrete && cfg->precision == RC_PRECISION_F64) { /* every optimizer: the one engine's loop */
       rc_engine_loop L = {e, &es, &cfg->train, cfg->integrator, cfg->dt, rho * RC_ENC_RATE_MARGIN, cfg->init.seed,
-                          grid, n_times, cfg->progress, cfg->progress_ctx};
+                          grid, n_times, cfg->progress, cfg->progress_ctx, cfg->rtol, cfg->atol, cfg->max_steps, NULL};
       st = rc_engine_loop_run(&L, theta0, observe_engine, &oc, err);
     } else { /* rk45 (gradient flow) and f32 gd: the teacher-student integrators of the same field */
       rc_integrate_config ic = {cfg->integrator, grid, n_times, cfg->dt, cfg->rtol, cfg->atol, RC_SPECTRUM_AUTO,
