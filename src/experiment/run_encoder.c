@@ -5,9 +5,10 @@
  * largest rate estimated by power iteration, the optimizers' bounds of 6.1)
  * -> inputs -> the minimal model's spectrum of the observations (the D >> N
  * prediction, the default time scale) -> initial parameters theta = [W | y |
- * P] -> the one engine's discrete loop (engine_loop.c: gd and every
- * optimizer, weight decay, minibatches, EMA targets) or, for rk45 and f32 gd,
- * the teacher-student integrators (ts_integrate.c) on the same field ->
+ * P] -> the one engine's loop (engine_loop.c: discrete, every optimizer,
+ * weight decay, minibatches, EMA targets; flow by rk45, with weight decay and
+ * EMA targets) or, for f32 gd, the teacher-student gd (ts_integrate.c) on
+ * the same field ->
  * metrics of section 2 on the encoder's outputs X = enc(theta) (P x with a
  * head) through the same metrics code, plus test_accuracy -> summaries ->
  * snapshots.h5, metrics.csv, summary.json, each atomically, under the
@@ -115,11 +116,7 @@ rc_status rc_run_encoder_check(const rc_run_config *cfg, rc_error *err) {
     return rc_error_set(err, RC_EINVAL, "the gd integrator needs --dt > 0");
   if (cfg->integrator == RC_INTEGRATOR_RK45 && cfg->precision == RC_PRECISION_F32)
     return rc_error_set(err, RC_EINVAL, "--precision f32 goes with gd: rk45's error control needs a double-precision field");
-  if (!rc_train_is_plain(&cfg->train)) { /* the one engine's trainer */
-    if (cfg->integrator != RC_INTEGRATOR_GD)
-      return rc_error_set(err, RC_EINVAL, "--optimizer %s, --weight-decay, --batch and --ema/--ema-rate run with "
-                          "--integrator gd (the discrete optimizers); in flow (%s) they are not driven by run yet",
-                          rc_optimizer_name(cfg->train.opt.kind), rc_integrator_name(cfg->integrator));
+  if (!rc_train_is_plain(&cfg->train)) { /* the one engine's trainer (gd: every optimizer; rk45: decay, EMA) */
     if (cfg->precision != RC_PRECISION_F64)
       return rc_error_set(err, RC_EINVAL, "--precision f32 is for plain gd (the engine runs in f64)");
   }
@@ -417,7 +414,7 @@ rc_status rc_run_encoder_execute(const rc_run_config *cfg, rc_run_result **out, 
     es.decay_enc = es.decay_y = es.decay_head = 1; /* the trainer applies --weight-decay-on */
     st = rc_engine_alloc(&es, &e, err);
   }
-  if (!st) st = rc_ts_model_alloc(r->inputs, &tp, d, &m, err); /* the initial state; rk45 and f32 gd */
+  if (!st) st = rc_ts_model_alloc(r->inputs, &tp, d, &m, err); /* the initial state; f32 gd */
   if (!st) {
     r->n_theta = rc_engine_n_theta(e);
     oc.n_blocks = rc_engine_blocks(e, &oc.blocks);
@@ -499,11 +496,11 @@ rc_status rc_run_encoder_execute(const rc_run_config *cfg, rc_run_result **out, 
                                                 (tt->batch == 0 || (double)tt->batch >= r->ds->total));
     if (discrete && cfg->precision == RC_PRECISION_F64 && plain) {
       st = plain_gd_loop(e, theta0, cfg->dt, grid, n_times, cfg->progress, cfg->progress_ctx, &oc, err);
-    } else if (discrete && cfg->precision == RC_PRECISION_F64) { /* every optimizer: the one engine's loop */
+    } else if (cfg->precision == RC_PRECISION_F64) { /* every optimizer, and flow: the one engine's loop */
       rc_engine_loop L = {e, &es, &cfg->train, cfg->integrator, cfg->dt, rho * RC_ENC_RATE_MARGIN, cfg->init.seed,
                           grid, n_times, cfg->progress, cfg->progress_ctx, cfg->rtol, cfg->atol, cfg->max_steps, NULL};
       st = rc_engine_loop_run(&L, theta0, observe_engine, &oc, err);
-    } else { /* rk45 (gradient flow) and f32 gd: the teacher-student integrators of the same field */
+    } else { /* f32 gd: the teacher-student gd of the same field, its products with the inputs in sgemm */
       rc_integrate_config ic = {cfg->integrator, grid, n_times, cfg->dt, cfg->rtol, cfg->atol, RC_SPECTRUM_AUTO,
                                 cfg->progress, cfg->progress_ctx, cfg->precision, cfg->threads, cfg->max_steps};
       st = rc_ts_integrate(m, theta0, &ic, observe_ts, &oc, err);
