@@ -136,7 +136,8 @@ double rc_ts_rate_estimate(rc_ts_model *m, const double *z);
 /** Largest eigenvalue of the kernel U U^T (= top squared singular value of U), by power iteration. */
 double rc_ts_kernel_top(const rc_ts_data *data);
 
-/** Integrate from z0 over cfg->times (gd or rk45), calling obs(t, step, z) at each. gd refuses a step
+/** gd from z0 over cfg->times (the f32 path of the run pipeline; flow is the one engine's), calling
+ * obs(t, step, z) at each. gd refuses a step
  * with dt * rc_ts_rate_estimate >= 2 before running. */
 typedef rc_status (*rc_ts_observer)(double t, size_t step, const double *z, void *ctx, rc_error *err);
 rc_status rc_ts_integrate(rc_ts_model *m, const double *z0, const rc_integrate_config *cfg, rc_ts_observer obs,

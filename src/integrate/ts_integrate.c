@@ -1,16 +1,16 @@
-/* ts_integrate.c: integrators of the teacher-student model (docs/model.md section 4):
- * full-batch gradient descent (every product through BLAS, rc_ts_gd_step) and
- * gradient flow by GSL's rkf45, behind the same observer interface as the
- * other particle integrators. A gd step is refused up front when dt times the
- * largest rate of the dynamics is >= 2: that rate is the minimal model's
- * scaled by the kernel U U^T, whose top eigenvalue grows like
- * (1 + sqrt(N/D))^2; it is estimated by power iteration on the Jacobian. */
+/* ts_integrate.c: the teacher-student model's own gd (docs/model.md section 4):
+ * full-batch gradient descent (every product through BLAS, rc_ts_gd_step),
+ * which the run pipeline uses for --precision f32 (the products with the
+ * inputs in sgemm); f64 gd, every optimizer and gradient flow (rk45) of the
+ * linear encoder run through the one engine (experiment/run_encoder.c). A
+ * gd step is refused up front when dt times the largest rate of the dynamics
+ * is >= 2: that rate is the minimal model's scaled by the kernel U U^T, whose
+ * top eigenvalue grows like (1 + sqrt(N/D))^2; it is estimated by power
+ * iteration on the Jacobian. */
 #include <cblas.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include <gsl/gsl_errno.h>
 
 #include "core/alloc.h"
 #include "integrate/common.h"
@@ -49,14 +49,6 @@ double rc_ts_kernel_top(const rc_ts_data *data) {
   free(w);
   return lambda;
 }
-
-static int ts_rhs(double t, const double z[], double dz[], void *params) {
-  (void)t;
-  rc_ts_vector_field(params, z, dz);
-  return GSL_SUCCESS;
-}
-
-static void describe_ts(size_t q, char *buf, size_t n, const void *ctx) { rc_ts_describe(ctx, q, buf, n); }
 
 static rc_status run_gd(rc_ts_model *m, double *z, const rc_integrate_config *cfg, rc_ts_observer obs, void *ctx,
                         rc_error *err) {
@@ -97,10 +89,8 @@ rc_status rc_ts_integrate(rc_ts_model *m, const double *z0, const rc_integrate_c
   if (!z) return RC_ENOMEM;
   memcpy(z, z0, n * sizeof *z);
   if (cfg->integrator == RC_INTEGRATOR_GD) st = run_gd(m, z, cfg, obs, ctx, err);
-  else if (cfg->integrator == RC_INTEGRATOR_RK45)
-    st = rc_rk45_loop(ts_rhs, m, z, n, cfg, obs, ctx, describe_ts, m, err);
-  else
-    st = rc_error_set(err, RC_EINVAL, "the teacher-student model runs with gd or rk45 (not %s)",
+  else /* flow is the one engine's (engine_loop.c) */
+    st = rc_error_set(err, RC_EINVAL, "the teacher-student model's own integrator is gd (not %s)",
                       rc_integrator_name(cfg->integrator));
   free(z);
   return st;
