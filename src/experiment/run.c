@@ -2,7 +2,10 @@
  * -> integrator -> metrics at each recorded time -> collapse_time and
  * fitted_slow_rate -> metrics.csv, summary.json, snapshots.h5; checkpoints
  * and resuming (experiment/checkpoints.c); a run that cannot fit in memory
- * refused before it starts; a NaN or Inf anywhere stops it. */
+ * refused before it starts; a NaN or Inf anywhere stops it. This file drives
+ * the table encoder (free embeddings); an encoder on inputs (`linear`) goes
+ * through the same steps in run_encoder.c, which rc_run_config_check and
+ * rc_run_execute hand it to. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +16,7 @@
 #include "core/memory.h"
 #include "experiment/checkpoints.h"
 #include "experiment/engine_loop.h"
+#include "experiment/run_encoder.h"
 #include "repcollapse/fixedpoint.h"
 #include "repcollapse/io.h"
 #include "repcollapse/report.h"
@@ -40,12 +44,36 @@ rc_run_config rc_run_config_default(void) {
   c.train = rc_train_settings_default();
   c.collapse_metric = RC_COLLAPSE_MIN_LABEL_DISTANCE;
   c.metrics = RC_METRICS_ALL;
+  c.encoder = RC_ENCODER_TABLE;
+  c.inputs = RC_RUN_INPUTS_TEACHER;
+  c.ts = rc_ts_data_spec_default();
+  c.eta_w = 1.0;
   return c;
+}
+
+rc_status rc_parse_run_inputs(const char *text, rc_run_inputs *out, rc_error *err) {
+  if (!strcmp(text, "teacher")) *out = RC_RUN_INPUTS_TEACHER;
+  else if (!strcmp(text, "mixture")) *out = RC_RUN_INPUTS_MIXTURE;
+  else if (!strcmp(text, "fashion-mnist")) *out = RC_RUN_INPUTS_FASHION_MNIST;
+  else if (!strcmp(text, "file")) *out = RC_RUN_INPUTS_FILE;
+  else
+    return rc_error_set(err, RC_EINVAL, "unknown inputs '%s' (expected teacher, mixture, fashion-mnist or file; a file "
+                        "is given with --inputs file --inputs-file PATH)", text);
+  return RC_OK;
+}
+
+const char *rc_run_inputs_name(rc_run_inputs k) {
+  static const char *const names[] = {"teacher", "mixture", "fashion-mnist", "file"};
+  return (unsigned)k < 4 ? names[k] : "unknown";
 }
 
 void rc_run_result_free(rc_run_result *r) {
   if (!r) return;
-  rc_dataset_free(r->ds);
+  if (r->inputs) rc_ts_data_free(r->inputs); /* owns r->ds */
+  else rc_dataset_free(r->ds);
+  free(r->test_accuracy);
+  free(r->theta_final);
+  free(r->w_singular);
   rc_spectrum_free(r->spec);
   rc_components_free(r->comp);
   free(r->rows);
@@ -299,6 +327,7 @@ static rc_status initial_state(const rc_run_config *cfg, const rc_dataset *ds, i
 }
 
 rc_status rc_run_config_check(const rc_run_config *cfg, rc_error *err) {
+  if (cfg->encoder != RC_ENCODER_TABLE) return rc_run_encoder_check(cfg, err);
   if (cfg->dim == 0) return rc_error_set(err, RC_EINVAL, "--dim must be positive");
   if (cfg->dim > 100000) return rc_error_set(err, RC_EINVAL, "--dim %zu is too large (at most 100000)", cfg->dim);
   if (!(cfg->eps > 0 && cfg->eps < 1)) return rc_error_set(err, RC_EINVAL, "--eps must be in (0, 1) (got %g)", cfg->eps);
@@ -407,6 +436,7 @@ static rc_status run_engine(const rc_run_config *cfg, const rc_dataset *ds, cons
 
 rc_status rc_run_execute(const rc_run_config *cfg, rc_run_result **out, rc_error *err) {
   *out = NULL;
+  if (cfg->encoder != RC_ENCODER_TABLE) return rc_run_encoder_execute(cfg, out, err);
   double t_start = now_seconds();
   rc_status st0 = rc_run_config_check(cfg, err);
   if (st0) return st0;
@@ -479,7 +509,8 @@ rc_status rc_run_execute(const rc_run_config *cfg, rc_run_result **out, rc_error
   /* min_label_distance always: collapse_time and fitted_slow_rate are computed from it */
   oc.mopt.mask = (cfg->metrics ? cfg->metrics : RC_METRICS_ALL) | 1u << RC_M_MIN_LABEL_DISTANCE;
   oc.mopt.threads = cfg->threads;
-  if (init) oc.ref = rc_metrics_reference(init);
+  /* the references of t = 0, with the clean samples' sample-side embeddings (P x_i with a head) */
+  if (init) oc.ref = rc_metrics_reference_data(r->ds, init, head ? init->P : NULL);
   if (!st && (minimal || engine)) {
     oc.ck = &ck;
     st = run_checkpoints_open(&ck, cfg, r->ds, init, grid, n_times, r->rows, &oc.n, snap, t_start, engine, err);
