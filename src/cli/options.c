@@ -112,7 +112,7 @@ static const opt_def OPTS[] = {
     {"input-dim", O_INPUT_DIM, 1, OPT_TASK, "D", "teacher-student: input dimension (required)"},
     {"teacher", O_TEACHER, 1, OPT_TASK, "T", "teacher-student: linear|mixture (default linear; the same as --inputs teacher|mixture)"},
     {"mixture-noise", O_MIXTURE_NOISE, 1, OPT_TASK, "s", "teacher-student: mixture u = mu_c + s xi (default 0.5)"},
-    {"frustration-mode", O_FRUSTRATION_MODE, 1, OPT_TASK, "M", "teacher-student: conflict (a second label) | flip (label replaced) (default conflict)"},
+    {"frustration-mode", O_FRUSTRATION_MODE, 1, OPT_TASK, "M", "teacher-student: conflict (added samples with two labels) | flip (labels replaced) (default conflict)"},
     {"eta-w", O_ETA_W, 1, OPT_TASK, "E", "teacher-student: learning rate of W (default 1)"},
     {"test-samples", O_TEST_SAMPLES, 1, OPT_TASK, "n", "teacher-student: fresh teacher-labelled inputs for test_accuracy (default 1000)"},
 };
@@ -241,7 +241,8 @@ static void print_help(const char *cmd, int groups, int ts) {
     default_text(&OPTS[k], cmd, dflt, sizeof dflt);
     const char *help = help_text(&OPTS[k], cmd);
     if (ts && OPTS[k].id == O_INTEGRATOR) help = "gd|rk45 (required for this task)", dflt[0] = '\0';
-    if (ts && OPTS[k].id == O_FRUSTRATION) help = "fraction f in [0,1] of the samples altered (see --frustration-mode)";
+    if (ts && OPTS[k].id == O_FRUSTRATION)
+      help = "fraction f: conflict adds round(f C/(1-f)) frustrated samples to the C clean ones (f < 1), flip relabels round(f C)";
     if (ts && OPTS[k].id == O_CLASSES) help = "number of classes", snprintf(dflt, sizeof dflt, "2");
     fprintf(cli_stdout(), "  %-26s %s%s%s%s\n", left, help, dflt[0] ? " (default " : "", dflt, dflt[0] ? ")" : "");
   }
@@ -819,7 +820,7 @@ int cli_parse(int argc, char **argv, int first, int groups, const char *cmd, cli
     const int generated = c->inputs == RC_RUN_INPUTS_TEACHER || c->inputs == RC_RUN_INPUTS_MIXTURE;
     if (generated && (!o->ts_samples_given || !o->ts_dim_given))
       return err_usage(cmd, "--task teacher-student needs --samples N and --input-dim D%s%s", "", "");
-    if (!strcmp(cmd, "run") && !o->integrator_given)
+    if (!strcmp(cmd, "run") && !o->integrator_given && !c->train.optimizer_given) /* --optimizer: gd */
       return err_usage(cmd, "--task teacher-student needs --integrator gd (with --dt) or rk45%s%s", "", "");
     c->ts = o->ts;
     c->eta_w = o->eta_w;

@@ -5,9 +5,10 @@
  * largest rate estimated by power iteration, the optimizers' bounds of 6.1)
  * -> inputs -> the minimal model's spectrum of the observations (the D >> N
  * prediction, the default time scale) -> initial parameters theta = [W | y |
- * P] -> the one engine's discrete loop (engine_loop.c: gd and every
- * optimizer, weight decay, minibatches, EMA targets) or, for rk45 and f32 gd,
- * the teacher-student integrators (ts_integrate.c) on the same field ->
+ * P] -> the one engine's loop (engine_loop.c: discrete, every optimizer,
+ * weight decay, minibatches, EMA targets; flow by rk45, with weight decay and
+ * EMA targets) or, for f32 gd, the teacher-student gd (ts_integrate.c) on
+ * the same field ->
  * metrics of section 2 on the encoder's outputs X = enc(theta) (P x with a
  * head) through the same metrics code, plus test_accuracy -> summaries ->
  * snapshots.h5, metrics.csv, summary.json, each atomically, under the
@@ -24,12 +25,16 @@
 #include "core/alloc.h"
 #include "core/lapack_reason.h"
 #include "core/memory.h"
+#include "core/threads.h"
 #include "experiment/engine_loop.h"
 #include "experiment/run_encoder.h"
 #include "integrate/common.h"
 #include "repcollapse/io.h"
 #include "repcollapse/report.h"
 #include "repcollapse/trainer.h"
+
+void openblas_set_num_threads(int num_threads);
+int openblas_get_num_threads(void);
 
 /* refuse a plain gd step with dt * rate >= 2 / margin: power iteration approaches the top of a dense bulk from below */
 #define RC_ENC_RATE_MARGIN 1.05
@@ -83,11 +88,15 @@ rc_status rc_run_inputs_load(const rc_run_config *cfg, rc_ts_data **out, rc_erro
  * buffers, and the engine's (outputs, targets, gradients) and trainer's
  * (field, optimizer buffers, EMA copies, rk45's stages) vectors of theta. */
 static double encoder_bytes(const rc_run_config *cfg, const rc_ts_data_spec *s) {
-  const double N = (double)s->n_samples, D = (double)s->input_dim, d = (double)cfg->dim, K = (double)s->n_classes;
+  const double N = (double)s->n_samples + (double)rc_ts_n_frustrated_added(s), D = (double)s->input_dim,
+               d = (double)cfg->dim, K = (double)s->n_classes;
   const double n_theta = d * D + K * d + d * d;
   double vectors = cfg->integrator == RC_INTEGRATOR_RK45 ? 16.0 : 6.0; /* theta, F, bufs, targets, snapshots' last */
   double per_sample = 8.0 * 4.0 * N * d;                               /* X, target X, G, the metrics' view */
-  return rc_ts_memory_estimate(s, cfg->dim, cfg->precision) + per_sample + 8.0 * vectors * n_theta;
+  /* snapshots.h5 is written whole: every recorded theta is kept */
+  const double n_times = cfg->times ? (double)cfg->n_times : (double)cfg->points + 1.0;
+  double snaps = cfg->snapshots && cfg->out_dir ? 8.0 * n_times * n_theta : 0.0;
+  return rc_ts_memory_estimate(s, cfg->dim, cfg->precision) + per_sample + 8.0 * vectors * n_theta + snaps;
 }
 
 rc_status rc_run_encoder_check(const rc_run_config *cfg, rc_error *err) {
@@ -107,11 +116,7 @@ rc_status rc_run_encoder_check(const rc_run_config *cfg, rc_error *err) {
     return rc_error_set(err, RC_EINVAL, "the gd integrator needs --dt > 0");
   if (cfg->integrator == RC_INTEGRATOR_RK45 && cfg->precision == RC_PRECISION_F32)
     return rc_error_set(err, RC_EINVAL, "--precision f32 goes with gd: rk45's error control needs a double-precision field");
-  if (!rc_train_is_plain(&cfg->train)) { /* the one engine's trainer */
-    if (cfg->integrator != RC_INTEGRATOR_GD)
-      return rc_error_set(err, RC_EINVAL, "--optimizer %s, --weight-decay, --batch and --ema/--ema-rate run with "
-                          "--integrator gd (the discrete optimizers); in flow (%s) they are not driven by run yet",
-                          rc_optimizer_name(cfg->train.opt.kind), rc_integrator_name(cfg->integrator));
+  if (!rc_train_is_plain(&cfg->train)) { /* the one engine's trainer (gd: every optimizer; rk45: decay, EMA) */
     if (cfg->precision != RC_PRECISION_F64)
       return rc_error_set(err, RC_EINVAL, "--precision f32 is for plain gd (the engine runs in f64)");
   }
@@ -363,9 +368,14 @@ rc_status rc_run_encoder_execute(const rc_run_config *cfg, rc_run_result **out, 
   *out = NULL;
   const double t_start = now_seconds();
   rc_status st = rc_run_encoder_check(cfg, err);
+  if (!st) st = rc_threads_check_env(err);
   if (st) return st;
   rc_run_result *r = rc_calloc(1, sizeof *r, "run result", err);
   if (!r) return RC_ENOMEM;
+  /* --threads: the BLAS products with the inputs (every field evaluation) and the metrics; BLAS splits
+   * the outputs, not the sums, so the results do not depend on it */
+  const int blas_threads = openblas_get_num_threads();
+  openblas_set_num_threads(rc_thread_count(cfg->threads));
   r->has_head = rc_model_has_head(&cfg->terms);
   r->dim = cfg->dim;
   r->predicted_final_min_label_distance = NAN;
@@ -404,7 +414,7 @@ rc_status rc_run_encoder_execute(const rc_run_config *cfg, rc_run_result **out, 
     es.decay_enc = es.decay_y = es.decay_head = 1; /* the trainer applies --weight-decay-on */
     st = rc_engine_alloc(&es, &e, err);
   }
-  if (!st) st = rc_ts_model_alloc(r->inputs, &tp, d, &m, err); /* the initial state; rk45 and f32 gd */
+  if (!st) st = rc_ts_model_alloc(r->inputs, &tp, d, &m, err); /* the initial state; f32 gd */
   if (!st) {
     r->n_theta = rc_engine_n_theta(e);
     oc.n_blocks = rc_engine_blocks(e, &oc.blocks);
@@ -436,9 +446,11 @@ rc_status rc_run_encoder_execute(const rc_run_config *cfg, rc_run_result **out, 
   }
   if (!st) st = rc_state_alloc(in->n, in->K, d, &oc.view, err);
   double rho = NAN;
-  if (!st) { /* the largest rate at the start: power iteration on the Jacobian of the engine's field */
+  if (!st) { /* the largest rate at the start: power iteration on the Jacobian of the engine's field, 60
+              * iterations (the last 40 averaged) as the term models' estimate: with a head the top of the
+              * spectrum is a complex pair, which 30 iterations could miss by 10% (cli_ts_reference) */
     r->kernel_top = rc_ts_kernel_top(in);
-    rho = r->rate_estimate = rc_field_radius(r->n_theta, theta0, engine_field_fn, e, 30, 8, 1);
+    rho = r->rate_estimate = rc_field_radius(r->n_theta, theta0, engine_field_fn, e, 60, 20, 1);
   }
   const int discrete = cfg->integrator == RC_INTEGRATOR_GD;
   if (!st && discrete && cfg->train.opt.kind == RC_OPTIMIZER_GD) {
@@ -484,11 +496,11 @@ rc_status rc_run_encoder_execute(const rc_run_config *cfg, rc_run_result **out, 
                                                 (tt->batch == 0 || (double)tt->batch >= r->ds->total));
     if (discrete && cfg->precision == RC_PRECISION_F64 && plain) {
       st = plain_gd_loop(e, theta0, cfg->dt, grid, n_times, cfg->progress, cfg->progress_ctx, &oc, err);
-    } else if (discrete && cfg->precision == RC_PRECISION_F64) { /* every optimizer: the one engine's loop */
+    } else if (cfg->precision == RC_PRECISION_F64) { /* every optimizer, and flow: the one engine's loop */
       rc_engine_loop L = {e, &es, &cfg->train, cfg->integrator, cfg->dt, rho * RC_ENC_RATE_MARGIN, cfg->init.seed,
                           grid, n_times, cfg->progress, cfg->progress_ctx, cfg->rtol, cfg->atol, cfg->max_steps, NULL};
       st = rc_engine_loop_run(&L, theta0, observe_engine, &oc, err);
-    } else { /* rk45 (gradient flow) and f32 gd: the teacher-student integrators of the same field */
+    } else { /* f32 gd: the teacher-student gd of the same field, its products with the inputs in sgemm */
       rc_integrate_config ic = {cfg->integrator, grid, n_times, cfg->dt, cfg->rtol, cfg->atol, RC_SPECTRUM_AUTO,
                                 cfg->progress, cfg->progress_ctx, cfg->precision, cfg->threads, cfg->max_steps};
       st = rc_ts_integrate(m, theta0, &ic, observe_ts, &oc, err);
@@ -551,6 +563,7 @@ rc_status rc_run_encoder_execute(const rc_run_config *cfg, rc_run_result **out, 
     json_decref(j);
   }
   rc_dir_lock_release(lock);
+  openblas_set_num_threads(blas_threads);
   rc_state_free(oc.view);
   free(oc.test_out);
   free(oc.tmp);
