@@ -168,9 +168,10 @@ with tempfile.TemporaryDirectory() as T:
           "--batch M (= %d) on the linear encoder is full-batch gd bit for bit" % M)
     check(not filecmp.cmp(os.path.join(a, "metrics.csv"), os.path.join(d, "metrics.csv"), shallow=False),
           "--batch 3 on the linear encoder changes the run")
-    # inputs not available yet: parsed, refused in one line before anything is written
-    for args, pat in ((["--inputs", "fashion-mnist"], "not available yet"),
-                      (["--inputs", "file", "--inputs-file", os.path.join(T, "x.h5")], "not available yet"),
+    # real inputs (docs/model.md 6.3, tests/cli/test_mlp_cli.py) take --per-class, not the generated inputs'
+    # --samples/--input-dim: refused in one line before anything is written
+    for args, pat in ((["--inputs", "fashion-mnist"], "does not apply to --inputs fashion-mnist"),
+                      (["--inputs", "file", "--inputs-file", os.path.join(T, "x.h5")], "does not apply to --inputs file"),
                       (["--inputs", "file"], "needs --inputs-file"),
                       (["--inputs", "pictures"], "unknown inputs 'pictures'"),
                       (["--encoder", "deep"], "unknown encoder")):
