@@ -103,8 +103,8 @@ static void rankme_orthogonal_frame(void **state) {
     for (int q = 0; q < 3; q++) s->x[k * 3 + q] = q == 0 ? 1.0 : 0.0;
   rc_metrics_compute(ds, s, &ref, 0, &row);
   const double p1 = 1 + 1e-7, p0 = 1e-7;
-  /* the zero singular values come out of the Gram matrix at round-off of s_max (section 6.4's accuracy note) */
-  assert_close(row.value[RC_M_RANKME], exp(-p1 * log(p1) - 2 * p0 * log(p0)), 1e-5);
+  /* rank one: the Gram matrix cannot resolve the zero singular values, the blocked QR does */
+  assert_close(row.value[RC_M_RANKME], exp(-p1 * log(p1) - 2 * p0 * log(p0)), 1e-13);
   /* every class mean coincides: Tr Sigma_B = 0 -> every nc column null, rankme defined */
   for (int m = RC_M_FIRST_NC; m < RC_M_RANKME; m++) assert_false(row.valid[m]);
   assert_true(row.valid[RC_M_RANKME]);
@@ -201,6 +201,20 @@ static void independent_of_threads(void **state) {
       if (memcmp(&r.value[m], &r1.value[m], sizeof(double)) != 0)
         fail_msg("%s on %d threads: %.17g, on one %.17g", rc_metric_names[m], th, r.value[m], r1.value[m]);
   }
+  /* nearly rank one (s_min^2 / s_max^2 ~ 1e-12): rankme through the blocked QR, also thread-independent */
+  rc_state *t = rc_state_clone(s);
+  for (size_t i = 0; i < ds->n_samples; i++)
+    for (size_t q = 0; q < d; q++) t->x[i * d + q] = (1.0 + 0.1 * sin((double)i)) * (double)(q + 1) + 1e-6 * s->x[i * d + q];
+  rc_metrics_options o1 = {1u << RC_M_RANKME, 1};
+  rc_metrics_row q1, q;
+  rc_metrics_compute_opt(ds, t, &ref, 0, &o1, &q1);
+  assert_true(q1.valid[RC_M_RANKME] && q1.value[RC_M_RANKME] < 1.001);
+  for (int th = 2; th <= 4; th++) {
+    o1.threads = th;
+    rc_metrics_compute_opt(ds, t, &ref, 0, &o1, &q);
+    assert_memory_equal(&q.value[RC_M_RANKME], &q1.value[RC_M_RANKME], sizeof(double));
+  }
+  rc_state_free(t);
   /* --metrics: one nc column alone gives the same value */
   o.threads = 2;
   o.mask = 1u << RC_M_NC1;
