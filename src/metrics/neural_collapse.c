@@ -35,9 +35,9 @@
  * (TSQR: dgeqrf per chunk under its block's R, dgesdd of the stacked R's),
  * backward stable, so singular values far below sqrt(u) s_max come out right.
  * N < d: the SVD of H itself. The reduced integrator (rc_nc_metrics_moments)
- * has H^T H only: there singular values below ~sqrt(d u) s_max are not
- * resolved, which moves rankme by up to ~1e-5 of itself in a fully collapsed
- * state.
+ * passes a square root F of H^T H built from the group means and the
+ * eigen-decompositions of the within-group scatters (each accurate on its own
+ * scale), whose SVD gives H's singular values as accurately.
  *
  * Null: every nc column for K < 2, a class without clean samples, or
  * Tr Sigma_B <= 1e-24 Tr Sigma_B(0) (rc_metrics_ref.trace_b0); the two
@@ -574,8 +574,8 @@ int rc_nc_metrics(const rc_dataset *ds, const rc_state *s, const rc_metrics_ref 
   return fail;
 }
 
-void rc_nc_metrics_moments(size_t K, size_t d, const double *n, const double *mu, const double *SW, const double *HtH,
-                           size_t n_all, const double *Y, const rc_metrics_ref *ref, unsigned mask,
+void rc_nc_metrics_moments(size_t K, size_t d, const double *n, const double *mu, const double *SW, const double *F,
+                           size_t n_rows, size_t n_all, const double *Y, const rc_metrics_ref *ref, unsigned mask,
                            rc_metrics_row *row) {
   const int blas_threads = openblas_get_num_threads();
   openblas_set_num_threads(1);
@@ -590,16 +590,20 @@ void rc_nc_metrics_moments(size_t K, size_t d, const double *n, const double *mu
     if (q && !project_scatter(SW, V, r, d, q)) set(row, RC_M_NC1, nc1_value(q, w, r, n_clean), 1);
     free(q);
   }
-  if (has(mask, RC_M_RANKME) && n_all > 0 && d > 0) {
-    const size_t count = n_all < d ? n_all : d;
-    double *G = malloc(d * d * sizeof *G), *sv = malloc(count * sizeof *sv);
-    if (G && sv) {
-      memcpy(G, HtH, d * d * sizeof *G);
-      const int g = gram_singular_values(G, d, count, sv);
-      if (g == 1) set(row, RC_M_RANKME, NAN, 1);
-      else if (g == 0) rankme_from_sv(sv, count, row);
+  if (has(mask, RC_M_RANKME) && n_all > 0 && d > 0 && n_rows > 0) {
+    /* the singular values of F are those of H; H has min(N, d), F min(n_rows, d): the rest are 0 */
+    const size_t count = n_all < d ? n_all : d, mf = n_rows < d ? n_rows : d;
+    double *A = malloc(n_rows * d * sizeof *A), *sv = calloc(count > mf ? count : mf, sizeof *sv);
+    int finite = 1;
+    for (size_t q = 0; q < n_rows * d; q++) finite &= isfinite(F[q]) != 0;
+    if (!finite) set(row, RC_M_RANKME, NAN, 1);
+    else if (A && sv) {
+      memcpy(A, F, n_rows * d * sizeof *A);
+      if (LAPACKE_dgesdd(LAPACK_ROW_MAJOR, 'N', (lapack_int)n_rows, (lapack_int)d, A, (lapack_int)d, sv, NULL,
+                         (lapack_int)n_rows, NULL, (lapack_int)d) == 0)
+        rankme_from_sv(sv, count, row);
     }
-    free(G);
+    free(A);
     free(sv);
   }
   set(row, RC_M_NC4, NAN, 0); /* needs each sample's nearest class mean and label */

@@ -130,7 +130,7 @@ def close_enough(name, got, want, q, rtol, rank_slack=1e-10):
         return abs(got - want) <= 10 * q + rtol * abs(want) + 1e-13
     if name == "nc4":
         return got == want
-    if name == "rankme":  # rank_slack: the reduced integrator's Gram matrix, ~1e-5 of rankme when fully collapsed
+    if name == "rankme":  # rank_slack: extra relative slack (singular values from a Gram matrix)
         return abs(got - want) <= (rtol + rank_slack + 10 * q) * abs(want)
     raise KeyError(name)
 

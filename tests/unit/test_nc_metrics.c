@@ -259,7 +259,20 @@ static void moments_vs_particles(size_t K, size_t d) {
         SW[p * d + q] += (s->x[i * d + p] - mu[c * d + p]) * (s->x[i * d + q] - mu[c * d + q]);
   }
   for (int m = 0; m < RC_N_METRICS; m++) b.valid[m] = 0, b.value[m] = NAN;
-  rc_nc_metrics_moments(K, d, cnt, mu, SW, G, N, s->y, &ref, RC_METRICS_ALL, &b);
+  /* rankme: F = H itself is a square root of H^T H; and a different one, the Cholesky factor of G (d x d) */
+  rc_nc_metrics_moments(K, d, cnt, mu, SW, s->x, N, N, s->y, &ref, RC_METRICS_ALL, &b);
+  rc_metrics_row b2;
+  for (int m = 0; m < RC_N_METRICS; m++) b2.valid[m] = 0, b2.value[m] = NAN;
+  double *L = calloc(d * d, sizeof *L); /* G = L^T L, L upper triangular (row-major) */
+  for (size_t i = 0; i < d; i++)
+    for (size_t j = i; j < d; j++) {
+      double v = G[i * d + j];
+      for (size_t k = 0; k < i; k++) v -= L[k * d + i] * L[k * d + j];
+      L[i * d + j] = i == j ? sqrt(v) : v / L[i * d + i];
+    }
+  rc_nc_metrics_moments(K, d, cnt, mu, SW, L, d, N, s->y, &ref, 1u << RC_M_RANKME, &b2);
+  assert_close(b2.value[RC_M_RANKME], a.value[RC_M_RANKME], 1e-12 * a.value[RC_M_RANKME]);
+  free(L);
   for (int m = RC_M_FIRST_NC; m < RC_N_METRICS; m++) {
     if (m == RC_M_NC4) {
       assert_false(b.valid[m]);
