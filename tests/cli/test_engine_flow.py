@@ -10,7 +10,8 @@ discrete time, from the CLI, each against something independent
     accuracy, accuracy_frustrated, label_effective_rank, 6.4's nc2 to nc4;
     nc1 and rankme while they are resolved above rounding) equals the
     decay-free run's, to 1e-12 relative; decay on x alone breaks it;
-  - the minimal model written with sg targets, x-sg(y)+y-sg(x), with EMA
+  - the minimal model written with sg targets, x-sg(y)+y-sg(x): without EMA
+    the minimal model's trajectory (loss column 2L); with EMA
     targets: its augmented linear system (x, y, x-bar, y-bar) written out
     here from the observations (NumPy), the flow's trajectory against
     expm(G t) z0 (Taylor series with scaling and squaring, here), the fitted decay of D against the slowest
@@ -206,6 +207,20 @@ with tempfile.TemporaryDirectory() as T:
         s = json.load(open(os.path.join(out, "summary.json")))
         check(s["training"]["ema_rate"] == kappa and "ema_tau" not in s["training"],
               "EMA kappa %g: summary.json records the rate (no tau in flow)" % kappa)
+
+    # without EMA, x-sg(y)+y-sg(x) is the minimal model itself (6.1): the same trajectory, its loss 2L
+    small = ["--classes", "3", "--per-class", "5", "--frustration", "0.2", "--pattern", "ring", "--dim", "2",
+             "--integrator", "rk45", "--t-end", "50", "--points", "40", "--rtol", "1e-12", "--atol", "1e-30",
+             "--snapshots", "--quiet"]
+    run("run", *small, "--out", os.path.join(T, "mini"))
+    run("run", *small, "--terms", "x-sg(y)+y-sg(x)", "--out", os.path.join(T, "mini_sg"))
+    s0, s1 = snaps(os.path.join(T, "mini")), snaps(os.path.join(T, "mini_sg"))
+    r0, r1 = rows(os.path.join(T, "mini")), rows(os.path.join(T, "mini_sg"))
+    dz = max(np.max(np.abs(state(s0, q) - state(s1, q))) for q in range(len(s0["t"])))
+    check(np.array_equal(s0["t"], s1["t"]) and dz <= 1e-9 * np.max(np.abs(state(s0, 0))),
+          "x-sg(y)+y-sg(x) without EMA follows the minimal model's trajectory (%.2e)" % dz)
+    check(rel(r1["loss"][r0["loss"] > 1e-8], 2 * r0["loss"][r0["loss"] > 1e-8]) <= 1e-8,
+          "x-sg(y)+y-sg(x): its loss column is twice the minimal model's")
 
     # the whole trajectory against expm(G t) z0, on a smaller system (the large one's G is defective:
     # identical samples share eigenvalues, so expm at every recorded time is the reference)
