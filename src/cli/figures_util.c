@@ -11,6 +11,7 @@
 #include "core/input.h"
 #include "cli/cli.h"
 #include "cli/figures_util.h"
+#include "repcollapse/plot.h"
 
 void fig_text_add(fig_text *t, const char *fmt, ...) {
   va_list ap;
@@ -162,4 +163,47 @@ size_t fig_csv_column(const char *path, const char *column, double **out) {
   free(line);
   fclose(fp);
   return n;
+}
+
+void fig_fail(fig_run *f, const char *fmt, ...) {
+  if (f->failed) return;
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(f->failure, sizeof f->failure, fmt, ap);
+  va_end(ap);
+  f->failed = 1;
+}
+
+void fig_plot(fig_run *f, const char *script, const char *stem, int width, int height) {
+  if (f->failed) return;
+  char path[4200];
+  snprintf(path, sizeof path, "%s/%s", f->dir, stem);
+  rc_error err;
+  if (rc_plot_render(script, path, width, height, &err) != RC_OK) fig_fail(f, "%.1000s", err.msg);
+}
+
+FILE *fig_csv_open(fig_run *f, rc_atomic_file *af, const char *fmt, ...) {
+  if (f->failed) return NULL;
+  char path[4200];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(path, sizeof path, fmt, ap);
+  va_end(ap);
+  rc_error err;
+  if (rc_atomic_open(af, path, &err) == RC_OK) return af->fp;
+  fig_fail(f, "%.1000s", err.msg);
+  return NULL;
+}
+
+void fig_csv_close(fig_run *f, rc_atomic_file *af, FILE *fp) {
+  rc_error err;
+  if (!fp) return;
+  if (f->failed) rc_atomic_abort(af);
+  else if (rc_atomic_commit(af, &err) != RC_OK) fig_fail(f, "%.1000s", err.msg);
+}
+
+int fig_plain_path(const char *s) {
+  for (const char *p = s; *p; p++)
+    if (isspace((unsigned char)*p) || strchr("'\"\\$`;&|<>*?()[]{}#~!", *p)) return 0;
+  return 1;
 }
