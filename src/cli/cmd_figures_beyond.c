@@ -436,24 +436,27 @@ out:
 typedef struct {
   const char *slug;    /* claim9/<slug>/ */
   const char *name;    /* as the table prints it */
-  const char *base;    /* the base model (--models) */
+  const char *base;    /* the base model, as the table prints it */
+  const char *model;   /* how phase is given it: "--models minimal", "--terms 'x-y+uniformity(y)'" */
   const char *options; /* what the mechanism adds ("" for none) */
+  double dt;           /* gd step */
 } bx_mechanism;
 
 /* One row per mechanism: docs/model.md 6.5, each added to `minimal` (sg and
- * EMA to the siam-sg family). */
+ * EMA to the siam-sg family). A quoted argument holds no blank (fig_cmd). */
 static const bx_mechanism atlas[] = {
-    {"none", "none", "minimal", ""},
-    {"decay_0.02", "weight decay w = 0.02", "minimal", "--weight-decay 0.02"},
-    {"decay_0.2", "weight decay w = 0.2", "minimal", "--weight-decay 0.2"},
-    {"momentum_0.5", "momentum beta = 0.5", "minimal", "--optimizer momentum --momentum 0.5"},
-    {"momentum_0.9", "momentum beta = 0.9", "minimal", "--optimizer momentum --momentum 0.9"},
-    {"batch_31", "minibatch noise B = 31", "minimal", "--batch 31"}, /* every remainder batch stable (6.1) */
-    {"siam", "shared head without sg (control)", "siam", ""},
-    {"sg", "stop-gradient", "siam-sg", ""},
-    {"ema_0.1", "EMA target kappa = 0.1", "siam-sg", "--ema-rate 0.1"},
-    {"ema_1", "EMA target kappa = 1", "siam-sg", "--ema-rate 1"},
-    {"ema_5", "EMA target kappa = 5", "siam-sg", "--ema-rate 5"},
+    {"none", "none", "minimal", "--models minimal", "", 0.1},
+    {"decay_0.02", "weight decay w = 0.02", "minimal", "--models minimal", "--weight-decay 0.02", 0.1},
+    {"decay_0.2", "weight decay w = 0.2", "minimal", "--models minimal", "--weight-decay 0.2", 0.1},
+    {"momentum_0.5", "momentum beta = 0.5", "minimal", "--models minimal", "--optimizer momentum --momentum 0.5", 0.1},
+    {"momentum_0.9", "momentum beta = 0.9", "minimal", "--models minimal", "--optimizer momentum --momentum 0.9", 0.1},
+    /* B such that every remainder batch is stable too (6.1) at every f of both lists */
+    {"batch_31", "minibatch noise B = 31", "minimal", "--models minimal", "--batch 31", 0.1},
+    {"siam", "shared head without sg (control)", "siam", "--models siam", "", 0.1},
+    {"sg", "stop-gradient", "siam-sg", "--models siam-sg", "", 0.1},
+    {"ema_0.1", "EMA target kappa = 0.1", "siam-sg", "--models siam-sg", "--ema-rate 0.1", 0.1},
+    {"ema_1", "EMA target kappa = 1", "siam-sg", "--models siam-sg", "--ema-rate 1", 0.1},
+    {"ema_5", "EMA target kappa = 5", "siam-sg", "--models siam-sg", "--ema-rate 5", 0.1},
 };
 #define N_ATLAS (sizeof atlas / sizeof atlas[0])
 
@@ -470,12 +473,11 @@ static void claim_9(bx_ctx *c) {
               "against `minimal` on the same data and seeds.");
   const char *flist = f->quick ? "0:0.45:4" : "0:0.5:11";
   const int seeds = f->quick ? 4 : 40;
-  const double dt = 0.1;
-  const char *common = "--classes 2 --per-class 50 --dim 4 --seed 1 --integrator gd --dt 0.1 "
+  const char *common = "--classes 2 --per-class 50 --dim 4 --seed 1 --integrator gd "
                        "--collapse-metric angular_label_distance --apart-decay-max 0.01";
   for (size_t m = 0; m < N_ATLAS; m++)
-    fig_cmd(f, "phase %s --models %s%s%s --frustration-list %s --seeds %d --quiet --out %s/claim9/%s", common,
-            atlas[m].base, atlas[m].options[0] ? " " : "", atlas[m].options, flist, seeds, D, atlas[m].slug);
+    fig_cmd(f, "phase %s --dt %g %s%s%s --frustration-list %s --seeds %d --quiet --out %s/claim9/%s", common, atlas[m].dt,
+            atlas[m].model, atlas[m].options[0] ? " " : "", atlas[m].options, flist, seeds, D, atlas[m].slug);
   if (f->failed) return;
   json_t *ph[N_ATLAS] = {0};
   for (size_t m = 0; m < N_ATLAS; m++) ph[m] = fig_json(f, "%s/claim9/%s/phase.json", D, atlas[m].slug);
@@ -494,8 +496,8 @@ static void claim_9(bx_ctx *c) {
                  "collapse_time_ratio,median_last_decade_rate,reference_slow_rate,t_end\n");
   fig_text tab = {0};
   fig_text_add(&tab,
-               "| mechanism | base model | options added | f_c | fraction apart at f = %.3g | collapse-time ratio at f = %.3g | at f = %.3g |\n"
-               "|---|---|---|---|---|---|---|\n",
+               "| mechanism | base model | options added | dt | f_c | fraction apart at f = %.3g | collapse-time ratio at f = %.3g | at f = %.3g |\n"
+               "|---|---|---|---|---|---|---|---|\n",
                fig_num(json_array_get(base_rows, nf - 1), "f"), f1, f2);
   char plot_lines[20000] = "";
   size_t pl = 0;
@@ -522,8 +524,8 @@ static void claim_9(bx_ctx *c) {
     else snprintf(fcs, sizeof fcs, "none (%s)", phase_fc_note(ph[m]));
     snprintf(r1, sizeof r1, isfinite(ratio1) ? "%.3g" : "none by t_end", ratio1);
     snprintf(r2, sizeof r2, isfinite(ratio2) ? "%.3g" : "none by t_end", ratio2);
-    fig_text_add(&tab, "| %s | `%s` | `%s` | %s | %.3g | %s | %s |\n", atlas[m].name, atlas[m].base,
-                 atlas[m].options[0] ? atlas[m].options : "-", fcs, last_frac, r1, r2);
+    fig_text_add(&tab, "| %s | `%s` | `%s` | %g | %s | %.3g | %s | %s |\n", atlas[m].name, atlas[m].base,
+                 atlas[m].options[0] ? atlas[m].options : "-", atlas[m].dt, fcs, last_frac, r1, r2);
     char what[300];
     snprintf(what, sizeof what, "%s: crossover f_c", atlas[m].name);
     row(c, what, fc, NAN, isfinite(fc) ? "measured only" : phase_fc_note(ph[m]));
@@ -541,9 +543,9 @@ static void claim_9(bx_ctx *c) {
       snprintf(script, 40000,
                "set datafile separator ','\nset grid\nset xlabel 'frustrated fraction f'\nset ylabel 'fraction of initial conditions apart'\n"
                "set yrange [-0.05:1.05]\nset key outside right top box opaque\n"
-               "set title \"The atlas: 2 classes x 50, d = 4, gd dt = %g, %d initial conditions per point; apart as docs/model.md 6.5 (angular label distance; 95%% Wilson intervals)\"\n"
+               "set title \"The atlas: 2 classes x 50, d = 4, gd, %d initial conditions per point; apart as docs/model.md 6.5 (angular label distance; 95%% Wilson intervals)\"\n"
                "plot %s\n",
-               dt, seeds, plot_lines);
+               seeds, plot_lines);
       fig_plot(f, script, "fig9_atlas", 1600, 700);
       free(script);
     }
@@ -568,8 +570,10 @@ out:
 
 /* Read /samples, /labels ([T][.][2]) and /sample_label of a snapshots.h5 and
  * write, for recorded time index k, DIR/geometry/<name>_<k>.csv (kind, class,
- * x1, x2). */
-static void geometry_csv(bx_ctx *c, const char *name, size_t n_times) {
+ * x1, x2); box: the points' bounding box over every time (x1 min, max, x2 min, max). */
+static void geometry_csv(bx_ctx *c, const char *name, size_t n_times, double box[4]) {
+  box[0] = box[2] = INFINITY;
+  box[1] = box[3] = -INFINITY;
   fig_run *f = c->f;
   if (f->failed) return;
   char path[4200];
@@ -618,10 +622,15 @@ static void geometry_csv(bx_ctx *c, const char *name, size_t n_times) {
     if (!fp) break;
     fprintf(fp, "kind,class,x1,x2\n");
     const size_t N = (size_t)dims[0][1], K = (size_t)dims[1][1];
-    for (size_t i = 0; i < N; i++)
-      fprintf(fp, "sample,%lld,%.17g,%.17g\n", lab[i], v[0][(k * N + i) * 2], v[0][(k * N + i) * 2 + 1]);
-    for (size_t a = 0; a < K; a++)
-      fprintf(fp, "label,%zu,%.17g,%.17g\n", a, v[1][(k * K + a) * 2], v[1][(k * K + a) * 2 + 1]);
+    for (size_t i = 0; i < N + K; i++) {
+      const double *z = i < N ? v[0] + (k * N + i) * 2 : v[1] + (k * K + (i - N)) * 2;
+      if (i < N) fprintf(fp, "sample,%lld,%.17g,%.17g\n", lab[i], z[0], z[1]);
+      else fprintf(fp, "label,%zu,%.17g,%.17g\n", i - N, z[0], z[1]);
+      box[0] = fmin(box[0], z[0]);
+      box[1] = fmax(box[1], z[0]);
+      box[2] = fmin(box[2], z[1]);
+      box[3] = fmax(box[3], z[1]);
+    }
     fig_csv_close(f, &af, fp);
   }
   if (!ok) fig_fail(f, "%s: not the snapshots of a d = 2 run with %zu recorded times", path, n_times);
@@ -645,26 +654,29 @@ static void picture_geometry(bx_ctx *c) {
   for (int k = 0; k < 4; k++)
     fig_cmd(f, "run --classes 2 --per-class 50 %s --dim 2 --seed 1 --model %s --integrator gd --dt 0.1 --times 0,%g,%g --snapshots --quiet --out %s/geometry/%s",
             cases[k][2], cases[k][1], t_plateau, t_end, D, cases[k][0]);
-  for (int k = 0; k < 4; k++) geometry_csv(c, cases[k][0], 3);
+  double box[4][4];
+  for (int k = 0; k < 4; k++) geometry_csv(c, cases[k][0], 3, box[k]);
   if (f->failed) return;
   char *script = malloc(60000);
   if (!script) return;
   size_t pl = (size_t)snprintf(script, 60000,
                                "set datafile separator ','\nset size ratio -1\nset grid\nunset key\n"
-                               "set multiplot layout 4,3 title \"Embeddings in d = 2 (2 classes x 50, gd dt = 0.1, seed 1): rows clean, f = 0.1 minimal, siam, siam-sg; columns t = 0, %g (plateau), %g\"\n",
+                               "set multiplot layout 4,3 title \"Embeddings in d = 2 (2 classes x 50, gd dt = 0.1, seed 1): rows clean, f = 0.1 minimal, siam, siam-sg;\\ncolumns t = 0, %g (plateau), %g; one scale per row\"\n",
                                t_plateau, t_end);
   const double tt[3] = {0, t_plateau, t_end};
   for (int k = 0; k < 4; k++)
     for (int q = 0; q < 3; q++) {
       const char *p = "";
+      const double pad = 0.05 * fmax(box[k][1] - box[k][0], box[k][3] - box[k][2]);
       pl += (size_t)snprintf(script + pl, 60000 - pl,
-                             "set title '%s, t = %g'\n"
+                             "set xrange [%.6g:%.6g]\nset yrange [%.6g:%.6g]\nset title '%s, t = %g'\n"
                              "plot '%s/geometry/%s_%d.csv' u (strcol(1) eq 'sample' && $2 == 0 ? $3 : NaN):4 skip 1 w p pt 7 ps 0.5 lc 'blue'%s, "
                              "'' u (strcol(1) eq 'sample' && $2 == 1 ? $3 : NaN):4 skip 1 w p pt 7 ps 0.5 lc 'red', "
                              "'' u (strcol(1) eq 'sample' && $2 < 0 ? $3 : NaN):4 skip 1 w p pt 7 ps 0.6 lc 'black', "
                              "'' u (strcol(1) eq 'label' && $2 == 0 ? $3 : NaN):4 skip 1 w p pt 9 ps 3 lc 'dark-blue', "
                              "'' u (strcol(1) eq 'label' && $2 == 1 ? $3 : NaN):4 skip 1 w p pt 11 ps 3 lc 'dark-red'\n",
-                             cases[k][0], tt[q], D, cases[k][0], q, p);
+                             box[k][0] - pad, box[k][1] + pad, box[k][2] - pad, box[k][3] + pad, cases[k][0], tt[q], D,
+                             cases[k][0], q, p);
     }
   snprintf(script + pl, 60000 - pl, "unset multiplot\n");
   fig_plot(f, script, "fig_geometry", 1300, 1700);

@@ -84,8 +84,14 @@ int fig_cmd(fig_run *f, const char *fmt, ...) {
   snprintf(copy, sizeof copy, "%s", line);
   int argc = 0;
   argv[argc++] = "repcollapse";
-  for (char *save = NULL, *tok = strtok_r(copy, " ", &save); tok && argc < 127; tok = strtok_r(NULL, " ", &save))
+  for (char *save = NULL, *tok = strtok_r(copy, " ", &save); tok && argc < 127; tok = strtok_r(NULL, " ", &save)) {
+    size_t n = strlen(tok);
+    if (n >= 2 && tok[0] == '\'' && tok[n - 1] == '\'') { /* 'cos(x,y)': quoted for the printed shell line */
+      tok[n - 1] = '\0';
+      tok++;
+    }
     argv[argc++] = tok;
+  }
   argv[argc] = NULL;
   fflush(cli_stdout());
   int rc = cli_dispatch(argc, argv);

@@ -27,8 +27,9 @@ typedef struct {
   char failure[8192];
 } fig_run;
 
-/* Run `repcollapse <line>` in-process (line: blank-separated arguments, no
- * quoting), record it in f->commands as `<f->exe> <line>`; returns the exit
+/* Run `repcollapse <line>` in-process (line: blank-separated arguments; an
+ * argument in single quotes, 'cos(x,y)', loses them, as the shell would:
+ * it holds no blank and no quote), record it in f->commands as `<f->exe> <line>`; returns the exit
  * code (and records the first failure). */
 int fig_cmd(fig_run *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
