@@ -199,6 +199,16 @@ with tempfile.TemporaryDirectory() as tmp:
         te = 10 / (-math.log(1 - 0.1 * (s + 0.2)) / 0.1)
         close(float(r["t_end"]), math.ceil(te / 0.1 - 1e-9) * 0.1, 1e-9, f"decay 0.2: t_end = 10 / gd's rate of slow + w at f = {fv}")
 
+    for mech, beta in [("momentum_0.5", 0.5), ("momentum_0.9", 0.9)]:
+        for r in (x for x in atlas if x["mechanism"] == mech):
+            fv = float(r["f"])
+            Fv = round(fv * 100 / (1 - fv))
+            s = 1 - math.sqrt(50 / (50 + Fv)) if Fv else 1.0
+            te = 10 / momentum_rate(beta, 0.1, s)[0]
+            close(float(r["t_end"]), math.ceil(te / 0.1 - 1e-9) * 0.1, 1e-9, f"{mech}: t_end = 10 / the root at f = {fv}")
+    for r in (x for x in atlas if x["mechanism"] in ("sg", "siam", "ema_1")):
+        close(float(r["t_end"]), 500.0, 1e-12, f"{r['mechanism']}: no predicted rate, the default t_end 500")
+
     # 6.5's rule re-applied here to single runs of one mechanism (weight decay 0.2 at f = 0.3, seed 1)
     rr = [x for x in atlas if x["mechanism"] == "decay_0.2" and abs(float(x["f"]) - 0.3) < 1e-9][0]
     steps = round(float(rr["t_end"]) / 0.1)
