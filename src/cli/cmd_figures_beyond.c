@@ -496,6 +496,10 @@ static void claim_9(bx_ctx *c) {
                  "collapse_time_ratio,median_last_decade_rate,reference_slow_rate,t_end\n");
   fig_text tab = {0};
   fig_text_add(&tab,
+               "Every row: `phase %s --frustration-list %s --seeds %d` (init seeds 1 to %d, data seed 1), the "
+               "mechanism's model and options below added.\n\n",
+               common, flist, seeds, seeds);
+  fig_text_add(&tab,
                "| mechanism | base model | options added | dt | f_c | fraction apart at f = %.3g | collapse-time ratio at f = %.3g | at f = %.3g |\n"
                "|---|---|---|---|---|---|---|---|\n",
                fig_num(json_array_get(base_rows, nf - 1), "f"), f1, f2);
