@@ -143,6 +143,17 @@ with tempfile.TemporaryDirectory() as tmp:
           "f = 0: (1 - dt w)^steps")
     close(R[("7", "f = 0: angular_label_distance(t_end) with decay / without")]["measured"], 1.0, 1e-9,
           "f = 0: angular unchanged by decay")
+    for q in ["flow (rk45) + decay: max relative |angular - the decay-free run's| over the recorded t",
+              "flow (rk45) + decay: max relative |D / (e^{-wt} D without decay) - 1|"]:
+        v = R[("7", q)]["measured"]
+        check(v is not None and v < 1e-5, f"{q}: {v}")
+    # recomputed here from the two runs' metrics.csv
+    f0, f1 = rows(f"{out}/claim7/flow/metrics.csv"), rows(f"{out}/claim7/flow_decay/metrics.csv")
+    check(len(f0) == len(f1) > 10, "flow runs: same recorded times")
+    for x0, x1 in zip(f0, f1):
+        tt = float(x0["t"])
+        close(float(x1["min_label_distance"]), float(x0["min_label_distance"]) * math.exp(-w * tt), 1e-5, f"flow: D_w = e^(-wt) D at t = {tt}")
+        close(float(x1["angular_label_distance"]), float(x0["angular_label_distance"]), 1e-5, f"flow: angular unchanged at t = {tt}")
     a0 = R[("7", "gd + weight decay: fitted decay rate of angular_label_distance")]
     close(a0["measured"], a0["predicted"], 0.01, "angular decay rate with decay vs without (gd: to O(dt w))")
 
