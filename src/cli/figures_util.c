@@ -213,3 +213,45 @@ int fig_plain_path(const char *s) {
     if (isspace((unsigned char)*p) || strchr("'\"\\$`;&|<>*?()[]{}#~!", *p)) return 0;
   return 1;
 }
+
+int fig_probe(const char *line) {
+  FILE *null = fopen("/dev/null", "w");
+  if (!null) return 0;
+  char *argv[64], copy[2048];
+  snprintf(copy, sizeof copy, "%s", line);
+  int argc = 0;
+  argv[argc++] = "repcollapse";
+  for (char *save = NULL, *tok = strtok_r(copy, " ", &save); tok && argc < 63; tok = strtok_r(NULL, " ", &save)) {
+    size_t n = strlen(tok);
+    if (n >= 2 && tok[0] == '\'' && tok[n - 1] == '\'') { /* as fig_cmd */
+      tok[n - 1] = '\0';
+      tok++;
+    }
+    argv[argc++] = tok;
+  }
+  argv[argc] = NULL;
+  cli_io io = *cli_io_current();
+  io.out = io.err = null;
+  cli_io *former = cli_io_set(&io);
+  int rc = cli_dispatch(argc, argv);
+  cli_io_set(former);
+  fclose(null);
+  return rc == 0;
+}
+
+int fig_csv_column_index(const char *path, const char *column) {
+  FILE *fp = fopen(path, "r");
+  if (!fp) return 0;
+  char *line = NULL;
+  size_t cap = 0;
+  int col = 0;
+  if (getline(&line, &cap, fp) > 0) {
+    line[strcspn(line, "\r\n")] = '\0';
+    int k = 1;
+    for (char *save = NULL, *tok = strtok_r(line, ",", &save); tok; tok = strtok_r(NULL, ",", &save), k++)
+      if (!strcmp(tok, column)) col = k;
+  }
+  free(line);
+  fclose(fp);
+  return col;
+}

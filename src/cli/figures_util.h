@@ -62,6 +62,14 @@ int fig_plain_path(const char *s);
 /* `repcollapse figures --beyond` (cmd_figures_beyond.c), dispatched from cmd_figures. */
 int cmd_figures_beyond(int argc, char **argv);
 
+/* Whether `repcollapse <line>` parses in this build (run with the output
+ * discarded and nothing recorded; e.g. "run --sphere --help"): options and
+ * terms other engineers' pieces add are probed before a claim uses them. */
+int fig_probe(const char *line);
+
+/* The 1-based column of a CSV file's header named `column`, 0 if absent. */
+int fig_csv_column_index(const char *path, const char *column);
+
 /* Record a failure (the first one wins). */
 void fig_fail(fig_run *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
