@@ -914,7 +914,7 @@ static void claim_10(bx_ctx *c) {
              slow[k], apart[k] ? "apart" : "not apart");
     row(c, what, rate[k], NAN, how);
     snprintf(what, sizeof what, "%s: collapse time (D <= 0.01 D(0))", cases[k][0]);
-    row(c, what, fig_num(j[k], "collapse_time"), NAN, "null: not by t_end");
+    row(c, what, fig_num(j[k], "collapse_time"), NAN, "measured (null: not by t_end)");
     snprintf(what, sizeof what, "%s: highest train accuracy (clean samples), reached at t = %.3g", cases[k][0], t_acc[k]);
     row(c, what, acc_max[k], NAN, "the fast timescale");
     snprintf(what, sizeof what, "%s: final test accuracy", cases[k][0]);
