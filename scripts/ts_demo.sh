@@ -12,14 +12,16 @@ run() { # name, then options
   shift
   "$RC" run --task teacher-student --quiet --classes 2 --dim 8 --integrator gd --out "$OUT/$name" "$@" >/dev/null
 }
-O="--samples 40 --input-dim 160 --dt 0.1 --steps 3000"              # D = 4N: over-parameterized
-run clean $O --frustration 0
-run conflict-0.1 $O --frustration 0.1
-run conflict-0.2 $O --frustration 0.2
-run conflict-0.05 $O --frustration 0.05
-run siam-0.1 $O --frustration 0.1 --model siam
-run siam-sg-0.1 $O --frustration 0.1 --model siam-sg
-run siam-sg-0.2 $O --frustration 0.2 --model siam-sg
+O="--input-dim 160 --dt 0.1 --steps 3000"                            # D = 4N: over-parameterized
+# N = 40 in every case: --samples counts the C clean samples and conflict adds F = round(f C / (1 - f))
+# frustrated ones (docs/model.md 6.3): C = 38, 36, 32 at f = 0.05, 0.1, 0.2
+run clean $O --samples 40 --frustration 0
+run conflict-0.1 $O --samples 36 --frustration 0.1
+run conflict-0.2 $O --samples 32 --frustration 0.2
+run conflict-0.05 $O --samples 38 --frustration 0.05
+run siam-0.1 $O --samples 36 --frustration 0.1 --model siam
+run siam-sg-0.1 $O --samples 36 --frustration 0.1 --model siam-sg
+run siam-sg-0.2 $O --samples 32 --frustration 0.2 --model siam-sg
 run under-clean --samples 60 --input-dim 10 --dt 0.05 --steps 6000 --frustration 0   # D + K <= N
 for D in 160 45 39 30; do
   run flip-0.2-D$D --samples 40 --input-dim $D --dt 0.05 --steps 6000 --frustration 0.2 --frustration-mode flip

@@ -2,9 +2,12 @@
  *
  * Inputs u_i in R^D (rows of U, N x D), i.i.d. N(0, I/D), labelled by a
  * linear teacher T (K x D): c(i) = argmax_c (T u_i)_c; or drawn from a
- * Gaussian mixture u = mu_c + s xi. A fraction f of the samples is frustrated:
- * `conflict` adds a second, different label (a frustrated sample in the sense
- * of section 1), `flip` replaces the label (the sample stays clean).
+ * Gaussian mixture u = mu_c + s xi. Frustration, fraction f (docs/model.md
+ * section 6.3, the same for every encoder): `conflict` adds F = round(f C /
+ * (1 - f)) samples to the C clean ones, each seen with its own label and a
+ * second, different one (frustrated in the sense of section 1), so that F / N
+ * = f up to rounding; `flip` (the linear teacher's) replaces the label of
+ * round(f C) of the C samples (they stay clean).
  *
  * The student encoder is linear, x_i = W u_i (W: d x D, trained); the label
  * embeddings y_c are free and the terms and head of section 3 apply
@@ -44,13 +47,13 @@ const char *rc_frustration_mode_name(rc_frustration_mode m);
 
 /** How to draw a teacher-student data set. */
 typedef struct {
-  size_t n_samples;  /* N */
+  size_t n_samples;  /* C: the clean samples (conflict adds F frustrated ones: N = C + F) */
   size_t input_dim;  /* D */
   size_t n_classes;  /* K >= 2 */
   size_t n_test;     /* fresh teacher-labelled inputs for test accuracy (0: none) */
   rc_teacher_kind teacher;
   double mixture_noise;      /* s (default 0.5) */
-  double frustration;        /* f in [0, 1]: round(f N) samples are altered */
+  double frustration;        /* f: conflict in [0, 1) (F = round(f C / (1 - f)) added), flip in [0, 1] (round(f C) flipped) */
   rc_frustration_mode mode;  /* default conflict */
   unsigned long seed;        /* the data seed */
 } rc_ts_data_spec;
@@ -77,11 +80,17 @@ double rc_ts_memory_estimate(const rc_ts_data_spec *spec, size_t d, rc_precision
 
 /** Draw the data set. Draws, from one mt19937 seeded with spec->seed: the
  * teacher T (linear: K x D entries N(0,1); mixture: the K means mu_c, entries
- * N(0, 1/D)), then the N inputs row by row, then the n_test test inputs, then
- * the frustration (a uniformly random set of round(f N) samples, each given a
+ * N(0, 1/D)), then the C clean inputs row by row, then the n_test test inputs, then
+ * under conflict the F frustrated inputs (labelled by the teacher, mixture
+ * component i mod K), then the frustration (conflict: each of the F added
+ * samples also gets a uniformly random other class; flip: a uniformly random
+ * set of round(f C) samples, each given a
  * uniformly random other class). Mixture classes are balanced: sample i
  * belongs to component i mod K. A class the teacher never chooses is an error. */
 rc_status rc_ts_data_generate(const rc_ts_data_spec *spec, rc_ts_data **out, rc_error *err);
+
+/** F, the frustrated samples `conflict` adds to the C clean ones: round(f C / (1 - f)) (0 under flip). */
+size_t rc_ts_n_frustrated_added(const rc_ts_data_spec *spec);
 void rc_ts_data_free(rc_ts_data *d);
 
 /** Dynamics settings: the term model (rates, eta_y, terms, eta_head) and eta_W. */

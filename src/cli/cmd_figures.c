@@ -451,12 +451,14 @@ static void claim_6(fig_ctx *c) {
   const int steps = f->quick ? 1500 : 3000;
   char O[512];
   snprintf(O, sizeof O,
-           "--task teacher-student --samples 40 --input-dim 160 --classes 2 --dim 8 --integrator gd --dt 0.1 --steps %d --seed 1 --quiet",
+           "--task teacher-student --input-dim 160 --classes 2 --dim 8 --integrator gd --dt 0.1 --steps %d --seed 1 --quiet",
            steps);
-  const char *cases[][2] = {{"clean", "--frustration 0"},
-                            {"minimal", "--frustration 0.1"},
-                            {"siam", "--frustration 0.1 --model siam"},
-                            {"siam-sg", "--frustration 0.1 --model siam-sg"}};
+  /* N = 40 samples in every case: 40 clean ones, or 36 clean ones and F = round(f C / (1 - f)) = 4 frustrated
+   * ones added (docs/model.md 6.3) */
+  const char *cases[][2] = {{"clean", "--samples 40 --frustration 0"},
+                            {"minimal", "--samples 36 --frustration 0.1"},
+                            {"siam", "--samples 36 --frustration 0.1 --model siam"},
+                            {"siam-sg", "--samples 36 --frustration 0.1 --model siam-sg"}};
   for (int k = 0; k < 4; k++) fig_cmd(f, "run %s %s --out %s/claim6/%s", O, cases[k][1], D, cases[k][0]);
   json_t *j[4] = {0};
   for (int k = 0; k < 4; k++) j[k] = fig_json(f, "%s/claim6/%s/summary.json", D, cases[k][0]);
@@ -475,7 +477,7 @@ static void claim_6(fig_ctx *c) {
     snprintf(script, sizeof script,
              "set datafile separator ','\nset logscale x\nset format x '10^{%%L}'\nset grid\nset xlabel 'time t (units of 1/eta_W)'\n"
              "set multiplot layout 1,2 title \"Linear teacher-student, N = 40 inputs in D = 160 dimensions (D = 4N), K = 2, d = 8, gd (dt = 0.1):\\n"
-             "10%% of the samples also observed with a conflicting label, except the blue run\"\n"
+             "36 clean samples and 4 (10%%) also observed with a conflicting label, except the blue run (40 clean)\"\n"
              "set key bottom left box opaque\nset logscale y\nset format y '10^{%%L}'\nset yrange [1e-8:3]\n"
              "set ylabel 'min label distance D(t)/D(0)'\nset title 'the classes collapse without stop-gradient'\n"
              "plot '%s/claim6/clean/metrics.csv' u 1:($6/%.17g) skip 1 w l lw 2 lc 'blue' t 'minimal, f = 0', "

@@ -25,6 +25,7 @@ typedef enum {
   O_EMA_RATE, O_EMA, O_COLLAPSE_METRIC,
   O_TASK, O_SAMPLES, O_INPUT_DIM, O_TEACHER, O_MIXTURE_NOISE, O_FRUSTRATION_MODE, O_ETA_W, O_TEST_SAMPLES,
   O_ENCODER, O_INPUTS, O_INPUTS_FILE,
+  O_HIDDEN, O_ACTIVATION,
   O_COUNT
 } opt_id;
 _Static_assert(O_COUNT <= 128, "cli_options.given holds 128 option ids");
@@ -108,14 +109,16 @@ static const opt_def OPTS[] = {
     {"collapse-metric", O_COLLAPSE_METRIC, 1, OPT_TRAIN | OPT_PHASE, "M", "min_label_distance|relative_label_distance|angular_label_distance: what collapse_time, fitted_slow_rate and apart read (default min_label_distance)"},
     /* the teacher-student task (docs/model.md section 4): the linear encoder x = W u on generated inputs */
     {"task", O_TASK, 1, OPT_TASK, "T", "teacher-student: the linear teacher-student model (= --encoder linear --inputs teacher; the options below)"},
-    {"encoder", O_ENCODER, 1, OPT_TASK, "E", "table|linear: free embeddings (default) or x = W u on --inputs"},
-    {"inputs", O_INPUTS, 1, OPT_TASK, "I", "encoder inputs: teacher|mixture|fashion-mnist|file (default teacher; fashion-mnist and file not available yet)"},
-    {"inputs-file", O_INPUTS_FILE, 1, OPT_TASK, "PATH", "--inputs file: the HDF5 file of inputs"},
+    {"encoder", O_ENCODER, 1, OPT_TASK, "E", "table|linear|mlp: free embeddings (default), x = W u, or x = W2 phi(W1 u + b1) + b2 on --inputs"},
+    {"inputs", O_INPUTS, 1, OPT_TASK, "I", "encoder inputs: teacher|mixture|fashion-mnist|file (default teacher; fashion-mnist and file take --per-class n)"},
+    {"inputs-file", O_INPUTS_FILE, 1, OPT_TASK, "PATH", "--inputs file: the HDF5 file of inputs (datasets inputs, labels, optionally test_inputs, test_labels)"},
+    {"hidden", O_HIDDEN, 1, OPT_TASK, "h", "--encoder mlp: hidden width (default 64)"},
+    {"activation", O_ACTIVATION, 1, OPT_TASK, "A", "--encoder mlp: relu|tanh (default relu)"},
     {"samples", O_SAMPLES, 1, OPT_TASK, "N", "teacher-student: clean training inputs (required; frustrated ones are added)"},
     {"input-dim", O_INPUT_DIM, 1, OPT_TASK, "D", "teacher-student: input dimension (required)"},
     {"teacher", O_TEACHER, 1, OPT_TASK, "T", "teacher-student: linear|mixture (default linear; the same as --inputs teacher|mixture)"},
     {"mixture-noise", O_MIXTURE_NOISE, 1, OPT_TASK, "s", "teacher-student: mixture u = mu_c + s xi (default 0.5)"},
-    {"frustration-mode", O_FRUSTRATION_MODE, 1, OPT_TASK, "M", "teacher-student: conflict (a second label) | flip (label replaced) (default conflict)"},
+    {"frustration-mode", O_FRUSTRATION_MODE, 1, OPT_TASK, "M", "teacher-student: conflict (added samples with two labels) | flip (labels replaced) (default conflict)"},
     {"eta-w", O_ETA_W, 1, OPT_TASK, "E", "teacher-student: learning rate of W (default 1)"},
     {"test-samples", O_TEST_SAMPLES, 1, OPT_TASK, "n", "teacher-student: fresh teacher-labelled inputs for test_accuracy (default 1000)"},
 };
@@ -244,7 +247,8 @@ static void print_help(const char *cmd, int groups, int ts) {
     default_text(&OPTS[k], cmd, dflt, sizeof dflt);
     const char *help = help_text(&OPTS[k], cmd);
     if (ts && OPTS[k].id == O_INTEGRATOR) help = "gd|rk45 (required for this task)", dflt[0] = '\0';
-    if (ts && OPTS[k].id == O_FRUSTRATION) help = "fraction f in [0,1] of the samples altered (see --frustration-mode)";
+    if (ts && OPTS[k].id == O_FRUSTRATION)
+      help = "fraction f: conflict adds round(f C/(1-f)) frustrated samples to the C clean ones (f < 1), flip relabels round(f C)";
     if (ts && OPTS[k].id == O_CLASSES) help = "number of classes", snprintf(dflt, sizeof dflt, "2");
     fprintf(cli_stdout(), "  %-26s %s%s%s%s\n", left, help, dflt[0] ? " (default " : "", dflt, dflt[0] ? ")" : "");
   }
@@ -770,6 +774,13 @@ int cli_parse(int argc, char **argv, int first, int groups, const char *cmd, cli
         NEED(v[0] != '\0', "expected a path");
         c->inputs_file = v;
         break;
+      case O_HIDDEN:
+        NEED(parse_size(v, &n) && n > 0, "expected a positive integer");
+        c->hidden = n;
+        break;
+      case O_ACTIVATION:
+        if (rc_parse_activation(v, &c->activation, &err)) return err_usage(cmd, "%s%s", err.msg, "");
+        break;
       case O_FRUSTRATION_MODE:
         if (rc_parse_frustration_mode(v, &o->ts.mode, &err)) return err_usage(cmd, "%s%s", err.msg, "");
         break;
@@ -795,6 +806,20 @@ int cli_parse(int argc, char **argv, int first, int groups, const char *cmd, cli
                        " (the samples x = W u move through W: use --eta-w)", "");
     if (o->task_ts && (OPTS[q].id == O_INIT || OPTS[q].id == O_INIT_SPREAD) && o->cfg.init.kind != RC_INIT_GAUSSIAN)
       return err_usage(cmd, "--init class does not apply to the teacher-student task (x = W u)%s%s", "", "");
+    const int real = o->cfg.inputs == RC_RUN_INPUTS_FASHION_MNIST || o->cfg.inputs == RC_RUN_INPUTS_FILE;
+    if (o->task_ts && o->cfg.inputs == RC_RUN_INPUTS_FILE && !o->cfg.inputs_file)
+      return err_usage(cmd, "--inputs file needs --inputs-file PATH%s%s", "", "");
+    if (o->task_ts && real && OPTS[q].id == O_PER_CLASS) continue; /* real inputs: n clean per class (6.3) */
+    if (o->task_ts && real &&
+        (OPTS[q].id == O_SAMPLES || OPTS[q].id == O_INPUT_DIM || OPTS[q].id == O_TEACHER ||
+         OPTS[q].id == O_MIXTURE_NOISE || OPTS[q].id == O_CLASSES))
+      return err_usage(cmd, "--%s does not apply to --inputs %s", OPTS[q].name,
+                       o->cfg.inputs == RC_RUN_INPUTS_FILE ? "file (its sizes and classes are the file's; the clean "
+                                                             "samples are --per-class n)"
+                                                           : "fashion-mnist (10 classes of 28 x 28 images; the clean "
+                                                             "samples are --per-class n)");
+    if ((OPTS[q].id == O_HIDDEN || OPTS[q].id == O_ACTIVATION) && o->cfg.encoder != RC_ENCODER_MLP)
+      return err_usage(cmd, "--%s applies to --encoder mlp%s", OPTS[q].name, "");
     if (o->task_ts && table_only(OPTS[q].id) && OPTS[q].id != O_INIT && OPTS[q].id != O_INIT_SPREAD)
       return err_usage(cmd, "unknown option '--%s' for --task teacher-student%s", OPTS[q].name,
                        " (its data set is --samples, --input-dim, --classes, --frustration)");
@@ -827,8 +852,14 @@ int cli_parse(int argc, char **argv, int first, int groups, const char *cmd, cli
     const int generated = c->inputs == RC_RUN_INPUTS_TEACHER || c->inputs == RC_RUN_INPUTS_MIXTURE;
     if (generated && (!o->ts_samples_given || !o->ts_dim_given))
       return err_usage(cmd, "--task teacher-student needs --samples N and --input-dim D%s%s", "", "");
-    if (!strcmp(cmd, "run") && !o->integrator_given)
+    if (!strcmp(cmd, "run") && !o->integrator_given && !c->train.optimizer_given) /* --optimizer: gd */
       return err_usage(cmd, "--task teacher-student needs --integrator gd (with --dt) or rk45%s%s", "", "");
+    if ((c->inputs == RC_RUN_INPUTS_FASHION_MNIST || c->inputs == RC_RUN_INPUTS_FILE) && o->per_class_given) {
+      if (c->data.n_class_sizes != 1)
+        return err_usage(cmd, "--per-class takes one value with --inputs %s (the same n for every class)%s",
+                         rc_run_inputs_name(c->inputs), "");
+      c->per_class = c->data.class_sizes[0];
+    }
     c->ts = o->ts;
     c->eta_w = o->eta_w;
   }

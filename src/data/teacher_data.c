@@ -1,8 +1,12 @@
 /* teacher_data.c: data sets of the linear teacher-student model (docs/model.md
  * section 4): Gaussian inputs labelled by a linear teacher or drawn from a
- * Gaussian mixture, fresh test inputs, and frustration by `conflict` (a second
- * label) or `flip` (a replaced label). The observations become an rc_dataset,
- * so everything of sections 1-3 (weights, metrics, spectrum) applies as is. */
+ * Gaussian mixture, fresh test inputs, and frustration by `conflict` (F =
+ * round(f C / (1 - f)) frustrated inputs added to the C clean ones, each seen
+ * with its own label and another: the meaning of f for every encoder,
+ * docs/model.md section 6.3) or `flip` (round(f C) of the C labels replaced,
+ * the linear teacher's mode of section 4). The observations become an
+ * rc_dataset, so everything of sections 1-3 (weights, metrics, spectrum)
+ * applies as is. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,8 +47,14 @@ rc_ts_data_spec rc_ts_data_spec_default(void) {
   return s;
 }
 
+size_t rc_ts_n_frustrated_added(const rc_ts_data_spec *s) {
+  if (s->mode != RC_FRUSTRATION_CONFLICT || !(s->frustration > 0) || !(s->frustration < 1)) return 0;
+  const double F = s->frustration * (double)s->n_samples / (1.0 - s->frustration);
+  return F < 1e18 ? (size_t)llround(F) : (size_t)1e18;
+}
+
 double rc_ts_memory_estimate(const rc_ts_data_spec *s, size_t d, rc_precision prec) {
-  const double N = (double)s->n_samples, D = (double)s->input_dim, T = (double)s->n_test, dd = (double)d;
+  const double N = (double)s->n_samples + (double)rc_ts_n_frustrated_added(s), D = (double)s->input_dim, T = (double)s->n_test, dd = (double)d;
   double bytes = 8.0 * D * (N + T);               /* inputs and test inputs */
   if (prec == RC_PRECISION_F32) bytes += 4.0 * D * N; /* their single-precision copy */
   bytes += 8.0 * 12.0 * (N + T) * dd;             /* X, gradients, projections, metric views */
@@ -57,6 +67,9 @@ rc_status rc_ts_data_check(const rc_ts_data_spec *s, size_t d, rc_error *err) {
   if (s->input_dim == 0) return rc_error_set(err, RC_EINVAL, "--input-dim must be positive");
   if (!(s->frustration >= 0.0 && s->frustration <= 1.0))
     return rc_error_set(err, RC_EINVAL, "--frustration %g is outside [0, 1]", s->frustration);
+  if (s->mode == RC_FRUSTRATION_CONFLICT && s->frustration >= 1.0)
+    return rc_error_set(err, RC_EINVAL, "--frustration 1 with conflict adds F = f C / (1 - f) frustrated samples to the "
+                        "C clean ones, which is unbounded: f must be below 1");
   if (s->n_classes < 2) {
     if (s->mode == RC_FRUSTRATION_FLIP)
       return rc_error_set(err, RC_EINVAL, "--frustration-mode flip needs at least 2 classes (no other class to flip to)");
@@ -88,11 +101,12 @@ void rc_ts_data_free(rc_ts_data *d) {
   free(d);
 }
 
-/* n inputs (rows of U) and their labels: linear teacher (argmax of T u) or mixture (component i mod K) */
-static void draw_inputs(gsl_rng *r, const rc_ts_data_spec *s, const double *T, double *U, uint32_t *label, size_t n) {
+/* inputs from..to-1 (rows of U) and their labels: linear teacher (argmax of T u) or mixture (component i mod K) */
+static void draw_inputs(gsl_rng *r, const rc_ts_data_spec *s, const double *T, double *U, uint32_t *label,
+                        size_t from, size_t to) {
   const size_t D = s->input_dim, K = s->n_classes;
   const double sd = 1.0 / sqrt((double)D);
-  for (size_t i = 0; i < n; i++) {
+  for (size_t i = from; i < to; i++) {
     double *u = U + i * D;
     if (s->teacher == RC_TEACHER_MIXTURE) {
       const size_t c = i % K;
@@ -115,11 +129,14 @@ static void draw_inputs(gsl_rng *r, const rc_ts_data_spec *s, const double *T, d
   }
 }
 
-/* The observations: every sample with its (teacher) label; round(f N) random
- * samples get a random other class, added (conflict) or instead (flip). */
+/* The observations: every sample with its (teacher) label. `conflict`: the
+ * F = n - C samples after the C clean ones (drawn after the test inputs) are
+ * each also seen with a uniformly random other class. `flip`: round(f C)
+ * random samples get a uniformly random other class instead of theirs. */
 static rc_status build_observations(gsl_rng *r, const rc_ts_data_spec *s, rc_ts_data *d, rc_error *err) {
-  const size_t N = s->n_samples, K = s->n_classes;
-  size_t F = (size_t)llround(s->frustration * (double)N);
+  const size_t C = s->n_samples, N = d->n, K = s->n_classes;
+  const int flip = s->mode == RC_FRUSTRATION_FLIP;
+  size_t F = flip ? (size_t)llround(s->frustration * (double)C) : N - C;
   if (F > N) F = N;
   size_t *perm = rc_calloc(N, sizeof *perm, "frustration", err);
   rc_observation *obs = rc_calloc(N + F, sizeof *obs, "observations", err);
@@ -133,21 +150,24 @@ static rc_status build_observations(gsl_rng *r, const rc_ts_data_spec *s, rc_ts_
     obs[i].sample = i;
     obs[i].label = d->teacher_label[i];
   }
-  for (size_t k = 0; k < F; k++) { /* partial Fisher-Yates: the first F of a random permutation */
-    size_t j = k + (size_t)gsl_rng_uniform_int(r, (unsigned long)(N - k));
-    size_t t = perm[k];
-    perm[k] = perm[j];
-    perm[j] = t;
-    const size_t i = perm[k];
+  for (size_t k = 0; k < F; k++) {
+    size_t i = C + k; /* conflict: the added samples, in order */
+    if (flip) {       /* partial Fisher-Yates: the first F of a random permutation */
+      size_t j = k + (size_t)gsl_rng_uniform_int(r, (unsigned long)(N - k));
+      size_t t = perm[k];
+      perm[k] = perm[j];
+      perm[j] = t;
+      i = perm[k];
+    }
     const uint32_t other = (uint32_t)((d->teacher_label[i] + 1 + gsl_rng_uniform_int(r, (unsigned long)(K - 1))) % K);
-    if (s->mode == RC_FRUSTRATION_FLIP) obs[i].label = other;
+    if (flip) obs[i].label = other;
     else {
       obs[N + k].sample = i;
       obs[N + k].label = other;
     }
   }
   d->n_altered = F;
-  size_t n_obs = s->mode == RC_FRUSTRATION_FLIP ? N : N + F;
+  size_t n_obs = flip ? N : N + F;
   rc_status st = rc_dataset_from_observations(obs, n_obs, N, K, &d->ds, err);
   free(perm);
   free(obs);
@@ -158,7 +178,7 @@ rc_status rc_ts_data_generate(const rc_ts_data_spec *s, rc_ts_data **out, rc_err
   *out = NULL;
   rc_status st = rc_ts_data_check(s, 0, err);
   if (st) return st;
-  const size_t N = s->n_samples, D = s->input_dim, K = s->n_classes;
+  const size_t C = s->n_samples, N = C + rc_ts_n_frustrated_added(s), D = s->input_dim, K = s->n_classes;
   rc_ts_data *d = rc_calloc(1, sizeof *d, "teacher-student data", err);
   if (!d) return RC_ENOMEM;
   d->n = N;
@@ -178,17 +198,18 @@ rc_status rc_ts_data_generate(const rc_ts_data_spec *s, rc_ts_data **out, rc_err
     /* linear teacher: entries N(0, 1) (the scale does not change an argmax); mixture means: N(0, 1/D) */
     const double sd = s->teacher == RC_TEACHER_MIXTURE ? 1.0 / sqrt((double)D) : 1.0;
     for (size_t q = 0; q < K * D; q++) T[q] = gsl_ran_gaussian_ziggurat(r, sd);
-    draw_inputs(r, s, T, d->U, d->teacher_label, N);
-    draw_inputs(r, s, T, d->U_test, d->test_label, s->n_test);
+    draw_inputs(r, s, T, d->U, d->teacher_label, 0, C);
+    draw_inputs(r, s, T, d->U_test, d->test_label, 0, s->n_test);
+    draw_inputs(r, s, T, d->U, d->teacher_label, C, N); /* conflict: the frustrated samples, after the test inputs */
     size_t *count = rc_calloc(K, sizeof *count, "labels", err);
     if (!count) st = RC_ENOMEM;
-    for (size_t i = 0; count && i < N; i++) count[d->teacher_label[i]]++;
+    for (size_t i = 0; count && i < C; i++) count[d->teacher_label[i]]++;
     for (size_t c = 0; !st && c < K; c++)
       if (count[c] == 0)
         st = rc_error_set(err, RC_EINVAL,
                           "the linear teacher gives no sample class %zu (N = %zu, K = %zu): use more samples or "
                           "another --data-seed",
-                          c, N, K);
+                          c, C, K);
     free(count);
     if (!st) st = build_observations(r, s, d, err);
   }

@@ -11,7 +11,10 @@ PyTorch's weight_decay w / eta (SGD, Adam: through the gradient) or w
 branches (detach). The run's snapshots.h5 holds W, y, P at every step and the
 inputs and observations, from which the torch side rebuilds the loss
     L = sum_terms (1/2M) sum_ic A_ic |H_s u - sg?(H_t v)|^2,  x = W u;
-every recorded state must agree to 1e-12 relative. Also: `--task
+every recorded state must agree to 1e-12 relative. Flow (rk45) through the
+engine's loop: with weight decay w the minimal model's state is e^{-wt} times
+the decay-free one and the scale-free metrics are unchanged; EMA targets in
+flow; adam in flow refused. Also: `--task
 teacher-student` is the same run as `--encoder linear --inputs teacher`, byte
 for byte; --batch M is full-batch gd bit for bit; summary.json records the
 training settings and reruns the run through --config.
@@ -168,9 +171,47 @@ with tempfile.TemporaryDirectory() as T:
           "--batch M (= %d) on the linear encoder is full-batch gd bit for bit" % M)
     check(not filecmp.cmp(os.path.join(a, "metrics.csv"), os.path.join(d, "metrics.csv"), shallow=False),
           "--batch 3 on the linear encoder changes the run")
-    # inputs not available yet: parsed, refused in one line before anything is written
-    for args, pat in ((["--inputs", "fashion-mnist"], "not available yet"),
-                      (["--inputs", "file", "--inputs-file", os.path.join(T, "x.h5")], "not available yet"),
+    # flow (rk45) through the engine's loop: the minimal model's field is linear in theta = [W | y], so with
+    # weight decay w on every parameter the flow is exactly e^{-w t} times the decay-free flow (both to rk45's
+    # tolerance), and the scale-free metrics are the decay-free ones
+    flow = ["--samples", "12", "--input-dim", "30", "--dim", "4", "--frustration", "0.2", "--integrator", "rk45",
+            "--t-end", "6", "--times", "0,1,2,3,4,5,6", "--quiet", "--snapshots", "--rtol", "1e-12", "--atol", "1e-14"]
+    f0, fw = os.path.join(T, "flow0"), os.path.join(T, "floww")
+    run("run", "--task", "teacher-student", *flow, "--out", f0)
+    run("run", "--task", "teacher-student", *flow, "--weight-decay", "0.1", "--out", fw)
+    with h5py.File(os.path.join(f0, "snapshots.h5")) as a, h5py.File(os.path.join(fw, "snapshots.h5")) as b:
+        scale = np.exp(-0.1 * a["t"][:])[:, None]
+        za, zb = c_trajectory(a), c_trajectory(b)
+        err = np.max(np.abs(zb - scale * za)) / np.max(np.abs(za))
+    check(err < 1e-8, "rk45 with --weight-decay 0.1 on the linear encoder = e^{-wt} x the decay-free flow: %.2e" % err)
+    import csv
+    ra = list(csv.DictReader(open(os.path.join(f0, "metrics.csv"))))
+    rb = list(csv.DictReader(open(os.path.join(fw, "metrics.csv"))))
+    worst = max(abs(float(x[c]) - float(y[c])) / max(abs(float(x[c])), 1e-300)
+                for x, y in zip(ra, rb) for c in ("relative_label_distance", "angular_label_distance"))
+    check(worst < 1e-8 and all(x["accuracy"] == y["accuracy"] for x, y in zip(ra, rb)),
+          "rk45 with weight decay: the scale-free metrics equal the decay-free run's (%.1e)" % worst)
+    fe = os.path.join(T, "flowema")
+    run("run", "--task", "teacher-student", *flow, "--model", "siam-sg", "--ema-rate", "2", "--out", fe)
+    plain = os.path.join(T, "flowsg")
+    run("run", "--task", "teacher-student", *flow, "--model", "siam-sg", "--out", plain)
+    check(json.load(open(os.path.join(fe, "summary.json")))["training"]["ema_rate"] == 2.0 and
+          not filecmp.cmp(os.path.join(fe, "metrics.csv"), os.path.join(plain, "metrics.csv"), shallow=False),
+          "rk45 with --ema-rate 2 on the linear encoder: EMA targets in flow change the run, and it is recorded")
+    p = run("run", "--task", "teacher-student", *flow, "--optimizer", "adam", "--out", os.path.join(T, "flowadam"), ok=False)
+    check(p.returncode == 2 and len(p.stderr.splitlines()) == 1 and not os.path.exists(os.path.join(T, "flowadam")),
+          "rk45 with --optimizer adam refused before any work [%s]" % p.stderr.strip())
+    # --threads is honoured and changes nothing (the BLAS products split their outputs, not their sums)
+    t1, t2 = os.path.join(T, "t1"), os.path.join(T, "t2")
+    run("run", "--task", "teacher-student", *common, "--optimizer", "adam", "--threads", "1", "--out", t1)
+    run("run", "--task", "teacher-student", *common, "--optimizer", "adam", "--threads", "2", "--out", t2)
+    check(filecmp.cmp(os.path.join(t1, "metrics.csv"), os.path.join(t2, "metrics.csv"), shallow=False)
+          and json.load(open(os.path.join(t2, "summary.json")))["inputs"]["integration"]["threads"] == 2,
+          "--threads 1 and 2 give the same run, and summary.json records it")
+    # real inputs (docs/model.md 6.3, tests/cli/test_mlp_cli.py) take --per-class, not the generated inputs'
+    # --samples/--input-dim: refused in one line before anything is written
+    for args, pat in ((["--inputs", "fashion-mnist"], "does not apply to --inputs fashion-mnist"),
+                      (["--inputs", "file", "--inputs-file", os.path.join(T, "x.h5")], "does not apply to --inputs file"),
                       (["--inputs", "file"], "needs --inputs-file"),
                       (["--inputs", "pictures"], "unknown inputs 'pictures'"),
                       (["--encoder", "deep"], "unknown encoder")):

@@ -19,6 +19,7 @@ expect_error 2 "non-negative integer" $TS --samples -3 --input-dim 40 --out "$T/
 expect_error 2 "non-negative integer" $TS --samples 2.5 --input-dim 40 --out "$T/x"
 expect_error 2 "outside \[0, 1\]" $TS $S --frustration 1.5 --out "$T/x"
 expect_error 2 "outside \[0, 1\]" $TS $S --frustration -0.1 --out "$T/x"
+expect_error 2 "f must be below 1" $TS $S --frustration 1 --out "$T/x"
 expect_error 2 "expected a number" $TS $S --frustration lots --out "$T/x"
 expect_error 2 "flip needs at least 2 classes" $TS --samples 20 --input-dim 40 --classes 1 --frustration 0.1 --frustration-mode flip --out "$T/x"
 expect_error 2 "at least 2 classes" $TS --samples 20 --input-dim 40 --classes 1 --out "$T/x"
@@ -46,8 +47,9 @@ expect_error 2 "unstable.*largest rate" run --task teacher-student --samples 200
 
 # ---- good input ----
 "$RC" run --task teacher-student --help | grep -q -- "--frustration-mode" && ok || bad "task --help"
-"$RC" run --task teacher-student $S --frustration 0.2 --model siam-sg --integrator gd --dt 0.1 --steps 50 --snapshots --quiet \
-  --test-samples 100 --out "$T/good" >/dev/null || bad "good run"
+# 16 clean samples and, at f = 0.2, F = round(f C / (1 - f)) = 4 frustrated ones added (docs/model.md 6.3): N = 20
+"$RC" run --task teacher-student --samples 16 --input-dim 40 --classes 2 --dim 4 --frustration 0.2 --model siam-sg \
+  --integrator gd --dt 0.1 --steps 50 --snapshots --quiet --test-samples 100 --out "$T/good" >/dev/null || bad "good run"
 /usr/bin/python3 - "$T/good" <<'PY' && ok || bad "outputs of a teacher-student run"
 import csv, json, sys, h5py
 d = sys.argv[1]

@@ -5,7 +5,8 @@ relative), for minimal, siam and siam-sg, both rate schemes, both
 frustration modes, unequal learning rates and a non-identity head; the
 single-precision path against the same reference (1e-4; its loss is
 computed with the same single-precision products); the data set
-(observations against the teacher labels and f); the initial scale of W; the
+(observations against the teacher labels and f: under conflict F = round(f C / (1 - f))
+frustrated samples added to the C clean ones, docs/model.md 6.3); the initial scale of W; the
 loss and metrics of the first rows; and the gd stability estimate against the
 dense Jacobian's spectral radius.
 
@@ -100,19 +101,23 @@ def one_step_case(cli, tmp, name, args, model, rates="degree", eta_w=1.0, eta_y=
     return snap, summary, A
 
 
-def data_checks(snap, summary, mode, f):
+def data_checks(snap, summary, mode, f, C):
+    """C: the clean samples given (--samples). conflict (docs/model.md 6.3): F = round(f C / (1 - f))
+    frustrated samples added after them, each seen with two labels; flip: round(f C) of them relabelled."""
     A_rows = {}
     for (i, c) in snap["observations"]:
         A_rows.setdefault(int(i), []).append(int(c))
     teacher = snap["teacher_label"]
     N = len(teacher)
-    F = int(round(f * N))
     if mode == "conflict":
+        F = int(np.floor(f * C / (1 - f) + 0.5))
         two = [i for i, cs in A_rows.items() if len(cs) == 2]
-        check(len(two) == F and summary["data"]["n_frustrated"] == F, f"conflict: {F} samples with two labels")
+        check(N == C + F and sorted(two) == list(range(C, N)) and summary["data"]["n_frustrated"] == F,
+              f"conflict: {F} samples with two labels added to the {C} clean ones")
         check(all(teacher[i] in cs and len(set(cs)) == len(cs) for i, cs in A_rows.items()),
               "conflict: every sample keeps its teacher label; the second one differs")
     else:
+        F = int(round(f * N))
         moved = [i for i, cs in A_rows.items() if cs[0] != teacher[i]]
         check(len(moved) == F and all(len(cs) == 1 for cs in A_rows.values()) and summary["data"]["n_frustrated"] == 0,
               f"flip: {F} relabelled samples, all clean")
@@ -129,14 +134,33 @@ def main():
             "--dt", "0.05", "--seed", "4", "--test-samples", "50"]
     with tempfile.TemporaryDirectory() as tmp:
         snap, summary, _ = one_step_case(a.cli, tmp, "minimal", base, "minimal", f=0.2)
-        data_checks(snap, summary, "conflict", 0.2)
+        data_checks(snap, summary, "conflict", 0.2, 30)
         one_step_case(a.cli, tmp, "siam", base + ["--head-init", "gaussian"], "siam", f=0.2)
         one_step_case(a.cli, tmp, "siam-sg", base + ["--head-init", "orthogonal"], "siam-sg", f=0.2)
         snap, summary, _ = one_step_case(a.cli, tmp, "siam-sg-uniform-flip", base + ["--head-init", "gaussian"],
                                          "siam-sg", rates="uniform", eta_w=0.7, eta_y=1.3, eta_head=0.5,
                                          mode="flip", f=0.3)
-        data_checks(snap, summary, "flip", 0.3)
+        data_checks(snap, summary, "flip", 0.3, 30)
         one_step_case(a.cli, tmp, "minimal-f32", base + ["--precision", "f32"], "minimal", f=0.2, tol=1e-4)
+        # whole trajectories through the run pipeline (the linear encoder): every one of 25 gd steps against
+        # NumPy's steps from the same start, for both rate schemes and a head
+        times = ",".join("%g" % (0.05 * k) for k in range(26))
+        for model, rates in (("minimal", "degree"), ("siam-sg", "uniform"), ("siam", "degree")):
+            snap, _, summary = run(a.cli, os.path.join(tmp, "traj-" + model),
+                                   base + ["--model", model, "--rates", rates, "--frustration", "0.2", "--eta-w", "0.9",
+                                           "--head-init", "gaussian", "--steps", "25", "--times", times, "--snapshots"])
+            U = snap["inputs"]
+            A = ref.weight_matrix(snap["observations"], snap["observation_counts"], U.shape[0], snap["labels"].shape[1])
+            W, Y = snap["W"][0], snap["labels"][0]
+            P = snap["head"][0] if "head" in snap else None
+            worst = 0.0
+            for k in range(1, 26):
+                W, Y, P = ref.gd_step(U, A, W, Y, P, ref.PRESETS[model], 0.05, rates=rates, eta_w=0.9)
+                worst = max(worst, rel(snap["W"][k], W), rel(snap["labels"][k], Y))
+                if P is not None:
+                    worst = max(worst, rel(snap["head"][k], P))
+            check(len(snap["t"]) == 26 and worst < 1e-11,
+                  f"[trajectory {model} {rates}] 25 gd steps vs NumPy: max rel {worst:.2e}")
         # W starts with entries N(0, sigma^2/d): x = W u then has entries of variance about sigma^2/d
         snap, _, _ = run(a.cli, os.path.join(tmp, "scale"), ["--samples", "200", "--input-dim", "400", "--dim", "16",
                                                              "--sigma", "2", "--integrator", "gd", "--dt", "0.01",
@@ -145,12 +169,12 @@ def main():
         check(abs(W0.var() * 16 / 4 - 1) < 0.05, f"W entries have variance sigma^2/d: {W0.var() * 16 / 4:.3f}")
         X = U @ W0.T
         check(abs(X.var() * 16 / 4 - 1) < 0.1, f"x = W u entries have variance about sigma^2/d: {X.var() * 16 / 4:.3f}")
-        # the gd stability estimate against the dense Jacobian (small sizes)
-        small = ["--samples", "12", "--input-dim", "20", "--classes", "2", "--dim", "3", "--integrator", "gd",
+        # the gd stability estimate against the dense Jacobian (small sizes: 9 clean and 3 frustrated samples)
+        small = ["--samples", "9", "--input-dim", "20", "--classes", "2", "--dim", "3", "--integrator", "gd",
                  "--dt", "0.01", "--steps", "1", "--snapshots", "--frustration", "0.25"]
         for model in ("minimal", "siam-sg"):
             snap, _, summary = run(a.cli, os.path.join(tmp, "rate-" + model), small + ["--model", model])
-            A = ref.weight_matrix(snap["observations"], snap["observation_counts"], 12, 2)
+            A = ref.weight_matrix(snap["observations"], snap["observation_counts"], snap["inputs"].shape[0], 2)
             P0 = snap["head"][0] if "head" in snap else None
             rho = ref.jacobian_radius(snap["inputs"], A, snap["W"][0], snap["labels"][0], P0, ref.PRESETS[model])
             est = summary["regime"]["rate_estimate"]

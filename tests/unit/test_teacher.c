@@ -51,7 +51,8 @@ static double settled(const rc_run_result *r) {
 static void data_follows_its_definition(void **state) {
   (void)state;
   rc_ts_data_spec s = rc_ts_data_spec_default();
-  s.n_samples = 50;
+  /* conflict (docs/model.md 6.3): F = round(f C / (1 - f)) = 10 frustrated samples added to the C = 40 clean ones */
+  s.n_samples = 40;
   s.input_dim = 30;
   s.n_classes = 3;
   s.frustration = 0.2;
@@ -60,17 +61,29 @@ static void data_follows_its_definition(void **state) {
   rc_error err;
   assert_int_equal(rc_ts_data_generate(&s, &a, &err), RC_OK);
   assert_int_equal(rc_ts_data_generate(&s, &b, &err), RC_OK);
+  assert_int_equal(a->n, 50);
   assert_memory_equal(a->U, b->U, 50 * 30 * sizeof(double)); /* seeded */
   assert_int_equal(a->n_altered, 10);
   assert_int_equal(a->ds->n_frustrated, 10); /* conflict: frustrated in the sense of section 1 */
   assert_int_equal((size_t)a->ds->total, 60);
-  for (size_t i = 0; i < 50; i++) { /* every sample keeps its teacher label */
+  for (size_t i = 0; i < 50; i++) { /* every sample keeps its teacher label; the added ones are the frustrated */
     int has = 0;
     for (size_t j = a->ds->row_ptr[i]; j < a->ds->row_ptr[i + 1]; j++) has |= a->ds->labels[j] == a->teacher_label[i];
     assert_true(has);
+    assert_int_equal(a->ds->row_ptr[i + 1] - a->ds->row_ptr[i], i < 40 ? 1 : 2);
   }
   rc_ts_data_free(b);
-  s.mode = RC_FRUSTRATION_FLIP;
+  s.frustration = 0; /* the clean inputs and the test inputs do not depend on f */
+  assert_int_equal(rc_ts_data_generate(&s, &b, &err), RC_OK);
+  assert_int_equal(b->n, 40);
+  assert_memory_equal(a->U, b->U, 40 * 30 * sizeof(double));
+  assert_memory_equal(a->U_test, b->U_test, 10 * 30 * sizeof(double));
+  rc_ts_data_free(b);
+  s.frustration = 1; /* F = f C / (1 - f) is unbounded */
+  assert_int_equal(rc_ts_data_generate(&s, &b, &err), RC_EINVAL);
+  s.frustration = 0.2;
+  s.n_samples = 50;
+  s.mode = RC_FRUSTRATION_FLIP; /* flip: round(f C) of the C samples relabelled */
   assert_int_equal(rc_ts_data_generate(&s, &b, &err), RC_OK);
   size_t moved = 0;
   for (size_t i = 0; i < 50; i++) moved += b->ds->clean_label[i] != (int32_t)b->teacher_label[i];
