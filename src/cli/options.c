@@ -18,6 +18,7 @@ typedef enum {
   O_STEPS, O_TIMES, O_POINTS, O_T_MIN, O_EPS, O_RTOL, O_ATOL, O_OUT, O_SNAPSHOTS, O_QUIET, O_METHOD,
   O_EXACT_METHOD, O_MODEL, O_TERMS, O_ETA_HEAD, O_HEAD_INIT, O_HEAD_SCALE, O_F_LIST, O_SEEDS, O_MODELS, O_RATIOS,
   O_APART, O_CHECK, O_JSON, O_ZERO_TOL, O_QUICK, O_PRECISION, O_THREADS, O_HELP,
+  O_APART_DECAY, O_BEYOND, /* phase: 6.5's apart rule; figures --beyond */
   O_CONFIG, O_ALLOW_CHANGED, O_CHECKPOINT_EVERY, O_RESUME, O_MAX_STEPS, O_METRICS,
   /* training: optimizers, weight decay, minibatches, EMA targets, collapse metric (optimizer.h) */
   O_OPTIMIZER, O_MOMENTUM, O_ADAM_BETAS, O_ADAM_EPS, O_WEIGHT_DECAY, O_WEIGHT_DECAY_ON, O_BATCH, O_BATCH_SEED,
@@ -81,10 +82,12 @@ static const opt_def OPTS[] = {
     {"models", O_MODELS, 1, OPT_PHASE, "M1,M2", "models to compare (default siam,siam-sg)"},
     {"head-ratio-list", O_RATIOS, 1, OPT_PHASE, "LIST", "eta_head sigma^2/eta_x values (default: from --eta-head)"},
     {"apart-threshold", O_APART, 1, OPT_SWEEP, "a", "stays apart: D(t_end) > a D(0)"},
+    {"apart-decay-max", O_APART_DECAY, 1, OPT_PHASE, "r", "also apart only if the collapse metric's decay rate over the last decade of t is below r x the minimal model's slow_rate (0: off; docs/model.md 6.5 uses 0.01)"},
     {"check", O_CHECK, 0, OPT_SELFCONS, NULL, "also run the particle simulation at each f"},
     {"json", O_JSON, 0, OPT_SELFCONS, NULL, "print JSON instead of CSV"},
     {"zero-tol", O_ZERO_TOL, 1, OPT_FIXED, "r", "zero modes: |lambda| <= r max|lambda|"},
     {"quick", O_QUICK, 0, OPT_FIGURES, NULL, "figures: small sizes, under a minute"},
+    {"beyond", O_BEYOND, 0, OPT_FIGURES, NULL, "figures: the claims beyond the paper (docs/model.md 6.5) instead of the paper's"},
     {"precision", O_PRECISION, 1, RUNLIKE, "P", "f64|f32: gd's floating-point type"},
     {"threads", O_THREADS, 1, RUNLIKE, "T", "threads of gd and the metrics (at most 4096; default also from OMP_NUM_THREADS); results do not depend on it"},
     {"metrics", O_METRICS, 1, OPT_RECORD | OPT_BENCH, "m1,m2,..", "metrics to compute (the other columns of metrics.csv stay empty)"},
@@ -654,6 +657,11 @@ int cli_parse(int argc, char **argv, int first, int groups, const char *cmd, cli
         NEED(parse_double(v, &x) && x > 0 && x < 1, "expected a number in (0, 1)");
         o->sweep.apart_threshold = x;
         break;
+      case O_APART_DECAY:
+        NEED(parse_double(v, &x) && x >= 0 && x < 1, "expected a number in [0, 1)");
+        o->sweep.apart_decay_max = x;
+        break;
+      case O_BEYOND: o->beyond = 1; break;
       case O_CHECK: o->sweep.check = 1; break;
       case O_QUICK: o->quick = 1; break;
       case O_JSON: o->json = 1; break;
