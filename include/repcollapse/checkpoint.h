@@ -5,7 +5,10 @@
  * A checkpoint holds the integrator's state where it can stop and restart
  * exactly (gd: the step and the embeddings; rk45: the time, the embeddings
  * and the driver's next step size; exact: only the position in the recorded
- * times), the metric rows recorded so far, how many snapshot records the
+ * times; a run of the one engine, docs/model.md section 6.1: its loop's
+ * payload, discrete [parameters | momentum buffers or Adam moments and step
+ * count | shuffle position | EMA copies], flow [parameters | EMA copies]
+ * with the time and the step size), the metric rows recorded so far, how many snapshot records the
  * snapshot journal holds (with their hash), and a fingerprint of everything
  * that determines the results, so resuming with other settings is refused.
  *
@@ -40,7 +43,7 @@ typedef struct {
   double h;              /* rk45: the driver's next step size */
   double wall_seconds;   /* wall-clock time spent before this checkpoint */
   uint64_t journal_records, journal_hash; /* snapshot journal: records covered and their hash */
-  size_t n_z;            /* (n + k) d, or 0 when the integrator needs no state (exact) */
+  size_t n_z;            /* (n + k) d, or 0 when the integrator needs no state (exact); an engine run's payload size */
   double *z;
   size_t n_rows;
   rc_metrics_row *rows;

@@ -112,6 +112,10 @@ void rc_encoder_release(rc_encoder *e);
  * linear W ~ N(0, sigma^2/d) (section 4); mlp as section 6.3 (encoder_mlp.c). RC_EINVAL for an
  * encoder without an init (table: its x are drawn with the labels, section 2). */
 rc_status rc_encoder_init(const rc_encoder *e, double sigma, unsigned long seed, double *theta_e, rc_error *err);
+/** The same generator first draws n_y label entries Y ~ N(0, sigma^2/d) (section 2), then the
+ * encoder's parameters: the order of the linear teacher-student init (labels, then W). */
+rc_status rc_encoder_init_after_labels(const rc_encoder *e, double sigma, unsigned long seed, double *Y, size_t n_y,
+                                       double *theta_e, rc_error *err);
 /** The mlp's second moment E[phi(z)^2] at the pre-activation variance its initialisation gives
  * (relu: z ~ N(0, 2), E = 1; tanh: z ~ N(0, 1), E = 0.394), and that variance g^2. */
 double rc_mlp_phi_second_moment(rc_activation a);

@@ -43,6 +43,8 @@ typedef struct {
   size_t n_models;
   size_t seeds;          /* initial conditions: init seeds base.init.seed ... + seeds - 1 */
   double apart_threshold; /* "stays apart": D(t_end) > apart_threshold * D(0) (default 1e-3) */
+  double apart_decay_max; /* phase, docs/model.md 6.5: also the decay rate of the collapse metric over the last
+                             decade of t below apart_decay_max * the minimal model's slow_rate (0: not required) */
   int check;             /* selfconsistent: add particle simulations at each f */
 } rc_sweep_settings;
 
@@ -57,6 +59,15 @@ rc_status rc_selfconsistent_experiment(const rc_run_config *base, const rc_sweep
  * ratio; crossover f_c where the fraction crosses one half. JSON with "rows"
  * and "crossover". Runs use base->integrator (reduced by default). */
 rc_status rc_phase_experiment(const rc_run_config *base, const rc_sweep_settings *s, json_t **out, rc_error *err);
+
+/** docs/model.md 6.5: the predicted decay rate of D for the mechanism cfg describes, given the data's minimal-model
+ * slow_rate: slow_rate + w (weight decay on x and y) in flow, through the optimizer's per-mode root (gd, momentum,
+ * Nesterov) in discrete time (a minibatch run by its full-batch mean); NAN for term models, Adam, decay on a subset. */
+double rc_phase_predicted_slow_rate(const rc_run_config *cfg, double slow_rate);
+
+/** The least-squares slope of -log(value[col]) over the rows with t >= t_end / 10 (t_end: the last row's t) and a
+ * positive valid value: the decay rate over the last decade; NAN with fewer than 3 such rows. */
+double rc_phase_last_decade_rate(const rc_metrics_row *rows, size_t n_rows, int col);
 
 /** Write the "rows" array of such a JSON object as CSV (columns from the first row's keys). */
 rc_status rc_json_rows_write_csv(json_t *obj, const char *path, rc_error *err);

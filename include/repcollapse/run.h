@@ -28,8 +28,8 @@ extern "C" {
 
 /** Where an encoder's inputs come from (docs/model.md section 6.3): generated
  * (`teacher`: a linear teacher's labels, `mixture`: a Gaussian mixture), or
- * read (`fashion-mnist`, `file` with --inputs-file: parsed, refused until
- * their loaders land). */
+ * read (`fashion-mnist`: Debian's dataset-fashion-mnist; `file` with
+ * --inputs-file: HDF5; both in inputs.h). */
 typedef enum {
   RC_RUN_INPUTS_TEACHER = 0,
   RC_RUN_INPUTS_MIXTURE = 1,
@@ -82,6 +82,10 @@ typedef struct {
                                  --frustration, --frustration-mode, --test-samples, the data seed (ts.teacher
                                  follows `inputs`) */
   double eta_w;               /* eta of the encoder's parameters (--eta-w, default 1; eta_x's place) */
+  size_t hidden;              /* --encoder mlp: hidden width h (--hidden, default 64) */
+  rc_activation activation;   /* --encoder mlp: relu (default) | tanh (--activation) */
+  size_t per_class;           /* real inputs (fashion-mnist, file): clean samples per class (--per-class;
+                                 0: fashion-mnist's default 30, a file's every sample) */
 } rc_run_config;
 
 /** Defaults of every setting (docs/model.md defaults; pattern pair; seed 1). */

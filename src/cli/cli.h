@@ -66,6 +66,7 @@ typedef struct {
   double *f_list, *ratio_list;
   rc_model *models;
   int json, quick;
+  int beyond; /* figures --beyond */
   double zero_tol;
   int dim_given, seed_given, data_seed_given, init_seed_given, classes_given, per_class_given;
   rc_spectrum_method method;

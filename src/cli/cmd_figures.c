@@ -532,6 +532,10 @@ int cmd_figures(int argc, char **argv) {
     cli_options_free(&o);
     return rc < 0 ? 0 : rc;
   }
+  if (o.beyond) { /* docs/model.md 6.5: cmd_figures_beyond.c */
+    cli_options_free(&o);
+    return cmd_figures_beyond(argc, argv);
+  }
   if (!o.out) {
     cli_options_free(&o);
     fprintf(cli_stderr(), "repcollapse figures: error: --out DIR is required\n");

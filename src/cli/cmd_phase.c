@@ -9,7 +9,7 @@
 
 int cmd_phase(int argc, char **argv) {
   cli_options o;
-  int rc = cli_parse(argc, argv, 2, OPT_DATA | OPT_MODEL | OPT_INIT | OPT_RUN | OPT_HEAD | OPT_SWEEP | OPT_PHASE | OPT_OUTFILE | OPT_PROGRESS,
+  int rc = cli_parse(argc, argv, 2, OPT_DATA | OPT_MODEL | OPT_INIT | OPT_RUN | OPT_HEAD | OPT_SWEEP | OPT_PHASE | OPT_OUTFILE | OPT_PROGRESS | OPT_TRAIN,
                      "phase", &o);
   if (rc) {
     cli_options_free(&o);

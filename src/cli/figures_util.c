@@ -11,6 +11,7 @@
 #include "core/input.h"
 #include "cli/cli.h"
 #include "cli/figures_util.h"
+#include "repcollapse/plot.h"
 
 void fig_text_add(fig_text *t, const char *fmt, ...) {
   va_list ap;
@@ -83,8 +84,14 @@ int fig_cmd(fig_run *f, const char *fmt, ...) {
   snprintf(copy, sizeof copy, "%s", line);
   int argc = 0;
   argv[argc++] = "repcollapse";
-  for (char *save = NULL, *tok = strtok_r(copy, " ", &save); tok && argc < 127; tok = strtok_r(NULL, " ", &save))
+  for (char *save = NULL, *tok = strtok_r(copy, " ", &save); tok && argc < 127; tok = strtok_r(NULL, " ", &save)) {
+    size_t n = strlen(tok);
+    if (n >= 2 && tok[0] == '\'' && tok[n - 1] == '\'') { /* 'cos(x,y)': quoted for the printed shell line */
+      tok[n - 1] = '\0';
+      tok++;
+    }
     argv[argc++] = tok;
+  }
   argv[argc] = NULL;
   fflush(cli_stdout());
   int rc = cli_dispatch(argc, argv);
@@ -162,4 +169,89 @@ size_t fig_csv_column(const char *path, const char *column, double **out) {
   free(line);
   fclose(fp);
   return n;
+}
+
+void fig_fail(fig_run *f, const char *fmt, ...) {
+  if (f->failed) return;
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(f->failure, sizeof f->failure, fmt, ap);
+  va_end(ap);
+  f->failed = 1;
+}
+
+void fig_plot(fig_run *f, const char *script, const char *stem, int width, int height) {
+  if (f->failed) return;
+  char path[4200];
+  snprintf(path, sizeof path, "%s/%s", f->dir, stem);
+  rc_error err;
+  if (rc_plot_render(script, path, width, height, &err) != RC_OK) fig_fail(f, "%.1000s", err.msg);
+}
+
+FILE *fig_csv_open(fig_run *f, rc_atomic_file *af, const char *fmt, ...) {
+  if (f->failed) return NULL;
+  char path[4200];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(path, sizeof path, fmt, ap);
+  va_end(ap);
+  rc_error err;
+  if (rc_atomic_open(af, path, &err) == RC_OK) return af->fp;
+  fig_fail(f, "%.1000s", err.msg);
+  return NULL;
+}
+
+void fig_csv_close(fig_run *f, rc_atomic_file *af, FILE *fp) {
+  rc_error err;
+  if (!fp) return;
+  if (f->failed) rc_atomic_abort(af);
+  else if (rc_atomic_commit(af, &err) != RC_OK) fig_fail(f, "%.1000s", err.msg);
+}
+
+int fig_plain_path(const char *s) {
+  for (const char *p = s; *p; p++)
+    if (isspace((unsigned char)*p) || strchr("'\"\\$`;&|<>*?()[]{}#~!", *p)) return 0;
+  return 1;
+}
+
+int fig_probe(const char *line) {
+  FILE *null = fopen("/dev/null", "w");
+  if (!null) return 0;
+  char *argv[64], copy[2048];
+  snprintf(copy, sizeof copy, "%s", line);
+  int argc = 0;
+  argv[argc++] = "repcollapse";
+  for (char *save = NULL, *tok = strtok_r(copy, " ", &save); tok && argc < 63; tok = strtok_r(NULL, " ", &save)) {
+    size_t n = strlen(tok);
+    if (n >= 2 && tok[0] == '\'' && tok[n - 1] == '\'') { /* as fig_cmd */
+      tok[n - 1] = '\0';
+      tok++;
+    }
+    argv[argc++] = tok;
+  }
+  argv[argc] = NULL;
+  cli_io io = *cli_io_current();
+  io.out = io.err = null;
+  cli_io *former = cli_io_set(&io);
+  int rc = cli_dispatch(argc, argv);
+  cli_io_set(former);
+  fclose(null);
+  return rc == 0;
+}
+
+int fig_csv_column_index(const char *path, const char *column) {
+  FILE *fp = fopen(path, "r");
+  if (!fp) return 0;
+  char *line = NULL;
+  size_t cap = 0;
+  int col = 0;
+  if (getline(&line, &cap, fp) > 0) {
+    line[strcspn(line, "\r\n")] = '\0';
+    int k = 1;
+    for (char *save = NULL, *tok = strtok_r(line, ",", &save); tok; tok = strtok_r(NULL, ",", &save), k++)
+      if (!strcmp(tok, column)) col = k;
+  }
+  free(line);
+  fclose(fp);
+  return col;
 }

@@ -6,6 +6,7 @@
 
 #include <jansson.h>
 #include <stddef.h>
+#include <stdio.h>
 
 /* a growing string */
 typedef struct {
@@ -26,8 +27,9 @@ typedef struct {
   char failure[8192];
 } fig_run;
 
-/* Run `repcollapse <line>` in-process (line: blank-separated arguments, no
- * quoting), record it in f->commands as `<f->exe> <line>`; returns the exit
+/* Run `repcollapse <line>` in-process (line: blank-separated arguments; an
+ * argument in single quotes, 'cos(x,y)', loses them, as the shell would:
+ * it holds no blank and no quote), record it in f->commands as `<f->exe> <line>`; returns the exit
  * code (and records the first failure). */
 int fig_cmd(fig_run *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
@@ -45,5 +47,30 @@ double fig_num(json_t *j, const char *path);
 /* One column of a CSV file with a header line (empty cells are NAN);
  * returns the number of rows, *out malloc'ed. */
 size_t fig_csv_column(const char *path, const char *column, double **out);
+
+/* Shared by the report builders (`figures --beyond`): render a gnuplot script
+ * to DIR/stem.png and .svg (rc_plot_render; a failure is recorded in f);
+ * open a CSV under a temporary name (NULL when f has failed or it cannot be
+ * opened, recorded) and commit it whole, or abort it when f has failed. */
+#include "repcollapse/io.h"
+void fig_plot(fig_run *f, const char *script, const char *stem, int width, int height);
+FILE *fig_csv_open(fig_run *f, rc_atomic_file *af, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void fig_csv_close(fig_run *f, rc_atomic_file *af, FILE *fp);
+/* Whether a path can appear in printed commands as it is: no blank and no
+ * character a POSIX shell would interpret. */
+int fig_plain_path(const char *s);
+/* `repcollapse figures --beyond` (cmd_figures_beyond.c), dispatched from cmd_figures. */
+int cmd_figures_beyond(int argc, char **argv);
+
+/* Whether `repcollapse <line>` parses in this build (run with the output
+ * discarded and nothing recorded; e.g. "run --sphere --help"): options and
+ * terms other engineers' pieces add are probed before a claim uses them. */
+int fig_probe(const char *line);
+
+/* The 1-based column of a CSV file's header named `column`, 0 if absent. */
+int fig_csv_column_index(const char *path, const char *column);
+
+/* Record a failure (the first one wins). */
+void fig_fail(fig_run *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #endif

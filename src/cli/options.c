@@ -18,12 +18,14 @@ typedef enum {
   O_STEPS, O_TIMES, O_POINTS, O_T_MIN, O_EPS, O_RTOL, O_ATOL, O_OUT, O_SNAPSHOTS, O_QUIET, O_METHOD,
   O_EXACT_METHOD, O_MODEL, O_TERMS, O_ETA_HEAD, O_HEAD_INIT, O_HEAD_SCALE, O_F_LIST, O_SEEDS, O_MODELS, O_RATIOS,
   O_APART, O_CHECK, O_JSON, O_ZERO_TOL, O_QUICK, O_PRECISION, O_THREADS, O_HELP,
+  O_APART_DECAY, O_BEYOND, /* phase: 6.5's apart rule; figures --beyond */
   O_CONFIG, O_ALLOW_CHANGED, O_CHECKPOINT_EVERY, O_RESUME, O_MAX_STEPS, O_METRICS,
   /* training: optimizers, weight decay, minibatches, EMA targets, collapse metric (optimizer.h) */
   O_OPTIMIZER, O_MOMENTUM, O_ADAM_BETAS, O_ADAM_EPS, O_WEIGHT_DECAY, O_WEIGHT_DECAY_ON, O_BATCH, O_BATCH_SEED,
   O_EMA_RATE, O_EMA, O_COLLAPSE_METRIC,
   O_TASK, O_SAMPLES, O_INPUT_DIM, O_TEACHER, O_MIXTURE_NOISE, O_FRUSTRATION_MODE, O_ETA_W, O_TEST_SAMPLES,
   O_ENCODER, O_INPUTS, O_INPUTS_FILE,
+  O_HIDDEN, O_ACTIVATION,
   O_COUNT
 } opt_id;
 _Static_assert(O_COUNT <= 128, "cli_options.given holds 128 option ids");
@@ -80,10 +82,12 @@ static const opt_def OPTS[] = {
     {"models", O_MODELS, 1, OPT_PHASE, "M1,M2", "models to compare (default siam,siam-sg)"},
     {"head-ratio-list", O_RATIOS, 1, OPT_PHASE, "LIST", "eta_head sigma^2/eta_x values (default: from --eta-head)"},
     {"apart-threshold", O_APART, 1, OPT_SWEEP, "a", "stays apart: D(t_end) > a D(0)"},
+    {"apart-decay-max", O_APART_DECAY, 1, OPT_PHASE, "r", "also apart only if the collapse metric's decay rate over the last decade of t is below r x the minimal model's slow_rate (0: off; docs/model.md 6.5 uses 0.01)"},
     {"check", O_CHECK, 0, OPT_SELFCONS, NULL, "also run the particle simulation at each f"},
     {"json", O_JSON, 0, OPT_SELFCONS, NULL, "print JSON instead of CSV"},
     {"zero-tol", O_ZERO_TOL, 1, OPT_FIXED, "r", "zero modes: |lambda| <= r max|lambda|"},
     {"quick", O_QUICK, 0, OPT_FIGURES, NULL, "figures: small sizes, under a minute"},
+    {"beyond", O_BEYOND, 0, OPT_FIGURES, NULL, "figures: the claims beyond the paper (docs/model.md 6.5) instead of the paper's"},
     {"precision", O_PRECISION, 1, RUNLIKE, "P", "f64|f32: gd's floating-point type"},
     {"threads", O_THREADS, 1, RUNLIKE, "T", "threads of gd and the metrics (at most 4096; default also from OMP_NUM_THREADS); results do not depend on it"},
     {"metrics", O_METRICS, 1, OPT_RECORD | OPT_BENCH, "m1,m2,..", "metrics to compute (the other columns of metrics.csv stay empty)"},
@@ -105,9 +109,11 @@ static const opt_def OPTS[] = {
     {"collapse-metric", O_COLLAPSE_METRIC, 1, OPT_TRAIN | OPT_PHASE, "M", "min_label_distance|relative_label_distance|angular_label_distance: what collapse_time, fitted_slow_rate and apart read (default min_label_distance)"},
     /* the teacher-student task (docs/model.md section 4): the linear encoder x = W u on generated inputs */
     {"task", O_TASK, 1, OPT_TASK, "T", "teacher-student: the linear teacher-student model (= --encoder linear --inputs teacher; the options below)"},
-    {"encoder", O_ENCODER, 1, OPT_TASK, "E", "table|linear: free embeddings (default) or x = W u on --inputs"},
-    {"inputs", O_INPUTS, 1, OPT_TASK, "I", "encoder inputs: teacher|mixture|fashion-mnist|file (default teacher; fashion-mnist and file not available yet)"},
-    {"inputs-file", O_INPUTS_FILE, 1, OPT_TASK, "PATH", "--inputs file: the HDF5 file of inputs"},
+    {"encoder", O_ENCODER, 1, OPT_TASK, "E", "table|linear|mlp: free embeddings (default), x = W u, or x = W2 phi(W1 u + b1) + b2 on --inputs"},
+    {"inputs", O_INPUTS, 1, OPT_TASK, "I", "encoder inputs: teacher|mixture|fashion-mnist|file (default teacher; fashion-mnist and file take --per-class n)"},
+    {"inputs-file", O_INPUTS_FILE, 1, OPT_TASK, "PATH", "--inputs file: the HDF5 file of inputs (datasets inputs, labels, optionally test_inputs, test_labels)"},
+    {"hidden", O_HIDDEN, 1, OPT_TASK, "h", "--encoder mlp: hidden width (default 64)"},
+    {"activation", O_ACTIVATION, 1, OPT_TASK, "A", "--encoder mlp: relu|tanh (default relu)"},
     {"samples", O_SAMPLES, 1, OPT_TASK, "N", "teacher-student: clean training inputs (required; frustrated ones are added)"},
     {"input-dim", O_INPUT_DIM, 1, OPT_TASK, "D", "teacher-student: input dimension (required)"},
     {"teacher", O_TEACHER, 1, OPT_TASK, "T", "teacher-student: linear|mixture (default linear; the same as --inputs teacher|mixture)"},
@@ -651,6 +657,11 @@ int cli_parse(int argc, char **argv, int first, int groups, const char *cmd, cli
         NEED(parse_double(v, &x) && x > 0 && x < 1, "expected a number in (0, 1)");
         o->sweep.apart_threshold = x;
         break;
+      case O_APART_DECAY:
+        NEED(parse_double(v, &x) && x >= 0 && x < 1, "expected a number in [0, 1)");
+        o->sweep.apart_decay_max = x;
+        break;
+      case O_BEYOND: o->beyond = 1; break;
       case O_CHECK: o->sweep.check = 1; break;
       case O_QUICK: o->quick = 1; break;
       case O_JSON: o->json = 1; break;
@@ -763,6 +774,13 @@ int cli_parse(int argc, char **argv, int first, int groups, const char *cmd, cli
         NEED(v[0] != '\0', "expected a path");
         c->inputs_file = v;
         break;
+      case O_HIDDEN:
+        NEED(parse_size(v, &n) && n > 0, "expected a positive integer");
+        c->hidden = n;
+        break;
+      case O_ACTIVATION:
+        if (rc_parse_activation(v, &c->activation, &err)) return err_usage(cmd, "%s%s", err.msg, "");
+        break;
       case O_FRUSTRATION_MODE:
         if (rc_parse_frustration_mode(v, &o->ts.mode, &err)) return err_usage(cmd, "%s%s", err.msg, "");
         break;
@@ -788,6 +806,20 @@ int cli_parse(int argc, char **argv, int first, int groups, const char *cmd, cli
                        " (the samples x = W u move through W: use --eta-w)", "");
     if (o->task_ts && (OPTS[q].id == O_INIT || OPTS[q].id == O_INIT_SPREAD) && o->cfg.init.kind != RC_INIT_GAUSSIAN)
       return err_usage(cmd, "--init class does not apply to the teacher-student task (x = W u)%s%s", "", "");
+    const int real = o->cfg.inputs == RC_RUN_INPUTS_FASHION_MNIST || o->cfg.inputs == RC_RUN_INPUTS_FILE;
+    if (o->task_ts && o->cfg.inputs == RC_RUN_INPUTS_FILE && !o->cfg.inputs_file)
+      return err_usage(cmd, "--inputs file needs --inputs-file PATH%s%s", "", "");
+    if (o->task_ts && real && OPTS[q].id == O_PER_CLASS) continue; /* real inputs: n clean per class (6.3) */
+    if (o->task_ts && real &&
+        (OPTS[q].id == O_SAMPLES || OPTS[q].id == O_INPUT_DIM || OPTS[q].id == O_TEACHER ||
+         OPTS[q].id == O_MIXTURE_NOISE || OPTS[q].id == O_CLASSES))
+      return err_usage(cmd, "--%s does not apply to --inputs %s", OPTS[q].name,
+                       o->cfg.inputs == RC_RUN_INPUTS_FILE ? "file (its sizes and classes are the file's; the clean "
+                                                             "samples are --per-class n)"
+                                                           : "fashion-mnist (10 classes of 28 x 28 images; the clean "
+                                                             "samples are --per-class n)");
+    if ((OPTS[q].id == O_HIDDEN || OPTS[q].id == O_ACTIVATION) && o->cfg.encoder != RC_ENCODER_MLP)
+      return err_usage(cmd, "--%s applies to --encoder mlp%s", OPTS[q].name, "");
     if (o->task_ts && table_only(OPTS[q].id) && OPTS[q].id != O_INIT && OPTS[q].id != O_INIT_SPREAD)
       return err_usage(cmd, "unknown option '--%s' for --task teacher-student%s", OPTS[q].name,
                        " (its data set is --samples, --input-dim, --classes, --frustration)");
@@ -822,6 +854,12 @@ int cli_parse(int argc, char **argv, int first, int groups, const char *cmd, cli
       return err_usage(cmd, "--task teacher-student needs --samples N and --input-dim D%s%s", "", "");
     if (!strcmp(cmd, "run") && !o->integrator_given && !c->train.optimizer_given) /* --optimizer: gd */
       return err_usage(cmd, "--task teacher-student needs --integrator gd (with --dt) or rk45%s%s", "", "");
+    if ((c->inputs == RC_RUN_INPUTS_FASHION_MNIST || c->inputs == RC_RUN_INPUTS_FILE) && o->per_class_given) {
+      if (c->data.n_class_sizes != 1)
+        return err_usage(cmd, "--per-class takes one value with --inputs %s (the same n for every class)%s",
+                         rc_run_inputs_name(c->inputs), "");
+      c->per_class = c->data.class_sizes[0];
+    }
     c->ts = o->ts;
     c->eta_w = o->eta_w;
   }

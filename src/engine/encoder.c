@@ -87,12 +87,19 @@ void rc_encoder_release(rc_encoder *e) {
 static double gsl_gauss(void *rng, double sd) { return gsl_ran_gaussian_ziggurat((gsl_rng *)rng, sd); }
 
 rc_status rc_encoder_init(const rc_encoder *e, double sigma, unsigned long seed, double *theta_e, rc_error *err) {
+  return rc_encoder_init_after_labels(e, sigma, seed, NULL, 0, theta_e, err);
+}
+
+rc_status rc_encoder_init_after_labels(const rc_encoder *e, double sigma, unsigned long seed, double *Y, size_t n_y,
+                                       double *theta_e, rc_error *err) {
   if (!e->method->init)
     return rc_error_set(err, RC_EINVAL, "the %s encoder has no initialisation of its own", e->method->name);
   if (!(sigma > 0.0) || !isfinite(sigma)) return rc_error_set(err, RC_EINVAL, "sigma must be positive (got %g)", sigma);
   gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
   if (!r) return rc_error_set(err, RC_ENOMEM, "cannot allocate the random generator");
   gsl_rng_set(r, seed);
+  const double sd = sigma / sqrt((double)e->d);
+  for (size_t q = 0; q < n_y; q++) Y[q] = gsl_ran_gaussian_ziggurat(r, sd);
   e->method->init(e, sigma, gsl_gauss, r, theta_e);
   gsl_rng_free(r);
   return RC_OK;

@@ -4,7 +4,16 @@
  * head rate ratio eta_head sigma^2 / eta_x; the crossover f_c where the
  * fraction crosses one half. Whether a run stays apart is decided by basins
  * of attraction (both kinds of fixed point can be stable), so this is a
- * statistic over initial conditions, not a threshold of one equation. */
+ * statistic over initial conditions, not a threshold of one equation.
+ *
+ * With apart_decay_max > 0 (docs/model.md section 6.5, the atlas), a run is
+ * apart only when, besides the threshold, the collapse metric's decay rate
+ * fitted over the last decade of recorded t (t >= t_end / 10) is below
+ * apart_decay_max times the minimal model's slow_rate on the same data, so
+ * that slowed is not mistaken for prevented; and without --t-end or --steps
+ * each run ends at 10 / (the mechanism's own predicted slow rate) where one
+ * exists (rc_phase_predicted_slow_rate). Each row then also carries the
+ * median collapse time (read on the collapse metric) over the seeds. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,7 +37,50 @@ void rc_wilson_interval(size_t k, size_t n, double *lo, double *hi) {
 
 static int cmp_double(const void *a, const void *b) {
   double x = *(const double *)a, y = *(const double *)b;
+  if (isnan(x) || isnan(y)) return isnan(x) - isnan(y); /* NaN last */
   return (x > y) - (x < y);
+}
+
+/* median of v[0..n) (sorted in place; NaNs sort last, +inf counts) */
+static double median(double *v, size_t n) {
+  qsort(v, n, sizeof *v, cmp_double);
+  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+double rc_phase_predicted_slow_rate(const rc_run_config *cfg, double slow_rate) {
+  if (!rc_model_is_minimal(&cfg->terms) || !(slow_rate > 0)) return NAN; /* term models: no closed form */
+  const rc_train_settings *t = &cfg->train;
+  double w = t->opt.weight_decay;
+  /* decay on a subset of x and y breaks the e^{-wt} factor: no prediction */
+  if (w > 0 && !(rc_decay_applies(t->decay_on, "x") && rc_decay_applies(t->decay_on, "y"))) return NAN;
+  const double lambda = slow_rate + w;
+  if (cfg->integrator != RC_INTEGRATOR_GD) return lambda; /* flow */
+  rc_mode_rate m;
+  rc_error e;
+  rc_optimizer_kind k = t->opt.kind;
+  if (k != RC_OPTIMIZER_GD && k != RC_OPTIMIZER_MOMENTUM && k != RC_OPTIMIZER_NESTEROV) return NAN; /* Adam: none */
+  if (rc_optimizer_mode_rate(k, t->opt.momentum, cfg->dt, lambda, &m, &e) != RC_OK || !m.stable) return NAN;
+  return m.rate; /* a minibatch run is predicted by its full-batch mean */
+}
+
+double rc_phase_last_decade_rate(const rc_metrics_row *rows, size_t n_rows, int col) {
+  if (n_rows == 0) return NAN;
+  const double t_end = rows[n_rows - 1].t;
+  double st = 0, sv = 0, stt = 0, stv = 0;
+  size_t n = 0;
+  for (size_t k = 0; k < n_rows; k++) {
+    const double t = rows[k].t, v = rows[k].value[col];
+    if (!(t >= t_end / 10) || !rows[k].valid[col] || !(v > 0) || !isfinite(v)) continue;
+    const double y = -log(v);
+    st += t;
+    sv += y;
+    stt += t * t;
+    stv += t * y;
+    n++;
+  }
+  if (n < 3) return NAN;
+  const double den = (double)n * stt - st * st;
+  return den > 0 ? ((double)n * stv - st * sv) / den : NAN;
 }
 
 rc_status rc_phase_experiment(const rc_run_config *base, const rc_sweep_settings *s, json_t **out, rc_error *err) {
@@ -53,8 +105,21 @@ rc_status rc_phase_experiment(const rc_run_config *base, const rc_sweep_settings
                                   "f_c interpolates linearly where fraction_apart first falls below 1/2"));
   if (base->collapse_metric != RC_COLLAPSE_MIN_LABEL_DISTANCE) /* section 6.0: apart read on a scale-free distance */
     json_object_set_new(top, "collapse_metric", json_string(rc_collapse_metric_name(base->collapse_metric)));
+  const int rule65 = s->apart_decay_max > 0; /* docs/model.md 6.5's "apart" */
+  if (rule65) {
+    json_object_set_new(top, "apart_decay_max", json_real(s->apart_decay_max));
+    json_object_set_new(top, "definition_decay",
+                        json_string("docs/model.md 6.5: a run stays apart only if also its collapse metric's decay rate "
+                                    "(least-squares slope of -log over the recorded t >= t_end/10) is below "
+                                    "apart_decay_max * the minimal model's slow_rate on the same data "
+                                    "(reference_slow_rate); without --t-end/--steps, t_end = 10 / predicted_slow_rate "
+                                    "where the mechanism has one (the minimal model's, shifted by weight decay, through "
+                                    "the optimizer's root in discrete time), else the run's default"));
+  }
+  const int t_given = base->t_end > 0 || base->steps > 0 || base->n_times > 0;
   double *D = calloc(s->seeds, sizeof *D), *frac = calloc(s->n_f, sizeof *frac);
-  rc_status st = (D && frac) ? RC_OK : rc_error_set(err, RC_ENOMEM, "phase diagram");
+  double *tc = calloc(s->seeds, sizeof *tc), *rate = calloc(s->seeds, sizeof *rate);
+  rc_status st = (D && frac && tc && rate) ? RC_OK : rc_error_set(err, RC_ENOMEM, "phase diagram");
   size_t done = 0, total = n_models * n_ratios * s->n_f * s->seeds;
   for (size_t mi = 0; mi < n_models && !st; mi++)
     for (size_t ri = 0; ri < n_ratios && !st; ri++) {
@@ -68,26 +133,48 @@ rc_status rc_phase_experiment(const rc_run_config *base, const rc_sweep_settings
       for (size_t fi = 0; fi < s->n_f && !st; fi++) {
         c.data.has_frustration = 1;
         c.data.frustration = s->f[fi];
-        size_t apart = 0;
-        double t_end = NAN;
+        size_t apart = 0, collapsed = 0;
+        double t_end = NAN, ref_slow = NAN, predicted = NAN;
+        if (rule65) { /* the data's minimal-model spectrum: the reference rate and the predicted end time */
+          rc_dataset *ds = NULL;
+          rc_spectrum *sp = NULL;
+          st = rc_data_generate(&c.data, &ds, err);
+          if (!st) st = rc_spectrum_compute(ds, &c.model, c.exact_method, &sp, err);
+          if (!st) {
+            ref_slow = sp->slow_rate;
+            predicted = rc_phase_predicted_slow_rate(&c, sp->slow_rate);
+          }
+          rc_spectrum_free(sp);
+          rc_dataset_free(ds);
+          if (st) break;
+        }
         for (size_t k = 0; k < s->seeds && !st; k++) {
           rc_run_config cr = c;
           cr.init.seed = base->init.seed + k;
+          if (rule65 && !t_given && isfinite(predicted) && predicted > 0) {
+            const double te = RC_DEFAULT_T_END_SLOW / predicted;
+            if (cr.integrator == RC_INTEGRATOR_GD) cr.steps = (size_t)ceil(te / cr.dt - 1e-9);
+            else cr.t_end = te;
+          }
           rc_run_result *r = NULL;
           st = rc_run_execute(&cr, &r, err);
           if (st) break;
           const int col = rc_collapse_metric_column(cr.collapse_metric); /* --collapse-metric, 6.0 */
           double D0 = r->rows[0].value[col];
           D[k] = r->rows[r->n_rows - 1].value[col] / D0;
-          if (D[k] > s->apart_threshold) apart++;
+          int is_apart = D[k] > s->apart_threshold;
+          rate[k] = rc_phase_last_decade_rate(r->rows, r->n_rows, col);
+          if (rule65 && !(isfinite(rate[k]) && rate[k] < s->apart_decay_max * ref_slow)) is_apart = 0;
+          if (is_apart) apart++;
+          tc[k] = r->has_collapse_time ? r->collapse_time : INFINITY;
+          if (r->has_collapse_time) collapsed++;
           t_end = r->t_end;
           rc_run_result_free(r);
           done++;
           st = rc_progress_report(base->progress, base->progress_ctx, (double)done / (double)total, err);
         }
         if (st) break;
-        qsort(D, s->seeds, sizeof *D, cmp_double);
-        double lo, hi, med = s->seeds % 2 ? D[s->seeds / 2] : 0.5 * (D[s->seeds / 2 - 1] + D[s->seeds / 2]);
+        double lo, hi, med = median(D, s->seeds), med_tc = median(tc, s->seeds), med_rate = median(rate, s->seeds);
         rc_wilson_interval(apart, s->seeds, &lo, &hi);
         frac[fi] = (double)apart / (double)s->seeds;
         json_t *row = json_object();
@@ -101,6 +188,13 @@ rc_status rc_phase_experiment(const rc_run_config *base, const rc_sweep_settings
         json_object_set_new(row, "ci_high", json_real(hi));
         json_object_set_new(row, "median_final_separation", rc_json_number(med));
         json_object_set_new(row, "t_end", rc_json_number(t_end));
+        json_object_set_new(row, "collapsed", json_integer((json_int_t)collapsed));
+        json_object_set_new(row, "median_collapse_time", rc_json_number(isfinite(med_tc) ? med_tc : NAN));
+        json_object_set_new(row, "median_last_decade_rate", rc_json_number(med_rate));
+        if (rule65) {
+          json_object_set_new(row, "reference_slow_rate", rc_json_number(ref_slow));
+          json_object_set_new(row, "predicted_slow_rate", rc_json_number(predicted));
+        }
         json_array_append_new(rows, row);
       }
       if (st) break;
@@ -123,6 +217,8 @@ rc_status rc_phase_experiment(const rc_run_config *base, const rc_sweep_settings
     }
   free(D);
   free(frac);
+  free(tc);
+  free(rate);
   json_object_set_new(top, "rows", rows);
   json_object_set_new(top, "crossover", cross);
   if (st) {

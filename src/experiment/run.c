@@ -48,6 +48,8 @@ rc_run_config rc_run_config_default(void) {
   c.inputs = RC_RUN_INPUTS_TEACHER;
   c.ts = rc_ts_data_spec_default();
   c.eta_w = 1.0;
+  c.hidden = 64;
+  c.activation = RC_ACTIVATION_RELU;
   return c;
 }
 

@@ -1,6 +1,7 @@
 /* run_encoder.c: the run pipeline of an encoder on inputs (docs/model.md
- * sections 4 and 6; the `linear` encoder x = W u on `teacher` or `mixture`
- * inputs): every check before any work (sizes, the memory budget with the
+ * sections 4 and 6; the `linear` encoder x = W u or the `mlp` encoder
+ * x = W2 phi(W1 u + b1) + b2, on `teacher` or `mixture` inputs, Fashion-MNIST
+ * or an HDF5 file of inputs, 6.3): every check before any work (sizes, the memory budget with the
  * inputs and the encoder's buffers, the gd step bound from the field's
  * largest rate estimated by power iteration, the optimizers' bounds of 6.1)
  * -> inputs -> the minimal model's spectrum of the observations (the D >> N
@@ -29,6 +30,7 @@
 #include "experiment/engine_loop.h"
 #include "experiment/run_encoder.h"
 #include "integrate/common.h"
+#include "repcollapse/inputs.h"
 #include "repcollapse/io.h"
 #include "repcollapse/report.h"
 #include "repcollapse/trainer.h"
@@ -52,13 +54,29 @@ static rc_ts_data_spec generated_spec(const rc_run_config *cfg) {
   return s;
 }
 
-static rc_status inputs_not_yet(const rc_run_config *cfg, rc_error *err) {
-  if (cfg->inputs == RC_RUN_INPUTS_FASHION_MNIST)
-    return rc_error_set(err, RC_EINVAL, "--inputs fashion-mnist is not available yet (its loader is not part of this "
-                        "build): use --inputs teacher or mixture");
-  return rc_error_set(err, RC_EINVAL, "--inputs file (--inputs-file %s) is not available yet (its HDF5 loader is not "
-                      "part of this build): use --inputs teacher or mixture",
-                      cfg->inputs_file ? cfg->inputs_file : "PATH");
+/* Fashion-MNIST's sizes before loading: 10 classes of per_class (default 30) clean images, F = round(f C/(1-f))
+ * frustrated ones, D = 784, the first n_test test images */
+static rc_fashion_mnist_spec fashion_spec(const rc_run_config *cfg) {
+  rc_fashion_mnist_spec s = rc_fashion_mnist_spec_default();
+  if (cfg->per_class) s.per_class = cfg->per_class;
+  s.frustration = cfg->ts.frustration;
+  s.n_test = cfg->ts.n_test < 10000 ? cfg->ts.n_test : 10000;
+  s.seed = cfg->ts.seed;
+  return s;
+}
+
+/* the sizes encoder_bytes reads, for inputs that are not generated (a file: known only once read) */
+static rc_ts_data_spec sizes_spec(const rc_run_config *cfg, const rc_ts_data *in) {
+  rc_ts_data_spec s = generated_spec(cfg);
+  if (in) {
+    s.n_samples = in->n, s.input_dim = in->D, s.n_classes = in->K, s.n_test = in->n_test;
+  } else if (cfg->inputs == RC_RUN_INPUTS_FASHION_MNIST) {
+    const rc_fashion_mnist_spec f = fashion_spec(cfg);
+    const size_t C = 10 * f.per_class;
+    s.n_samples = C + (size_t)llround(f.frustration * (double)C / (1.0 - f.frustration));
+    s.input_dim = 784, s.n_classes = 10, s.n_test = f.n_test;
+  }
+  return s;
 }
 
 static rc_status inputs_check(const rc_run_config *cfg, rc_error *err) {
@@ -66,7 +84,14 @@ static rc_status inputs_check(const rc_run_config *cfg, rc_error *err) {
     rc_ts_data_spec s = generated_spec(cfg);
     return rc_ts_data_check(&s, cfg->dim, err);
   }
-  return inputs_not_yet(cfg, err);
+  if (!(cfg->ts.frustration >= 0.0 && cfg->ts.frustration < 1.0))
+    return rc_error_set(err, RC_EINVAL, "--frustration %g is outside [0, 1)", cfg->ts.frustration);
+  if (cfg->ts.mode != RC_FRUSTRATION_CONFLICT)
+    return rc_error_set(err, RC_EINVAL, "--frustration-mode %s is for the generated teacher's inputs; real inputs are "
+                        "frustrated by conflict (docs/model.md 6.3)", rc_frustration_mode_name(cfg->ts.mode));
+  if (cfg->inputs == RC_RUN_INPUTS_FILE && (!cfg->inputs_file || !*cfg->inputs_file))
+    return rc_error_set(err, RC_EINVAL, "--inputs file needs --inputs-file PATH");
+  return RC_OK;
 }
 
 rc_status rc_run_inputs_load(const rc_run_config *cfg, rc_ts_data **out, rc_error *err) {
@@ -77,10 +102,19 @@ rc_status rc_run_inputs_load(const rc_run_config *cfg, rc_ts_data **out, rc_erro
       rc_ts_data_spec s = generated_spec(cfg);
       return rc_ts_data_generate(&s, out, err);
     }
-    case RC_RUN_INPUTS_FASHION_MNIST: /* the loaders (fashion-mnist, HDF5 files) fill an rc_ts_data here */
+    case RC_RUN_INPUTS_FASHION_MNIST: {
+      rc_fashion_mnist_spec s = fashion_spec(cfg);
+      return rc_fashion_mnist_load(&s, out, NULL, err);
+    }
     case RC_RUN_INPUTS_FILE:
-    default:
-      return inputs_not_yet(cfg, err);
+    default: {
+      rc_inputs_file_spec s = rc_inputs_file_spec_default();
+      s.path = cfg->inputs_file;
+      s.per_class = cfg->per_class;
+      s.frustration = cfg->ts.frustration;
+      s.seed = cfg->ts.seed;
+      return rc_inputs_file_load(&s, out, NULL, err);
+    }
   }
 }
 
@@ -90,9 +124,12 @@ rc_status rc_run_inputs_load(const rc_run_config *cfg, rc_ts_data **out, rc_erro
 static double encoder_bytes(const rc_run_config *cfg, const rc_ts_data_spec *s) {
   const double N = (double)s->n_samples + (double)rc_ts_n_frustrated_added(s), D = (double)s->input_dim,
                d = (double)cfg->dim, K = (double)s->n_classes;
-  const double n_theta = d * D + K * d + d * d;
+  const double h = (double)cfg->hidden;
+  const double n_theta = (cfg->encoder == RC_ENCODER_MLP ? h * D + h + d * h + d : d * D) + K * d + d * d;
   double vectors = cfg->integrator == RC_INTEGRATOR_RK45 ? 16.0 : 6.0; /* theta, F, bufs, targets, snapshots' last */
   double per_sample = 8.0 * 4.0 * N * d;                               /* X, target X, G, the metrics' view */
+  if (cfg->encoder == RC_ENCODER_MLP) /* Z, A, dZ of the online, target and test encoders */
+    per_sample += 8.0 * 3.0 * h * (2.0 * N + (double)s->n_test);
   /* snapshots.h5 is written whole: every recorded theta is kept */
   const double n_times = cfg->times ? (double)cfg->n_times : (double)cfg->points + 1.0;
   double snaps = cfg->snapshots && cfg->out_dir ? 8.0 * n_times * n_theta : 0.0;
@@ -101,8 +138,13 @@ static double encoder_bytes(const rc_run_config *cfg, const rc_ts_data_spec *s) 
 
 rc_status rc_run_encoder_check(const rc_run_config *cfg, rc_error *err) {
   const char *enc = rc_encoder_name(cfg->encoder);
-  if (cfg->encoder != RC_ENCODER_LINEAR)
-    return rc_error_set(err, RC_EINVAL, "--encoder %s is not available in this build (table or linear)", enc);
+  if (cfg->encoder != RC_ENCODER_LINEAR && cfg->encoder != RC_ENCODER_MLP)
+    return rc_error_set(err, RC_EINVAL, "--encoder %s does not run on inputs (linear or mlp)", enc);
+  const int mlp = cfg->encoder == RC_ENCODER_MLP;
+  if (mlp && (cfg->hidden == 0 || cfg->hidden > 100000))
+    return rc_error_set(err, RC_EINVAL, "--hidden must be in 1..100000 (got %zu)", cfg->hidden);
+  if (mlp && cfg->precision != RC_PRECISION_F64)
+    return rc_error_set(err, RC_EINVAL, "--precision f32 is for the linear encoder's gd (the mlp runs in f64)");
   if (cfg->dim == 0) return rc_error_set(err, RC_EINVAL, "--dim must be positive");
   if (cfg->dim > 100000) return rc_error_set(err, RC_EINVAL, "--dim %zu is too large (at most 100000)", cfg->dim);
   if (!(cfg->eps > 0 && cfg->eps < 1)) return rc_error_set(err, RC_EINVAL, "--eps must be in (0, 1) (got %g)", cfg->eps);
@@ -136,7 +178,13 @@ rc_status rc_run_encoder_check(const rc_run_config *cfg, rc_error *err) {
   rc_status st = rc_run_end_time(cfg, &t_end, err); /* --t-end, --steps x --dt and --times must agree */
   if (!st) st = inputs_check(cfg, err);             /* sizes, f, mode against K, the 16 GB bound */
   if (st) return st;
-  rc_ts_data_spec s = generated_spec(cfg);
+  if (cfg->inputs == RC_RUN_INPUTS_FILE) return RC_OK; /* its sizes are known once read: checked then */
+  return rc_run_encoder_check_memory(cfg, NULL, err);
+}
+
+rc_status rc_run_encoder_check_memory(const rc_run_config *cfg, const rc_ts_data *in, rc_error *err) {
+  const char *enc = rc_encoder_name(cfg->encoder);
+  rc_ts_data_spec s = sizes_spec(cfg, in);
   char what[300], a[32];
   const double bytes = encoder_bytes(cfg, &s);
   snprintf(what, sizeof what, "this run (N = %zu inputs of dimension D = %zu, %zu test inputs, d = %zu, the %s encoder, %s; "
@@ -214,10 +262,17 @@ static void describe_param(const enc_obs *c, size_t q, char *buf, size_t n) {
   snprintf(buf, n, "parameter %zu", q);
 }
 
+/* the offset of the block named `name` (y, P: after the encoder's one or several blocks) */
+static size_t block_offset(const rc_param_block *b, size_t n, const char *name) {
+  for (size_t k = 0; k < n; k++)
+    if (!strcmp(b[k].name, name)) return b[k].offset;
+  return 0;
+}
+
 static rc_status observe_params(enc_obs *c, double t, size_t step, const double *theta, rc_error *err) {
   const size_t K = c->in->K, d = c->cfg->dim, N = c->in->n;
-  const size_t off_y = c->blocks[1].offset;
-  const double *Y = theta + off_y, *P = c->r->has_head ? theta + c->blocks[2].offset : NULL;
+  const size_t off_y = block_offset(c->blocks, c->n_blocks, "y");
+  const double *Y = theta + off_y, *P = c->r->has_head ? theta + block_offset(c->blocks, c->n_blocks, "P") : NULL;
   for (size_t q = 0; q < c->n_theta; q++) /* the first NaN or Inf stops the run (as every run) */
     if (!isfinite(theta[q])) {
       char what[96];
@@ -364,6 +419,21 @@ static rc_status plain_gd_loop(rc_engine *e, const double *theta0, double dt, co
   return st;
 }
 
+/* The mlp's initial theta = [W1 b1 W2 b2 | y | P], seeded as the linear
+ * encoder's (rc_ts_init_state): from one mt19937 seeded with the init seed,
+ * the labels y (entries N(0, sigma^2/d), section 2), then the encoder's
+ * parameters (docs/model.md 6.3); P from seed + 1. */
+static rc_status mlp_init_state(const rc_run_config *cfg, rc_engine *e, const rc_param_block *blocks, int head,
+                                double *theta, rc_error *err) {
+  const size_t off_y = rc_engine_encoder_size(e), n_y = rc_engine_n_theta(e) - off_y - (head ? cfg->dim * cfg->dim : 0);
+  (void)blocks;
+  rc_status st = rc_encoder_init_after_labels(rc_engine_encoder(e), cfg->init.sigma, cfg->init.seed, theta + off_y,
+                                              n_y, theta, err);
+  if (st || !head) return st;
+  return rc_head_init_matrix(theta + off_y + n_y, cfg->dim, cfg->head_init, cfg->head_scale, cfg->init.seed + 1,
+                             err);
+}
+
 rc_status rc_run_encoder_execute(const rc_run_config *cfg, rc_run_result **out, rc_error *err) {
   *out = NULL;
   const double t_start = now_seconds();
@@ -397,7 +467,9 @@ rc_status rc_run_encoder_execute(const rc_run_config *cfg, rc_run_result **out, 
   rc_dir_lock *lock = NULL;
   enc_obs oc;
   memset(&oc, 0, sizeof oc);
+  const int mlp = cfg->encoder == RC_ENCODER_MLP;
   st = rc_run_inputs_load(cfg, &r->inputs, err);
+  if (!st && cfg->inputs == RC_RUN_INPUTS_FILE) st = rc_run_encoder_check_memory(cfg, r->inputs, err);
   if (!st) r->ds = r->inputs->ds;
   if (!st) st = rc_spectrum_compute(r->ds, &mp, RC_SPECTRUM_AUTO, &r->spec, err);
   if (!st) {
@@ -412,14 +484,16 @@ rc_status rc_run_encoder_execute(const rc_run_config *cfg, rc_run_result **out, 
     es.eta_y = cfg->model.eta_y;
     es.eta_head = cfg->eta_head;
     es.decay_enc = es.decay_y = es.decay_head = 1; /* the trainer applies --weight-decay-on */
+    es.hidden = cfg->hidden;
+    es.activation = cfg->activation;
     st = rc_engine_alloc(&es, &e, err);
   }
-  if (!st) st = rc_ts_model_alloc(r->inputs, &tp, d, &m, err); /* the initial state; f32 gd */
+  if (!st && !mlp) st = rc_ts_model_alloc(r->inputs, &tp, d, &m, err); /* the initial state; f32 gd */
   if (!st) {
     r->n_theta = rc_engine_n_theta(e);
     oc.n_blocks = rc_engine_blocks(e, &oc.blocks);
     oc.n_theta = r->n_theta;
-    if (r->n_theta != rc_ts_state_size(m))
+    if (!mlp && r->n_theta != rc_ts_state_size(m))
       st = rc_error_set(err, RC_EINVAL, "internal: the engine's parameters do not match the teacher-student state");
   }
   if (!st) {
@@ -428,7 +502,8 @@ rc_status rc_run_encoder_execute(const rc_run_config *cfg, rc_run_result **out, 
     oc.F = rc_calloc(r->n_theta, sizeof(double), "parameters", err);
     if (!theta0 || !r->theta_final || !oc.F) st = RC_ENOMEM;
   }
-  if (!st) st = rc_ts_init_state(m, &cfg->init, cfg->head_init, cfg->head_scale, theta0, err);
+  if (!st && !mlp) st = rc_ts_init_state(m, &cfg->init, cfg->head_init, cfg->head_scale, theta0, err);
+  if (!st && mlp) st = mlp_init_state(cfg, e, oc.blocks, r->has_head, theta0, err);
   if (!st) st = encoder_times(cfg, r->spec, &grid, &n_times, &r->t_end, err);
   const rc_ts_data *in = r->inputs;
   if (!st) {
@@ -481,11 +556,10 @@ rc_status rc_run_encoder_execute(const rc_run_config *cfg, rc_run_result **out, 
     oc.e = e;
     oc.in = in;
     oc.r = r;
-    oc.test_enc.method = rc_encoder_methods[cfg->encoder];
-    oc.test_enc.n = in->n_test;
-    oc.test_enc.D = in->D;
-    oc.test_enc.d = d;
-    oc.test_enc.U = in->U_test;
+    st = rc_encoder_setup(&oc.test_enc, cfg->encoder, in->n_test, in->D, d, in->U_test, cfg->hidden, cfg->activation,
+                          err);
+  }
+  if (!st) {
     /* min_label_distance always: collapse_time and fitted_slow_rate are computed from it */
     oc.mopt.mask = (cfg->metrics ? cfg->metrics : RC_METRICS_ALL) | 1u << RC_M_MIN_LABEL_DISTANCE;
     oc.mopt.threads = cfg->threads;
@@ -496,7 +570,7 @@ rc_status rc_run_encoder_execute(const rc_run_config *cfg, rc_run_result **out, 
                                                 (tt->batch == 0 || (double)tt->batch >= r->ds->total));
     if (discrete && cfg->precision == RC_PRECISION_F64 && plain) {
       st = plain_gd_loop(e, theta0, cfg->dt, grid, n_times, cfg->progress, cfg->progress_ctx, &oc, err);
-    } else if (cfg->precision == RC_PRECISION_F64) { /* every optimizer, and flow: the one engine's loop */
+    } else if (cfg->precision == RC_PRECISION_F64 || mlp) { /* every optimizer, and flow: the one engine's loop */
       rc_engine_loop L = {e, &es, &cfg->train, cfg->integrator, cfg->dt, rho * RC_ENC_RATE_MARGIN, cfg->init.seed,
                           grid, n_times, cfg->progress, cfg->progress_ctx, cfg->rtol, cfg->atol, cfg->max_steps, NULL};
       st = rc_engine_loop_run(&L, theta0, observe_engine, &oc, err);
@@ -525,8 +599,8 @@ rc_status rc_run_encoder_execute(const rc_run_config *cfg, rc_run_result **out, 
     free(D);
   }
   if (!st) {
-    r->final_labels = r->theta_final + oc.blocks[1].offset;
-    r->final_head = r->has_head ? r->theta_final + oc.blocks[2].offset : NULL;
+    r->final_labels = r->theta_final + block_offset(oc.blocks, oc.n_blocks, "y");
+    r->final_head = r->has_head ? r->theta_final + block_offset(oc.blocks, oc.n_blocks, "P") : NULL;
     if (cfg->encoder == RC_ENCODER_LINEAR) st = w_spectrum(r->theta_final, d, in->D, r, err);
   }
   r->wall_seconds = now_seconds() - t_start;
@@ -564,6 +638,7 @@ rc_status rc_run_encoder_execute(const rc_run_config *cfg, rc_run_result **out, 
   }
   rc_dir_lock_release(lock);
   openblas_set_num_threads(blas_threads);
+  rc_encoder_release(&oc.test_enc);
   rc_state_free(oc.view);
   free(oc.test_out);
   free(oc.tmp);

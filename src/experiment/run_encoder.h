@@ -8,6 +8,8 @@
 
 /** Every check that needs no data (sizes, the memory budget, integrator, rates, inputs). */
 rc_status rc_run_encoder_check(const rc_run_config *cfg, rc_error *err);
+/** The memory budget of an encoder run, from cfg's sizes or, once read, the inputs' (in, or NULL). */
+rc_status rc_run_encoder_check_memory(const rc_run_config *cfg, const rc_ts_data *in, rc_error *err);
 
 /** The inputs spec -> (U, labels, test inputs) -> observations: the one place
  * a new kind of inputs (fashion-mnist, file) is wired in. */

@@ -44,7 +44,12 @@ static json_t *regime_json(const rc_run_config *cfg, const rc_run_result *r) {
   json_object_set_new(j, "kernel_top_eigenvalue", rc_json_number(r->kernel_top));
   /* the Marchenko-Pastur edge (1 + sqrt(N/D))^2 is the top eigenvalue of the kernel of i.i.d. isotropic
    * inputs (the linear teacher's); a mixture's inputs have K means, whose spikes set the top eigenvalue */
-  if (cfg->ts.teacher == RC_TEACHER_LINEAR) {
+  if (cfg->inputs == RC_RUN_INPUTS_FASHION_MNIST || cfg->inputs == RC_RUN_INPUTS_FILE) {
+    json_object_set_new(j, "kernel_edge_prediction", json_null());
+    json_object_set_new(j, "kernel_edge_note",
+                        json_string("real inputs are not isotropic: the top eigenvalue of U U^T grows with N (docs/model.md "
+                                    "6.3), so the gd step bound falls like 1/N"));
+  } else if (cfg->ts.teacher == RC_TEACHER_LINEAR) {
     const double edge = (1.0 + sqrt((double)d->n / (double)d->D)) * (1.0 + sqrt((double)d->n / (double)d->D));
     json_object_set_new(j, "kernel_edge_prediction", json_real(edge));
   } else {
@@ -63,10 +68,31 @@ static json_t *inputs_json(const rc_run_config *cfg, const rc_run_result *r) {
   const rc_ts_data_spec *s = &cfg->ts;
   json_t *in = json_object();
   json_t *data = json_object();
-  json_object_set_new(data, "task", json_string("teacher-student"));
+  const int real = cfg->inputs == RC_RUN_INPUTS_FASHION_MNIST || cfg->inputs == RC_RUN_INPUTS_FILE;
+  json_object_set_new(data, "task", json_string(real ? "encoder on real inputs" : "teacher-student"));
   json_object_set_new(data, "encoder", json_string(rc_encoder_name(cfg->encoder)));
   json_object_set_new(data, "inputs", json_string(rc_run_inputs_name(cfg->inputs)));
-  json_object_set_new(data, "n_clean", json_integer((json_int_t)s->n_samples));
+  if (real) { /* docs/model.md 6.3: n clean per class drawn seeded, F = round(f C/(1-f)) further samples, conflict */
+    const rc_ts_data *d = r->inputs;
+    if (cfg->inputs_file) json_object_set_new(data, "inputs_file", json_string(cfg->inputs_file));
+    json_object_set_new(data, "per_class", cfg->per_class || cfg->inputs == RC_RUN_INPUTS_FASHION_MNIST
+                                               ? json_integer((json_int_t)(cfg->per_class ? cfg->per_class : 30))
+                                               : json_string("every sample of the file"));
+    json_object_set_new(data, "n_clean", json_integer((json_int_t)(d->n - d->n_altered)));
+    json_object_set_new(data, "samples", json_integer((json_int_t)d->n));
+    json_object_set_new(data, "input_dim", json_integer((json_int_t)d->D));
+    json_object_set_new(data, "classes", json_integer((json_int_t)d->K));
+    json_object_set_new(data, "frustration", json_real(s->frustration));
+    json_object_set_new(data, "frustration_mode", json_string("conflict"));
+    json_object_set_new(data, "test_samples", json_integer((json_int_t)d->n_test));
+    json_object_set_new(data, "data_seed", json_integer((json_int_t)s->seed));
+    if (cfg->inputs == RC_RUN_INPUTS_FASHION_MNIST)
+      json_object_set_new(data, "normalisation",
+                          json_string("u = (pixel/255 - the training set's per-pixel mean) / sqrt(the training set's mean "
+                                      "|.|^2): mean |u|^2 = 1 over the 60000 training images"));
+  }
+  if (!real) json_object_set_new(data, "n_clean", json_integer((json_int_t)s->n_samples));
+  if (!real) {
   json_object_set_new(data, "samples", json_integer((json_int_t)s->n_samples));
   json_object_set_new(data, "input_dim", json_integer((json_int_t)s->input_dim));
   json_object_set_new(data, "classes", json_integer((json_int_t)s->n_classes));
@@ -79,6 +105,7 @@ static json_t *inputs_json(const rc_run_config *cfg, const rc_run_result *r) {
   json_object_set_new(data, "frustration_mode", json_string(rc_frustration_mode_name(s->mode)));
   json_object_set_new(data, "test_samples", json_integer((json_int_t)s->n_test));
   json_object_set_new(data, "data_seed", json_integer((json_int_t)s->seed));
+  }
   json_object_set_new(in, "data", data);
   json_t *model = json_object();
   char terms[256];
@@ -87,6 +114,10 @@ static json_t *inputs_json(const rc_run_config *cfg, const rc_run_result *r) {
   json_object_set_new(model, "terms", json_string(terms));
   json_object_set_new(model, "rates", json_string(rc_rate_scheme_name(b->model.rates)));
   json_object_set_new(model, "eta_w", json_real(cfg->eta_w));
+  if (cfg->encoder == RC_ENCODER_MLP) {
+    json_object_set_new(model, "hidden", json_integer((json_int_t)cfg->hidden));
+    json_object_set_new(model, "activation", json_string(rc_activation_name(cfg->activation)));
+  }
   json_object_set_new(model, "eta_y", json_real(b->model.eta_y));
   if (rc_model_has_head(&b->terms)) {
     json_object_set_new(model, "eta_head", json_real(b->eta_head));
@@ -96,7 +127,13 @@ static json_t *inputs_json(const rc_run_config *cfg, const rc_run_result *r) {
   json_object_set_new(in, "model", model);
   json_t *init = json_object();
   json_object_set_new(init, "sigma", json_real(b->init.sigma));
-  json_object_set_new(init, "W", json_string("entries N(0, sigma^2/d): x = W u starts with entries of variance about sigma^2/d"));
+  if (cfg->encoder == RC_ENCODER_MLP)
+    json_object_set_new(init, "W1_b1_W2_b2",
+                        json_string("docs/model.md 6.3: W1 ~ N(0, g^2 / mean|u|^2) (g^2 = 2 relu, 1 tanh), W2 ~ N(0, "
+                                    "sigma^2 / (d h E[phi^2])) (E[phi^2] = 1 relu, 0.394 tanh), b1 = b2 = 0; labels "
+                                    "first from the same generator"));
+  else
+    json_object_set_new(init, "W", json_string("entries N(0, sigma^2/d): x = W u starts with entries of variance about sigma^2/d"));
   json_object_set_new(init, "init_seed", json_integer((json_int_t)b->init.seed));
   json_object_set_new(init, "dim", json_integer((json_int_t)b->dim));
   json_object_set_new(in, "init", init);

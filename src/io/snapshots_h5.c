@@ -273,10 +273,11 @@ static int p_write_attr(hid_t obj, const char *name, unsigned long long v) {
 /* one parameter block (offset, rows x cols) of every recorded state, gathered */
 static int write_block(hid_t file, const char *name, const rc_param_snapshots *s, size_t off, size_t rows,
                        size_t cols) {
-  double *buf = malloc((s->n_times * rows * cols + 1) * sizeof *buf);
+  const size_t w = cols ? rows * cols : rows; /* a vector block (cols 0: b1, b2) has rows entries */
+  double *buf = malloc((s->n_times * w + 1) * sizeof *buf);
   if (!buf) return -1;
   for (size_t k = 0; k < s->n_times; k++)
-    memcpy(buf + k * rows * cols, s->states + k * s->state_size + off, rows * cols * sizeof *buf);
+    memcpy(buf + k * w, s->states + k * s->state_size + off, w * sizeof *buf);
   hsize_t dims[3] = {s->n_times, rows, cols};
   int rc = cols ? p_write_array(file, name, H5T_NATIVE_DOUBLE, 3, dims, buf)
                 : p_write_array(file, name, H5T_NATIVE_DOUBLE, 2, dims, buf);

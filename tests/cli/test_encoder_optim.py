@@ -208,9 +208,10 @@ with tempfile.TemporaryDirectory() as T:
     check(filecmp.cmp(os.path.join(t1, "metrics.csv"), os.path.join(t2, "metrics.csv"), shallow=False)
           and json.load(open(os.path.join(t2, "summary.json")))["inputs"]["integration"]["threads"] == 2,
           "--threads 1 and 2 give the same run, and summary.json records it")
-    # inputs not available yet: parsed, refused in one line before anything is written
-    for args, pat in ((["--inputs", "fashion-mnist"], "not available yet"),
-                      (["--inputs", "file", "--inputs-file", os.path.join(T, "x.h5")], "not available yet"),
+    # real inputs (docs/model.md 6.3, tests/cli/test_mlp_cli.py) take --per-class, not the generated inputs'
+    # --samples/--input-dim: refused in one line before anything is written
+    for args, pat in ((["--inputs", "fashion-mnist"], "does not apply to --inputs fashion-mnist"),
+                      (["--inputs", "file", "--inputs-file", os.path.join(T, "x.h5")], "does not apply to --inputs file"),
                       (["--inputs", "file"], "needs --inputs-file"),
                       (["--inputs", "pictures"], "unknown inputs 'pictures'"),
                       (["--encoder", "deep"], "unknown encoder")):

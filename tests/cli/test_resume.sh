@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # test_resume.sh: a run killed with SIGKILL and continued with --resume gives
 # the files of a run never interrupted, bit for bit (metrics.csv,
-# snapshots.h5, summary.json but for wall_seconds), for one integrator; and
-# resuming refuses a checkpoint of other settings, a damaged checkpoint or a
-# missing journal. Usage: test_resume.sh path/to/repcollapse gd|rk45|exact
+# snapshots.h5, summary.json but for wall_seconds), for one integrator or one
+# optimizer of the one engine (engine-*: momentum buffers, Adam moments and
+# step count, the shuffle position and the EMA copies are in the checkpoint;
+# engine-flow: rk45 with weight decay and EMA targets); and resuming refuses
+# a checkpoint of other settings, a damaged checkpoint or a missing journal.
+# Usage: test_resume.sh path/to/repcollapse gd|rk45|exact|engine-OPTIMIZER|engine-flow
 set -u
 RC="$1"
 MODE="$2"
@@ -16,6 +19,14 @@ case "$MODE" in
               --points 200 --snapshots --checkpoint-every 20) ;;
   exact) ARGS=(--classes 4 --per-class 1000 --frustration 0.05 --dim 8 --t-end 1500 --points 2500
                --checkpoint-every 25) ;;
+  engine-gd) ARGS=(--classes 4 --per-class 250 --frustration 0.05 --dim 8 --integrator gd --dt 0.02 --steps 12000
+                  --points 40 --optimizer gd --batch 158 --snapshots --checkpoint-every 4) ;;
+  engine-momentum|engine-nesterov|engine-adam|engine-adamw)
+    ARGS=(--classes 4 --per-class 250 --frustration 0.05 --dim 8 --model siam-sg --integrator gd --dt 0.02
+          --steps 8000 --points 40 --optimizer "${MODE#engine-}" --momentum 0.5 --weight-decay 0.001 --batch 158
+          --ema 0.9 --snapshots --checkpoint-every 4) ;;
+  engine-flow) ARGS=(--classes 4 --per-class 250 --frustration 0.05 --dim 8 --model siam-sg --integrator rk45
+                     --t-end 300 --points 150 --weight-decay 0.001 --ema-rate 5 --snapshots --checkpoint-every 4) ;;
   *) echo "unknown mode $MODE"; exit 2 ;;
 esac
 ARGS+=(--quiet --out run)   # the same relative --out in two directories: the same command line
@@ -54,7 +65,8 @@ if [ "$MODE" != exact ]; then
   /usr/bin/python3 - run/snapshots.h5 "$T/A/run/snapshots.h5" <<'PY' && ok || bad "snapshots.h5 content differs"
 import sys, h5py, numpy as np
 a, b = h5py.File(sys.argv[1], "r"), h5py.File(sys.argv[2], "r")
-assert sorted(a.keys()) == sorted(b.keys()) == ["labels", "observation_label", "observation_sample", "sample_label", "samples", "step", "t"]
+assert sorted(a.keys()) == sorted(b.keys())
+assert set(a.keys()) - {"head"} == {"labels", "observation_label", "observation_sample", "sample_label", "samples", "step", "t"}
 for k in a.keys():
     assert np.array_equal(a[k][()], b[k][()]), k
 assert dict(a.attrs) == dict(b.attrs)
@@ -83,6 +95,11 @@ expect_refusal() { # CODE PATTERN args...
 }
 expect_refusal 2 "other settings" "${ARGS[@]}" --seed 2 --resume
 expect_refusal 2 "other settings" "${ARGS[@]}" --eps 0.02 --resume
+case "$MODE" in # the optimizer's settings are part of the run's identity
+  engine-flow) expect_refusal 2 "other settings" "${ARGS[@]}" --ema-rate 6 --resume ;;
+  engine-*) expect_refusal 2 "other settings" "${ARGS[@]}" --batch 79 --resume
+            expect_refusal 2 "other settings" "${ARGS[@]}" --batch-seed 9 --resume ;;
+esac
 rm -rf run && cp -r "$T/killed" run
 size=$(stat -c %s "$T/killed/checkpoint.bin")
 head -c $((size - 9)) "$T/killed/checkpoint.bin" >"$T/truncated.bin"

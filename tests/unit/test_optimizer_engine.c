@@ -8,7 +8,9 @@
  * augmented system written out by hand (flow: its generator; discrete: its
  * one-step matrix), against the fitted decay of D, and the 1/kappa approach
  * to plain sg; checkpoint and resume bit for bit for every optimizer, on the
- * table and linear encoders. */
+ * table and linear encoders; the one time loop (experiment/engine_loop.c) on
+ * the linear encoder resumed from each of its resume points, discrete and in
+ * flow, and its flow against GSL's rk8pd. */
 #include "testutil.h"
 
 #include <complex.h>
@@ -16,6 +18,7 @@
 #include <gsl/gsl_errno.h>
 #include <gsl/gsl_odeiv2.h>
 
+#include "experiment/engine_loop.h"
 #include "repcollapse/engine.h"
 #include "repcollapse/trainer.h"
 
@@ -575,6 +578,120 @@ static void test_resume_linear(void **state) {
   resume_case(RC_ENCODER_LINEAR, "siam-sg", 1);
 }
 
+/* ---- the time loop every encoder's run shares (experiment/engine_loop.c) ---- */
+typedef struct {
+  size_t n, n_rec, n_saved;
+  double rec[64][400];   /* theta at each recorded time (first n values) */
+  double tbar[64][400];  /* the targets the observer saw */
+  rc_engine_resume_point saved[8];
+  double payload[8][2000];
+} loop_log;
+
+static rc_status log_observe(double t, size_t step, const double *theta, const rc_trainer *tr, void *ctx,
+                             rc_error *err) {
+  (void)t, (void)step, (void)err;
+  loop_log *g = ctx;
+  memcpy(g->rec[g->n_rec], theta, g->n * sizeof *theta);
+  const double *bar = rc_trainer_targets(tr);
+  if (bar) memcpy(g->tbar[g->n_rec], bar, g->n * sizeof *bar);
+  g->n_rec++;
+  return RC_OK;
+}
+
+static rc_status log_save(const rc_engine_resume_point *p, void *ctx, rc_error *err) {
+  (void)err;
+  loop_log *g = ctx;
+  if (g->n_saved == 8) return RC_OK;
+  assert_true(p->n_z <= 2000);
+  g->saved[g->n_saved] = *p;
+  memcpy(g->payload[g->n_saved], p->z, p->n_z * sizeof *p->z);
+  g->saved[g->n_saved].z = g->payload[g->n_saved];
+  g->n_saved++;
+  return RC_OK;
+}
+
+/* the loop on the linear encoder (theta = [W | y | P]): a run continued from
+ * any of its resume points records the same parameters and targets bit for
+ * bit, discrete (Adam, a minibatch, EMA, decay) and in flow (decay, EMA);
+ * the flow's records against GSL's rk8pd on the trainer's field (another
+ * integrator, tight tolerances) */
+static void loop_case(rc_integrator integ) {
+  fixture f;
+  fx_open(&f, tu_equal(3, 8, 0.2, RC_PATTERN_RING, 2), "siam-sg", RC_ENCODER_LINEAR, 3, 12, RC_RATES_DEGREE, 6);
+  assert_true(f.n <= 400);
+  rc_train_settings t = rc_train_settings_default();
+  t.opt.weight_decay = 0.01;
+  double dt = 0.002, grid[12];
+  if (integ == RC_INTEGRATOR_GD) {
+    t.opt.kind = RC_OPTIMIZER_ADAM;
+    t.batch = 7;
+    t.ema = RC_EMA_TAU;
+    t.ema_tau = 0.7;
+  } else {
+    t.ema = RC_EMA_RATE;
+    t.ema_rate = 3.0;
+  }
+  for (int k = 0; k < 12; k++) grid[k] = dt * (double)(40 * k);
+  loop_log *a = calloc(1, sizeof *a), *b = calloc(1, sizeof *b);
+  a->n = b->n = f.n;
+  rc_engine_checkpointing ck = {0.1, log_save, a, NULL};
+  rc_engine_loop L = {f.e, &f.spec, &t, integ, dt, 1e-9, 1, grid, 12, NULL, NULL, 1e-12, 1e-14, 0, &ck};
+  rc_error err;
+  if (rc_engine_loop_run(&L, f.theta0, log_observe, a, &err)) fail_msg("loop: %s", err.msg);
+  assert_int_equal(a->n_rec, 12);
+  assert_true(a->n_saved >= 3);
+  assert_true(tu_max_abs_diff(a->rec[11], f.theta0, f.n) > 1e-4); /* it moved */
+  for (size_t s = 0; s < a->n_saved; s++) {
+    const rc_engine_resume_point *p = &a->saved[s];
+    memset(b, 0, sizeof *b);
+    b->n = f.n;
+    b->n_rec = p->next_time;
+    rc_engine_checkpointing ck2 = {0.1, log_save, b, p};
+    L.ck = &ck2;
+    if (rc_engine_loop_run(&L, f.theta0, log_observe, b, &err)) fail_msg("resumed loop: %s", err.msg);
+    assert_int_equal(b->n_rec, 12);
+    for (size_t k = p->next_time; k < 12; k++) {
+      assert_memory_equal(a->rec[k], b->rec[k], f.n * sizeof(double));
+      assert_memory_equal(a->tbar[k], b->tbar[k], f.n * sizeof(double));
+    }
+  }
+  /* a payload of another size is refused */
+  rc_engine_resume_point bad = a->saved[0];
+  bad.n_z -= 1;
+  rc_engine_checkpointing ck3 = {0.1, log_save, b, &bad};
+  L.ck = &ck3;
+  assert_int_equal(rc_engine_loop_run(&L, f.theta0, log_observe, b, &err), RC_EINVAL);
+  assert_non_null(strstr(err.msg, "does not fit this run"));
+  if (integ == RC_INTEGRATOR_RK45) {
+    rc_trainer *tr = trainer(&f, &t, 0, 0);
+    size_t n2 = rc_trainer_flow_size(tr);
+    double *z = malloc(n2 * sizeof *z), *st = malloc(12 * n2 * sizeof *st);
+    rc_trainer_flow_init(tr, f.theta0, z);
+    flow_integrate(tr, z, grid, 12, st);
+    for (size_t k = 0; k < 12; k++) {
+      double mx = tu_max_abs(st + k * n2, f.n);
+      assert_true(tu_max_abs_diff(a->rec[k], st + k * n2, f.n) <= 1e-9 * mx);
+      assert_true(tu_max_abs_diff(a->tbar[k], st + k * n2 + f.n, f.n) <= 1e-9 * mx);
+    }
+    rc_trainer_free(tr);
+    free(z);
+    free(st);
+  }
+  free(a);
+  free(b);
+  fx_close(&f);
+}
+
+static void test_loop_discrete_linear(void **state) {
+  (void)state;
+  loop_case(RC_INTEGRATOR_GD);
+}
+
+static void test_loop_flow_linear(void **state) {
+  (void)state;
+  loop_case(RC_INTEGRATOR_RK45);
+}
+
 /* summary.json's record: the momentum regime of the slow mode, Adam's note */
 static void test_settings_json(void **state) {
   (void)state;
@@ -609,6 +726,7 @@ int main(void) {
       cmocka_unit_test(test_weight_decay_flow),       cmocka_unit_test(test_ema_flow_eigenvalues),
       cmocka_unit_test(test_ema_discrete_eigenvalues), cmocka_unit_test(test_resume_table),
       cmocka_unit_test(test_resume_linear),           cmocka_unit_test(test_settings_json),
+      cmocka_unit_test(test_loop_discrete_linear),    cmocka_unit_test(test_loop_flow_linear),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
