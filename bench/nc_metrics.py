@@ -68,7 +68,8 @@ def main():
         bw = json.loads(sh([a.stream, 1 << 26, 10], env=env))["best_gb_per_s"]
         byt = 8.0 * N * d / 1e9
         roof = {
-            "rankme": max(N * d * (d + 1) / 1e9 / gemm_dd, byt / bw),
+            # the Gram, then (a collapsing H, as this state's) the blocked QR: ~2 N d^2 (1 + d / 1024) flops
+            "rankme": max((N * d * (d + 1) + 2.0 * N * d * d * (1 + d / 1024)) / 1e9 / gemm_dd, 2 * byt / bw),
             "nc1": max(min(2.0 * N * d * r, 1.0 * N * d * (d + 1)) / 1e9 / (gemm_nt if 2 * r <= d else gemm_dd),
                        byt / bw),
             "nc4": max(2.0 * N * K * d / 1e9 / gemm_nt, byt / bw),
@@ -87,7 +88,9 @@ def main():
          f"Load average {load0:.2f} at the start, {load1:.2f} at the end (2 cores shared: on a loaded machine the "
          "ratios are the useful part).\n",
          "Roofline of each added piece: max(flops / the dgemm rate at its tile shape (bench/shape_gemm.c), "
-         "bytes / the triad bandwidth (bench/stream.c)): rankme's Gram H^T H, N d (d + 1) flops (dsyrk); nc1's "
+         "bytes / the triad bandwidth (bench/stream.c)): rankme's Gram H^T H, N d (d + 1) flops (dsyrk), and, "
+         "since this state has collapsed (rankme about 1: s_min^2 < 1e-5 s_max^2), its blocked QR, about "
+         "2 N d^2 (1 + d / 1024) flops more (at the dgemm rate: dgeqrf runs below it); nc1's "
          f"residual projections, min(2 N d r, N d (d + 1)) flops with r = min(K - 1, d) = {res[1]['r']} "
          "(the d x d scatter when 2 r > d); nc4's nearest class means, 2 N K d flops (the nearest labels are "
          "shared with accuracy: nc4 alone runs both searches and the class means, its roofline counts them); "

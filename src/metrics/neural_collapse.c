@@ -311,8 +311,12 @@ static int gram_singular_values(double *G, size_t g, size_t count, double *sv) {
  * chunk is stacked under the block's R and factorised (dgeqrf), the blocks' R stacked and their singular
  * values taken (dgesdd): backward stable, so singular values far below sqrt(u) s_max come out right.
  * Returns 0, or nonzero when out of memory or LAPACK fails. */
+/* rows per QR of the blocked QR: taller than the metrics' chunks, so that stacking the block's R (d rows)
+ * on each costs little */
+#define NC_QR_ROWS (4 * RC_METRICS_CHUNK)
+
 static int tsqr_singular_values(const double *x, size_t N, size_t d, int nt, double *sv) {
-  const size_t nch = (N + RC_METRICS_CHUNK - 1) / RC_METRICS_CHUNK, lda = d + RC_METRICS_CHUNK;
+  const size_t nch = (N + NC_QR_ROWS - 1) / NC_QR_ROWS, lda = d + NC_QR_ROWS;
   size_t S = nch < NC_BLOCKS ? nch : NC_BLOCKS;
   const double cap = NC_BLOCK_BYTES / (8.0 * (double)(d * d));
   if ((double)S > cap) S = cap >= 1.0 ? (size_t)cap : 1;
@@ -337,7 +341,7 @@ static int tsqr_singular_values(const double *x, size_t N, size_t d, int nt, dou
       if (mine) continue;
       double *R = Rs + b * d * d; /* d x d, column-major, leading dimension d */
       for (size_t ch = b * nch / S; ch < (b + 1) * nch / S; ch++) {
-        const size_t i0 = ch * RC_METRICS_CHUNK, i1 = i0 + RC_METRICS_CHUNK < N ? i0 + RC_METRICS_CHUNK : N;
+        const size_t i0 = ch * NC_QR_ROWS, i1 = i0 + NC_QR_ROWS < N ? i0 + NC_QR_ROWS : N;
         const size_t m = i1 - i0, rows = d + m;
         for (size_t j = 0; j < d; j++) {
           double *col = A + j * rows;
