@@ -108,11 +108,12 @@ int rc_nc_metrics(const rc_dataset *ds, const rc_state *s, const rc_metrics_ref 
 
 /** The same columns from moments (the group reduction, reduced.h): K class
  * means mu (K x d) over n[c] clean samples each, the within-class scatter
- * SW = sum over clean samples of (h_i - mu_c)(h_i - mu_c)^T (d x d), the
- * uncentred Gram H^T H of all n_all samples (d x d), the labels Y. nc4 needs
- * the individual samples: null. */
-void rc_nc_metrics_moments(size_t K, size_t d, const double *n, const double *mu, const double *SW, const double *HtH,
-                           size_t n_all, const double *Y, const rc_metrics_ref *ref, unsigned mask,
+ * SW = sum over clean samples of (h_i - mu_c)(h_i - mu_c)^T (d x d), a
+ * square root F (n_rows x d, F^T F = H^T H: the same singular values as the
+ * N x d matrix H of all n_all samples), the labels Y. nc4 needs the
+ * individual samples: null. */
+void rc_nc_metrics_moments(size_t K, size_t d, const double *n, const double *mu, const double *SW, const double *F,
+                           size_t n_rows, size_t n_all, const double *Y, const rc_metrics_ref *ref, unsigned mask,
                            rc_metrics_row *row);
 
 /* Scale-free collapse (docs/model.md section 6.0, src/metrics/scale_free.c). */

@@ -16,7 +16,7 @@
 #include "experiment/checkpoints.h"
 #include "repcollapse/repcollapse.h"
 
-static uint64_t run_fingerprint(const rc_run_config *cfg, const rc_dataset *ds, const rc_state *init,
+static uint64_t run_fingerprint(const rc_run_config *cfg, const rc_dataset *ds, const run_checkpoints_spec *sp,
                                 const double *grid, size_t n_times) {
   const char *settings = cfg->settings ? cfg->settings : "";
   const rc_train_settings *tr = &cfg->train; /* the optimizer and its buffers' meaning (docs/model.md 6.1) */
@@ -32,7 +32,8 @@ static uint64_t run_fingerprint(const rc_run_config *cfg, const rc_dataset *ds, 
   h = rc_hash_bytes(h, ds->row_ptr, (ds->n_samples + 1) * sizeof *ds->row_ptr);
   h = rc_hash_bytes(h, ds->labels, ds->nnz * sizeof *ds->labels);
   h = rc_hash_bytes(h, ds->counts, ds->nnz * sizeof *ds->counts);
-  h = rc_hash_bytes(h, init->z, rc_state_size(init) * sizeof *init->z);
+  h = rc_hash_bytes(h, sp->init, sp->n_init * sizeof *sp->init);
+  if (sp->n_extra) h = rc_hash_bytes(h, sp->extra, sp->n_extra * sizeof *sp->extra);
   return rc_hash_bytes(h, grid, n_times * sizeof *grid);
 }
 
@@ -42,8 +43,8 @@ static double now_seconds(void) {
   return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-/* values of one recorded state: the embeddings, and P when the model has a head */
-static size_t state_values(const run_checkpoints *c) { return (c->n + c->k + (c->head ? c->d : 0)) * c->d; }
+/* values of one journal record (a recorded state: the embeddings, and P when the model has a head) */
+static size_t state_values(const run_checkpoints *c) { return c->record_values; }
 
 /* the journal's running hash and count, over the records as written */
 static void count_record(run_checkpoints *c, double t, uint64_t step, const double *z) {
@@ -53,15 +54,19 @@ static void count_record(run_checkpoints *c, double t, uint64_t step, const doub
   c->journal_records++;
 }
 
-rc_status run_checkpoints_record(run_checkpoints *c, double t, size_t step, const rc_state *s, rc_error *err) {
+rc_status run_checkpoints_record_values(run_checkpoints *c, double t, size_t step, const double *v, rc_error *err) {
   if (!c->journal) return RC_OK;
   uint64_t step64 = step;
   size_t nz = state_values(c);
   if (fwrite(&t, sizeof t, 1, c->journal) != 1 || fwrite(&step64, sizeof step64, 1, c->journal) != 1 ||
-      fwrite(s->z, sizeof *s->z, nz, c->journal) != nz)
+      fwrite(v, sizeof *v, nz, c->journal) != nz)
     return rc_error_set(err, RC_EIO, "cannot write '%s'", c->journal_path);
-  count_record(c, t, step64, s->z);
+  count_record(c, t, step64, v);
   return RC_OK;
+}
+
+rc_status run_checkpoints_record(run_checkpoints *c, double t, size_t step, const rc_state *s, rc_error *err) {
+  return run_checkpoints_record_values(c, t, step, s->z, err);
 }
 
 /* write a checkpoint at (next_time, step, t, h) holding n_z values z */
@@ -136,7 +141,8 @@ static rc_status check_loaded(const run_checkpoints *c, const rc_checkpoint *ck,
 }
 
 /* rebuild the snapshots recorded before the checkpoint from the journal, and cut the journal there */
-static rc_status replay_journal(run_checkpoints *c, const rc_checkpoint *ck, rc_snapshots *snap, rc_error *err) {
+static rc_status replay_journal(run_checkpoints *c, const rc_checkpoint *ck, const run_checkpoints_spec *sp,
+                                rc_error *err) {
   FILE *probe = NULL; /* a regular file, not a FIFO or a device (core/input.h) */
   rc_status st0 = rc_input_open(c->journal_path, "snapshot journal", &probe, NULL, err);
   if (probe) fclose(probe);
@@ -146,21 +152,21 @@ static rc_status replay_journal(run_checkpoints *c, const rc_checkpoint *ck, rc_
     return rc_error_set(err, RC_EIO, "snapshot journal '%s' is missing: cannot rebuild snapshots.h5 (run without "
                                      "--resume to start afresh)", c->journal_path);
   size_t nz = state_values(c);
-  rc_state *s = NULL;
-  rc_status st = rc_state_alloc_head(c->n, c->k, c->d, c->head, &s, err);
+  double *v = rc_calloc(nz + 1, sizeof *v, "snapshot journal record", err);
+  rc_status st = v ? RC_OK : RC_ENOMEM;
   for (uint64_t r = 0; !st && r < ck->journal_records; r++) {
     double t;
     uint64_t step;
     if (fread(&t, sizeof t, 1, c->journal) != 1 || fread(&step, sizeof step, 1, c->journal) != 1 ||
-        fread(s->z, sizeof *s->z, nz, c->journal) != nz) {
+        fread(v, sizeof *v, nz, c->journal) != nz) {
       st = rc_error_set(err, RC_EINVAL, "snapshot journal '%s' is shorter than checkpoint '%s' says", c->journal_path,
                         c->path);
       break;
     }
-    count_record(c, t, step, s->z);
-    if (snap) st = rc_snapshots_write(snap, (size_t)r, t, (long)step, s, err);
+    count_record(c, t, step, v);
+    if (sp->replay) st = sp->replay((size_t)r, t, (size_t)step, v, sp->replay_ctx, err);
   }
-  rc_state_free(s);
+  free(v);
   if (!st && c->journal_hash != ck->journal_hash)
     st = rc_error_set(err, RC_EINVAL, "snapshot journal '%s' does not match checkpoint '%s' (damaged)",
                       c->journal_path, c->path);
@@ -170,9 +176,9 @@ static rc_status replay_journal(run_checkpoints *c, const rc_checkpoint *ck, rc_
   return st;
 }
 
-rc_status run_checkpoints_open(run_checkpoints *c, const rc_run_config *cfg, const rc_dataset *ds,
-                               const rc_state *init, const double *grid, size_t n_times, rc_metrics_row *rows,
-                               size_t *n_rows, rc_snapshots *snap, double wall_start, int engine, rc_error *err) {
+rc_status run_checkpoints_open_spec(run_checkpoints *c, const rc_run_config *cfg, const rc_dataset *ds,
+                                    const run_checkpoints_spec *sp, const double *grid, size_t n_times,
+                                    rc_metrics_row *rows, size_t *n_rows, double wall_start, rc_error *err) {
   memset(c, 0, sizeof *c);
   c->rows = rows;
   c->n_rows = n_rows;
@@ -185,12 +191,12 @@ rc_status run_checkpoints_open(run_checkpoints *c, const rc_run_config *cfg, con
   if (!(cfg->checkpoint_every > 0) && !cfg->resume) return RC_OK;
   c->every = cfg->checkpoint_every > 0 ? cfg->checkpoint_every : 0.0;
   c->integrator = cfg->integrator;
-  c->n = init->n;
-  c->k = init->k;
-  c->d = init->d;
-  c->head = init->P != NULL;
-  c->engine = engine;
-  c->fingerprint = run_fingerprint(cfg, ds, init, grid, n_times);
+  c->n = sp->n;
+  c->k = sp->k;
+  c->d = sp->d;
+  c->record_values = sp->record_values;
+  c->engine = sp->engine;
+  c->fingerprint = run_fingerprint(cfg, ds, sp, grid, n_times);
   rc_status st = cfg->resume ? rc_checkpoint_read(c->path, &c->loaded, err) : RC_OK;
   if (st) return st;
   if (!c->loaded) { /* from t = 0: an older checkpoint in DIR is void */
@@ -202,8 +208,8 @@ rc_status run_checkpoints_open(run_checkpoints *c, const rc_run_config *cfg, con
   }
   const rc_checkpoint *ck = c->loaded;
   st = check_loaded(c, ck, cfg->snapshots, n_times, err);
-  if (!st && cfg->snapshots) st = replay_journal(c, ck, snap, err);
-  if (!st && ck->n_z && !engine) {
+  if (!st && cfg->snapshots) st = replay_journal(c, ck, sp, err);
+  if (!st && ck->n_z && !c->engine) {
     st = rc_state_alloc(c->n, c->k, c->d, &c->from_state, err);
     if (!st) memcpy(c->from_state->z, ck->z, ck->n_z * sizeof *ck->z);
   }
@@ -215,6 +221,31 @@ rc_status run_checkpoints_open(run_checkpoints *c, const rc_run_config *cfg, con
   c->from = (rc_resume_point){ck->next_time, ck->step, ck->t, ck->h, c->from_state};
   c->efrom = (rc_engine_resume_point){ck->next_time, ck->step, ck->t, ck->h, ck->z, ck->n_z};
   return RC_OK;
+}
+
+/* the particle runs: journal records are states, replayed into snapshots.h5 */
+typedef struct {
+  rc_snapshots *snap;
+  rc_state *s;
+} state_replay;
+
+static rc_status replay_state(size_t r, double t, size_t step, const double *v, void *ctx, rc_error *err) {
+  state_replay *p = ctx;
+  if (!p->snap) return RC_OK;
+  memcpy(p->s->z, v, rc_state_size(p->s) * sizeof *v);
+  return rc_snapshots_write(p->snap, r, t, (long)step, p->s, err);
+}
+
+rc_status run_checkpoints_open(run_checkpoints *c, const rc_run_config *cfg, const rc_dataset *ds,
+                               const rc_state *init, const double *grid, size_t n_times, rc_metrics_row *rows,
+                               size_t *n_rows, rc_snapshots *snap, double wall_start, int engine, rc_error *err) {
+  state_replay rp = {snap, NULL};
+  run_checkpoints_spec sp = {init->n, init->k, init->d, init->z, rc_state_size(init), NULL, 0, rc_state_size(init),
+                             replay_state, &rp, engine};
+  rc_status st = rc_state_alloc_head(init->n, init->k, init->d, init->P != NULL, &rp.s, err);
+  if (!st) st = run_checkpoints_open_spec(c, cfg, ds, &sp, grid, n_times, rows, n_rows, wall_start, err);
+  rc_state_free(rp.s);
+  return st;
 }
 
 void run_checkpoints_close(run_checkpoints *c, int success) {

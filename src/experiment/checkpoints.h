@@ -18,7 +18,7 @@ typedef struct {
   double every;
   rc_integrator integrator;
   size_t n, k, d;
-  int head;                /* the recorded states carry the head P (journal records (N + K + d) d values) */
+  size_t record_values;    /* values of one journal record (a particle state: (N + K) d, plus d d with a head) */
   int engine;              /* the one engine's loop (engine_loop.h): the checkpoint holds its payload */
   FILE *journal;
   int journal_created;     /* this run created the journal (a fresh start), so it may remove it */
@@ -46,6 +46,30 @@ rc_status run_checkpoints_open(run_checkpoints *c, const rc_run_config *cfg, con
 /* The engine loop's checkpointing (engine_loop.h) of an engine run: save
  * through this run's checkpoint file, continue from the loaded one. */
 void run_checkpoints_engine(run_checkpoints *c, rc_engine_checkpointing *out);
+
+/* What a run's checkpoints need to know, whatever the run records (the
+ * vector form of run_checkpoints_open, for runs whose parameters are not a
+ * particle state, e.g. an encoder's theta = [W | y | P]). */
+typedef rc_status (*run_checkpoints_replay_fn)(size_t r, double t, size_t step, const double *v, void *ctx,
+                                              rc_error *err);
+typedef struct {
+  size_t n, k, d;           /* samples, classes, embedding dimension (the checkpoint header's sizes) */
+  const double *init;       /* the initial parameters or state (fingerprint) */
+  size_t n_init;
+  const double *extra;      /* further inputs that decide the numbers, e.g. an encoder's inputs U (fingerprint; may be NULL) */
+  size_t n_extra;
+  size_t record_values;     /* values of one journal record (run_checkpoints_record_values) */
+  run_checkpoints_replay_fn replay; /* rebuild snapshot record r from the journal on resume (NULL: nothing to rebuild) */
+  void *replay_ctx;
+  int engine;               /* driven by the one engine's loop: the checkpoint holds its payload */
+} run_checkpoints_spec;
+
+rc_status run_checkpoints_open_spec(run_checkpoints *c, const rc_run_config *cfg, const rc_dataset *ds,
+                                    const run_checkpoints_spec *sp, const double *grid, size_t n_times,
+                                    rc_metrics_row *rows, size_t *n_rows, double wall_start, rc_error *err);
+
+/* Append one snapshot record (record_values doubles) to the journal (when there is one). */
+rc_status run_checkpoints_record_values(run_checkpoints *c, double t, size_t step, const double *v, rc_error *err);
 
 /* Append one snapshot record to the journal (when there is one). */
 rc_status run_checkpoints_record(run_checkpoints *c, double t, size_t step, const rc_state *s, rc_error *err);

@@ -28,11 +28,16 @@
  *
  * rankme: exp of the entropy of p_k = s_k / sum s + 1e-7, s_k the singular
  * values of the uncentred N x d matrix H of all samples' sample-side
- * embeddings, taken as the square roots of the eigenvalues of H^T H (d x d,
- * or H H^T when N < d). Singular values below about sqrt(d u) s_max
- * (u = 2^-53, ~1e-7 s_max) are not resolved that way; they are of the size of
- * the definition's 1e-7 and move rankme by at most ~1e-5 of itself (a fully
- * collapsed H), by round-off otherwise.
+ * embeddings. First from the eigenvalues of H^T H (pass 1's Gram, dsyevd):
+ * exact enough while s_min^2 >= 1e-5 s_max^2 (its eigenvalues are known to
+ * ~d u s_max^2, u = 2^-53, which then moves rankme by < ~1e-9 of itself);
+ * below that (a collapsing H, where rankme matters) by a blocked QR of H
+ * (TSQR: dgeqrf per chunk under its block's R, dgesdd of the stacked R's),
+ * backward stable, so singular values far below sqrt(u) s_max come out right.
+ * N < d: the SVD of H itself. The reduced integrator (rc_nc_metrics_moments)
+ * passes a square root F of H^T H built from the group means and the
+ * eigen-decompositions of the within-group scatters (each accurate on its own
+ * scale), whose SVD gives H's singular values as accurately.
  *
  * Null: every nc column for K < 2, a class without clean samples, or
  * Tr Sigma_B <= 1e-24 Tr Sigma_B(0) (rc_metrics_ref.trace_b0); the two
@@ -265,35 +270,111 @@ static int geometry(size_t K, size_t d, const double *n, const double *mu, const
   return status;
 }
 
-/* rankme from the eigenvalues of a g x g Gram matrix (upper triangle; destroyed), the
- * count = min(N, d) largest being the squared singular values */
-static void rankme_from_gram(double *G, size_t g, size_t count, rc_metrics_row *row) {
-  double *ev = malloc(g * sizeof *ev);
-  if (!ev) return;
-  lapack_int info = LAPACKE_dsyevd(LAPACK_ROW_MAJOR, 'N', 'U', (lapack_int)g, G, (lapack_int)g, ev);
-  if (info != 0) {
-    set(row, RC_M_RANKME, NAN, 1); /* non-finite embeddings: the run stops on it */
-    free(ev);
+/* rankme of the singular values sv[0..count) (nonzero return: none is positive) */
+static void rankme_from_sv(const double *sv, size_t count, rc_metrics_row *row) {
+  double sum = 0.0;
+  for (size_t k = 0; k < count; k++) sum += sv[k];
+  if (!isfinite(sum)) {
+    set(row, RC_M_RANKME, sum, 1);
     return;
   }
-  if (count > g) count = g;
-  double sum = 0.0;
-  for (size_t k = g - count; k < g; k++) { /* ascending: the largest count */
-    ev[k] = sqrt(ev[k] > 0 ? ev[k] : 0.0);
-    sum += ev[k];
+  if (!(sum > 0)) return; /* every embedding at the origin: null */
+  double h = 0.0;
+  for (size_t k = 0; k < count; k++) {
+    const double p = sv[k] / sum + 1e-7;
+    h -= p * log(p);
   }
-  if (sum > 0) {
-    double h = 0.0;
-    for (size_t k = g - count; k < g; k++) {
-      const double p = ev[k] / sum + 1e-7;
-      h -= p * log(p);
+  set(row, RC_M_RANKME, exp(h), 1);
+}
+
+/* The count = min(N, d) largest singular values of H from the eigenvalues of its g x g Gram matrix G
+ * (upper triangle; destroyed), into sv. Returns 0, 1 for a non-finite G, -1 out of memory or no
+ * convergence. */
+static int gram_singular_values(double *G, size_t g, size_t count, double *sv) {
+  for (size_t q = 0; q < g * g; q++)
+    if (!isfinite(G[q])) return 1;
+  double *ev = malloc(g * sizeof *ev);
+  if (!ev) return -1;
+  lapack_int info = LAPACKE_dsyevd(LAPACK_ROW_MAJOR, 'N', 'U', (lapack_int)g, G, (lapack_int)g, ev);
+  if (info == 0) {
+    if (count > g) count = g;
+    for (size_t k = 0; k < count; k++) { /* ascending: the largest count, largest first */
+      const double l = ev[g - 1 - k];
+      sv[k] = sqrt(l > 0 ? l : 0.0);
     }
-    set(row, RC_M_RANKME, exp(h), 1);
-  } else if (!isfinite(sum)) {
-    set(row, RC_M_RANKME, sum, 1);
   }
   free(ev);
+  return info == 0 ? 0 : -1;
 }
+
+/* The d singular values of H (N x d, N >= d) through a blocked QR (TSQR): in pass 1's fixed blocks each
+ * chunk is stacked under the block's R and factorised (dgeqrf), the blocks' R stacked and their singular
+ * values taken (dgesdd): backward stable, so singular values far below sqrt(u) s_max come out right.
+ * Returns 0, or nonzero when out of memory or LAPACK fails. */
+static int tsqr_singular_values(const double *x, size_t N, size_t d, int nt, double *sv) {
+  const size_t nch = (N + RC_METRICS_CHUNK - 1) / RC_METRICS_CHUNK, lda = d + RC_METRICS_CHUNK;
+  size_t S = nch < NC_BLOCKS ? nch : NC_BLOCKS;
+  const double cap = NC_BLOCK_BYTES / (8.0 * (double)(d * d));
+  if ((double)S > cap) S = cap >= 1.0 ? (size_t)cap : 1;
+  double *Rs = calloc(S * d * d, sizeof *Rs); /* block b's R, column-major, rows b d .. b d + d - 1 of the stack */
+  if (!Rs) return 1;
+  if ((size_t)nt > S) nt = (int)S;
+  if (nt < 1) nt = 1;
+  int failed = 0;
+#pragma omp parallel num_threads(nt) reduction(| : failed)
+  {
+    double *A = malloc(lda * d * sizeof *A), *tau = malloc(d * sizeof *tau), wq = 0.0, *work = NULL;
+    lapack_int lwork = 0;
+    int mine = !A || !tau;
+    if (!mine && LAPACKE_dgeqrf_work(LAPACK_COL_MAJOR, (lapack_int)lda, (lapack_int)d, A, (lapack_int)lda, tau, &wq,
+                                     -1) == 0) {
+      lwork = (lapack_int)wq;
+      work = malloc((size_t)(lwork > 1 ? lwork : 1) * sizeof *work);
+    }
+    mine |= !work;
+#pragma omp for schedule(static)
+    for (size_t b = 0; b < S; b++) {
+      if (mine) continue;
+      double *R = Rs + b * d * d; /* d x d, column-major, leading dimension d */
+      for (size_t ch = b * nch / S; ch < (b + 1) * nch / S; ch++) {
+        const size_t i0 = ch * RC_METRICS_CHUNK, i1 = i0 + RC_METRICS_CHUNK < N ? i0 + RC_METRICS_CHUNK : N;
+        const size_t m = i1 - i0, rows = d + m;
+        for (size_t j = 0; j < d; j++) {
+          double *col = A + j * rows;
+          for (size_t i = 0; i < d; i++) col[i] = i <= j ? R[j * d + i] : 0.0;
+          for (size_t r = 0; r < m; r++) col[d + r] = x[(i0 + r) * d + j];
+        }
+        if (LAPACKE_dgeqrf_work(LAPACK_COL_MAJOR, (lapack_int)rows, (lapack_int)d, A, (lapack_int)rows, tau, work,
+                                lwork) != 0) {
+          mine = 1;
+          break;
+        }
+        for (size_t j = 0; j < d; j++)
+          for (size_t i = 0; i < d; i++) R[j * d + i] = i <= j ? A[j * rows + i] : 0.0;
+      }
+    }
+    failed |= mine;
+    free(A);
+    free(tau);
+    free(work);
+  }
+  double *B = failed ? NULL : malloc(S * d * d * sizeof *B);
+  if (!B) failed = 1;
+  else { /* the stacked R's, (S d) x d column-major */
+    for (size_t b = 0; b < S; b++)
+      for (size_t j = 0; j < d; j++)
+        for (size_t i = 0; i < d; i++) B[j * S * d + b * d + i] = Rs[b * d * d + j * d + i];
+    failed = LAPACKE_dgesdd(LAPACK_COL_MAJOR, 'N', (lapack_int)(S * d), (lapack_int)d, B, (lapack_int)(S * d), sv, NULL,
+                            (lapack_int)(S * d), NULL, (lapack_int)d) != 0;
+  }
+  free(B);
+  free(Rs);
+  return failed;
+}
+
+/* The Gram matrix resolves singular values down to ~sqrt(d u) s_max; below this ratio of the smallest to the
+ * largest squared singular value its error in rankme would exceed ~1e-9, and the blocked QR takes over */
+#define NC_GRAM_RATIO 1e-5
 
 /* nc1 from the sum-scatter's projections: (1/n) sum_k w_k q_k */
 static double nc1_value(const double *q, const double *w, size_t r, double n_clean) {
@@ -371,17 +452,38 @@ int rc_nc_metrics(const rc_dataset *ds, const rc_state *s, const rc_metrics_ref 
   int fail = 0;
   size_t *first = want_nc ? malloc(K * sizeof *first) : NULL;
   double *n = want_nc ? malloc(K * sizeof *n) : NULL, *mu = want_nc ? malloc(K * d * sizeof *mu) : NULL;
-  const int gram_d = want_rank && d <= N; /* H^T H, in pass 1; else H H^T (N < d) below */
-  double *gram = want_rank ? malloc((gram_d ? d * d : N * N) * sizeof *gram) : NULL;
-  if ((want_nc && (!first || !n || !mu)) || (want_rank && !gram)) fail = 1;
+  const int gram_d = want_rank && d <= N; /* H^T H in pass 1; N < d: the SVD of H itself below */
+  double *gram = gram_d ? malloc(d * d * sizeof *gram) : NULL;
+  double *sv = want_rank ? malloc((N < d ? N : d) * sizeof *sv) : NULL;
+  if ((want_nc && (!first || !n || !mu)) || (gram_d && !gram) || (want_rank && !sv)) fail = 1;
   if (!fail && want_nc) class_firsts(ds, first, n);
   if (!fail) fail = pass_means_gram(ds, s->x, d, first, n, want_nc ? mu : NULL, gram_d ? gram : NULL, nt);
   if (!fail && want_rank) {
-    if (!gram_d) {
-      memset(gram, 0, N * N * sizeof *gram);
-      cblas_dsyrk(CblasRowMajor, CblasUpper, CblasNoTrans, (int)N, (int)d, 1.0, s->x, (int)d, 0.0, gram, (int)N);
+    const size_t count = N < d ? N : d;
+    if (gram_d) {
+      const int g = gram_singular_values(gram, d, count, sv);
+      if (g == 1) set(row, RC_M_RANKME, NAN, 1); /* non-finite embeddings: the run stops on it */
+      else if (g < 0) fail = 1;
+      else {
+        if (sv[0] > 0 && sv[count - 1] * sv[count - 1] < NC_GRAM_RATIO * sv[0] * sv[0])
+          fail = tsqr_singular_values(s->x, N, d, nt, sv);
+        if (!fail) rankme_from_sv(sv, count, row);
+      }
+    } else { /* N < d: the N x d matrix itself */
+      double *Hc = malloc(N * d * sizeof *Hc);
+      int finite = 1;
+      for (size_t q = 0; q < N * d; q++) finite &= isfinite(s->x[q]) != 0;
+      if (!Hc) fail = 1;
+      else if (!finite) set(row, RC_M_RANKME, NAN, 1);
+      else {
+        memcpy(Hc, s->x, N * d * sizeof *Hc);
+        if (LAPACKE_dgesdd(LAPACK_ROW_MAJOR, 'N', (lapack_int)N, (lapack_int)d, Hc, (lapack_int)d, sv, NULL,
+                           (lapack_int)N, NULL, (lapack_int)d) != 0) /* LAPACKE checks ldu, ldvt even unused */
+          fail = 1;
+        else rankme_from_sv(sv, count, row);
+      }
+      free(Hc);
     }
-    rankme_from_gram(gram, gram_d ? d : N, N < d ? N : d, row);
   }
   double *V = NULL, *w = NULL;
   size_t r = 0;
@@ -464,6 +566,7 @@ int rc_nc_metrics(const rc_dataset *ds, const rc_state *s, const rc_metrics_ref 
   free(n);
   free(mu);
   free(gram);
+  free(sv);
   free(V);
   free(w);
   if (fail)
@@ -471,8 +574,8 @@ int rc_nc_metrics(const rc_dataset *ds, const rc_state *s, const rc_metrics_ref 
   return fail;
 }
 
-void rc_nc_metrics_moments(size_t K, size_t d, const double *n, const double *mu, const double *SW, const double *HtH,
-                           size_t n_all, const double *Y, const rc_metrics_ref *ref, unsigned mask,
+void rc_nc_metrics_moments(size_t K, size_t d, const double *n, const double *mu, const double *SW, const double *F,
+                           size_t n_rows, size_t n_all, const double *Y, const rc_metrics_ref *ref, unsigned mask,
                            rc_metrics_row *row) {
   const int blas_threads = openblas_get_num_threads();
   openblas_set_num_threads(1);
@@ -487,13 +590,21 @@ void rc_nc_metrics_moments(size_t K, size_t d, const double *n, const double *mu
     if (q && !project_scatter(SW, V, r, d, q)) set(row, RC_M_NC1, nc1_value(q, w, r, n_clean), 1);
     free(q);
   }
-  if (has(mask, RC_M_RANKME) && n_all > 0 && d > 0) {
-    double *G = malloc(d * d * sizeof *G);
-    if (G) {
-      memcpy(G, HtH, d * d * sizeof *G);
-      rankme_from_gram(G, d, n_all < d ? n_all : d, row);
-      free(G);
+  if (has(mask, RC_M_RANKME) && n_all > 0 && d > 0 && n_rows > 0) {
+    /* the singular values of F are those of H; H has min(N, d), F min(n_rows, d): the rest are 0 */
+    const size_t count = n_all < d ? n_all : d, mf = n_rows < d ? n_rows : d;
+    double *A = malloc(n_rows * d * sizeof *A), *sv = calloc(count > mf ? count : mf, sizeof *sv);
+    int finite = 1;
+    for (size_t q = 0; q < n_rows * d; q++) finite &= isfinite(F[q]) != 0;
+    if (!finite) set(row, RC_M_RANKME, NAN, 1);
+    else if (A && sv) {
+      memcpy(A, F, n_rows * d * sizeof *A);
+      if (LAPACKE_dgesdd(LAPACK_ROW_MAJOR, 'N', (lapack_int)n_rows, (lapack_int)d, A, (lapack_int)d, sv, NULL,
+                         (lapack_int)n_rows, NULL, (lapack_int)d) == 0)
+        rankme_from_sv(sv, count, row);
     }
+    free(A);
+    free(sv);
   }
   set(row, RC_M_NC4, NAN, 0); /* needs each sample's nearest class mean and label */
   openblas_set_num_threads(blas_threads);

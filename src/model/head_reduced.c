@@ -4,6 +4,7 @@
  * group weighted by the group size; the scatter adds the terms derived in
  * reduced.h and docs/theory.md. */
 #include <cblas.h>
+#include <lapacke.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -255,13 +256,18 @@ double rc_reduced_loss(rc_reduced *r, const double *u) {
  * without a head), a clean class's mean is the n_g-weighted mean of its
  * groups' h_g, the within-class scatter is sum_g [S_g + n_g (h_g - mu_c)(h_g - mu_c)^T]
  * over its clean groups, and H^T H = sum_g [n_g h_g h_g^T + S_g] over every
- * group. nc4 needs each sample's nearest class mean: null. */
+ * group, passed as its square root F: the rows sqrt(n_g) h_g and, with
+ * C_g = sum_j l_j u_j u_j^T, the rows sqrt(l_j) P u_j (each scatter's
+ * eigen-decomposition is accurate on its own scale, so F's singular values
+ * are H's to round-off even once the groups have contracted). nc4 needs each
+ * sample's nearest class mean: null. */
 static void reduced_nc_metrics(rc_reduced *r, const double *u, const rc_metrics_ref *ref, rc_metrics_row *row) {
-  const size_t d = r->d, G = r->G, K = r->K;
+  const size_t d = r->d, G = r->G, K = r->K, nF = G * (d + 1);
   const double *P = rc_reduced_head(r, u), *C = scatter(r, u), *Y = rc_reduced_labels(r, u);
   double *h = malloc(G * d * sizeof *h), *S = malloc(d * d * sizeof *S), *n = calloc(K, sizeof *n);
-  double *mu = calloc(K * d, sizeof *mu), *SW = calloc(d * d, sizeof *SW), *HtH = calloc(d * d, sizeof *HtH);
-  if (h && S && n && mu && SW && HtH) {
+  double *mu = calloc(K * d, sizeof *mu), *SW = calloc(d * d, sizeof *SW), *F = calloc(nF * d, sizeof *F);
+  double *E = malloc(d * d * sizeof *E), *ev = malloc(d * sizeof *ev);
+  if (h && S && n && mu && SW && F && E && ev) {
     if (P)
       cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)G, (int)d, (int)d, 1.0, u, (int)d, P, (int)d, 0.0, h,
                   (int)d);
@@ -277,6 +283,7 @@ static void reduced_nc_metrics(rc_reduced *r, const double *u, const rc_metrics_
     }
     for (size_t c = 0; c < K; c++)
       for (size_t q = 0; q < d; q++) mu[c * d + q] = n[c] > 0 ? mu[c * d + q] / n[c] : NAN;
+    int ok = 1;
     for (size_t g = 0; g < G; g++) {
       const double *Cg = C + g * d * d, *hg = h + g * d;
       if (P) { /* S = P C_g P^T */
@@ -287,22 +294,44 @@ static void reduced_nc_metrics(rc_reduced *r, const double *u, const rc_metrics_
       } else {
         memcpy(S, Cg, d * d * sizeof *S);
       }
-      for (size_t q = 0; q < d * d; q++) HtH[q] += S[q];
-      cblas_dsyr(CblasRowMajor, CblasUpper, (int)d, r->mult[g], hg, 1, HtH, (int)d);
+      /* F: sqrt(n_g) h_g, then sqrt(l_j) P u_j of C_g's eigenpairs (columns of E, row-major) */
+      double *Fg = F + g * (d + 1) * d;
+      for (size_t q = 0; q < d; q++) Fg[q] = sqrt(r->mult[g]) * hg[q];
+      memcpy(E, Cg, d * d * sizeof *E);
+      int finite = 1;
+      for (size_t q = 0; q < d * d; q++) finite &= isfinite(E[q]) != 0;
+      if (!finite || LAPACKE_dsyevd(LAPACK_ROW_MAJOR, 'V', 'U', (lapack_int)d, E, (lapack_int)d, ev) != 0) {
+        ok = 0; /* a non-finite scatter: the run stops on the state */
+        break;
+      }
+      for (size_t j = 0; j < d; j++) {
+        const double sl = sqrt(ev[j] > 0 ? ev[j] : 0.0);
+        double *row_j = Fg + (1 + j) * d;
+        for (size_t a = 0; a < d; a++) {
+          double v = 0.0;
+          if (P)
+            for (size_t b = 0; b < d; b++) v += P[a * d + b] * E[b * d + j];
+          else
+            v = E[a * d + j];
+          row_j[a] = sl * v;
+        }
+      }
       if (r->clean[g] < 0) continue;
       const double *mc = mu + (size_t)r->clean[g] * d;
       for (size_t q = 0; q < d * d; q++) SW[q] += S[q];
       for (size_t a = 0; a < d; a++)
         for (size_t b = a; b < d; b++) SW[a * d + b] += r->mult[g] * (hg[a] - mc[a]) * (hg[b] - mc[b]);
     }
-    rc_nc_metrics_moments(K, d, n, mu, SW, HtH, (size_t)llround(n_all), Y, ref, RC_METRICS_ALL, row);
+    if (ok) rc_nc_metrics_moments(K, d, n, mu, SW, F, nF, (size_t)llround(n_all), Y, ref, RC_METRICS_ALL, row);
   }
   free(h);
   free(S);
   free(n);
   free(mu);
   free(SW);
-  free(HtH);
+  free(F);
+  free(E);
+  free(ev);
 }
 
 void rc_reduced_metrics(rc_reduced *r, const double *u, const rc_metrics_ref *ref, double t, rc_metrics_row *row) {

@@ -114,7 +114,7 @@ grep -q '"n_frustrated": 2' "$T/data.json" && ok || bad "data json"
 "$RC" spectrum --classes 3 --per-class 4 --frustrated 0-1:2 >"$T/spec2.json"
 cmp -s "$T/spec.json" "$T/spec2.json" && ok || bad "file and generator spectra differ"
 "$RC" run $D2 --frustration 0.05 --dim 4 --t-end 100 --snapshots --quiet --out "$T/run" >/dev/null || bad "run"
-head -1 "$T/run/metrics.csv" | grep -qx "t,loss,accuracy,accuracy_frustrated,margin,min_label_distance,mean_label_distance,within_class_spread,label_effective_rank,relative_label_distance,angular_label_distance" && ok || bad "metrics header"
+head -1 "$T/run/metrics.csv" | grep -qx "t,loss,accuracy,accuracy_frustrated,margin,min_label_distance,mean_label_distance,within_class_spread,label_effective_rank,relative_label_distance,angular_label_distance,nc1,nc2_equinorm,nc2_equiangular,nc2_cos_std,nc3,nc4,rankme" && ok || bad "metrics header"
 [ "$(wc -l <"$T/run/metrics.csv")" -eq 82 ] && ok || bad "metrics rows: $(wc -l <"$T/run/metrics.csv")"
 ls "$T/run" | grep -q tmp && bad "temporary files left" || ok
 /usr/bin/python3 - "$T/run" <<'PY' && ok || bad "summary/snapshots content"

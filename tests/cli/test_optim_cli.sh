@@ -79,7 +79,9 @@ for m in ("min_label_distance", "relative_label_distance", "angular_label_distan
 # the distances differ, so do the times (and every column is in each metrics.csv)
 assert ref["angular_label_distance"] != ref["min_label_distance"]
 hdr = open(f"{T}/run_min_label_distance/metrics.csv").readline().strip().split(",")
-assert hdr[-2:] == ["relative_label_distance", "angular_label_distance"], hdr
+# 6.0's two columns come right after the paper's (later sections append theirs after them)
+k = hdr.index("label_effective_rank")
+assert hdr[k + 1:k + 3] == ["relative_label_distance", "angular_label_distance"], hdr
 PY
 # phase reads "apart" on the chosen distance and says so
 "$RC" phase --classes 2 --per-class 20 --frustration-list 0.05,0.2 --seeds 3 --model siam-sg --integrator rk45 --dim 4 \

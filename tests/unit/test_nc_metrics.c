@@ -103,8 +103,8 @@ static void rankme_orthogonal_frame(void **state) {
     for (int q = 0; q < 3; q++) s->x[k * 3 + q] = q == 0 ? 1.0 : 0.0;
   rc_metrics_compute(ds, s, &ref, 0, &row);
   const double p1 = 1 + 1e-7, p0 = 1e-7;
-  /* the zero singular values come out of the Gram matrix at round-off of s_max (section 6.4's accuracy note) */
-  assert_close(row.value[RC_M_RANKME], exp(-p1 * log(p1) - 2 * p0 * log(p0)), 1e-5);
+  /* rank one: the Gram matrix cannot resolve the zero singular values, the blocked QR does */
+  assert_close(row.value[RC_M_RANKME], exp(-p1 * log(p1) - 2 * p0 * log(p0)), 1e-13);
   /* every class mean coincides: Tr Sigma_B = 0 -> every nc column null, rankme defined */
   for (int m = RC_M_FIRST_NC; m < RC_M_RANKME; m++) assert_false(row.valid[m]);
   assert_true(row.valid[RC_M_RANKME]);
@@ -201,6 +201,20 @@ static void independent_of_threads(void **state) {
       if (memcmp(&r.value[m], &r1.value[m], sizeof(double)) != 0)
         fail_msg("%s on %d threads: %.17g, on one %.17g", rc_metric_names[m], th, r.value[m], r1.value[m]);
   }
+  /* nearly rank one (s_min^2 / s_max^2 ~ 1e-12): rankme through the blocked QR, also thread-independent */
+  rc_state *t = rc_state_clone(s);
+  for (size_t i = 0; i < ds->n_samples; i++)
+    for (size_t q = 0; q < d; q++) t->x[i * d + q] = (1.0 + 0.1 * sin((double)i)) * (double)(q + 1) + 1e-6 * s->x[i * d + q];
+  rc_metrics_options o1 = {1u << RC_M_RANKME, 1};
+  rc_metrics_row q1, q;
+  rc_metrics_compute_opt(ds, t, &ref, 0, &o1, &q1);
+  assert_true(q1.valid[RC_M_RANKME] && q1.value[RC_M_RANKME] < 1.001);
+  for (int th = 2; th <= 4; th++) {
+    o1.threads = th;
+    rc_metrics_compute_opt(ds, t, &ref, 0, &o1, &q);
+    assert_memory_equal(&q.value[RC_M_RANKME], &q1.value[RC_M_RANKME], sizeof(double));
+  }
+  rc_state_free(t);
   /* --metrics: one nc column alone gives the same value */
   o.threads = 2;
   o.mask = 1u << RC_M_NC1;
@@ -245,7 +259,20 @@ static void moments_vs_particles(size_t K, size_t d) {
         SW[p * d + q] += (s->x[i * d + p] - mu[c * d + p]) * (s->x[i * d + q] - mu[c * d + q]);
   }
   for (int m = 0; m < RC_N_METRICS; m++) b.valid[m] = 0, b.value[m] = NAN;
-  rc_nc_metrics_moments(K, d, cnt, mu, SW, G, N, s->y, &ref, RC_METRICS_ALL, &b);
+  /* rankme: F = H itself is a square root of H^T H; and a different one, the Cholesky factor of G (d x d) */
+  rc_nc_metrics_moments(K, d, cnt, mu, SW, s->x, N, N, s->y, &ref, RC_METRICS_ALL, &b);
+  rc_metrics_row b2;
+  for (int m = 0; m < RC_N_METRICS; m++) b2.valid[m] = 0, b2.value[m] = NAN;
+  double *L = calloc(d * d, sizeof *L); /* G = L^T L, L upper triangular (row-major) */
+  for (size_t i = 0; i < d; i++)
+    for (size_t j = i; j < d; j++) {
+      double v = G[i * d + j];
+      for (size_t k = 0; k < i; k++) v -= L[k * d + i] * L[k * d + j];
+      L[i * d + j] = i == j ? sqrt(v) : v / L[i * d + i];
+    }
+  rc_nc_metrics_moments(K, d, cnt, mu, SW, L, d, N, s->y, &ref, 1u << RC_M_RANKME, &b2);
+  assert_close(b2.value[RC_M_RANKME], a.value[RC_M_RANKME], 1e-12 * a.value[RC_M_RANKME]);
+  free(L);
   for (int m = RC_M_FIRST_NC; m < RC_N_METRICS; m++) {
     if (m == RC_M_NC4) {
       assert_false(b.valid[m]);
