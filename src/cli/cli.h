@@ -67,6 +67,7 @@ typedef struct {
   rc_model *models;
   int json, quick;
   int beyond; /* figures --beyond */
+  unsigned claims; /* figures --beyond --claims: bits 7, 8, 9, 10, geometry, order (0: all) */
   double zero_tol;
   int dim_given, seed_given, data_seed_given, init_seed_given, classes_given, per_class_given;
   rc_spectrum_method method;

@@ -1046,12 +1046,14 @@ int cmd_figures_beyond(int argc, char **argv) {
                "weight-decay shift), each recomputed independently by the test `cli_figures_beyond`. Every table "
                "row is also in beyond.json.\n",
                f.exe, f.dir, o.quick ? " --quick" : "", rc_version(), rc_source_commit());
-  claim_7(&c);
-  if (!f.failed) claim_8(&c);
-  if (!f.failed) claim_9(&c);
-  if (!f.failed) picture_geometry(&c);
-  if (!f.failed) picture_order(&c);
-  if (!f.failed) claim_10(&c);
+  if (o.claims) fig_text_add(&c.report, "\nOnly some parts were asked for (`--claims`).\n");
+  const unsigned want = o.claims ? o.claims : 0x3fu; /* --claims 7,8,9,10,geometry,order */
+  if (want & 1u) claim_7(&c);
+  if (!f.failed && (want & 2u)) claim_8(&c);
+  if (!f.failed && (want & 4u)) claim_9(&c);
+  if (!f.failed && (want & 16u)) picture_geometry(&c);
+  if (!f.failed && (want & 32u)) picture_order(&c);
+  if (!f.failed && (want & 8u)) claim_10(&c);
   const double wall = now_s() - t0;
   int status = 0;
   if (f.failed) {

@@ -18,7 +18,7 @@ typedef enum {
   O_STEPS, O_TIMES, O_POINTS, O_T_MIN, O_EPS, O_RTOL, O_ATOL, O_OUT, O_SNAPSHOTS, O_QUIET, O_METHOD,
   O_EXACT_METHOD, O_MODEL, O_TERMS, O_ETA_HEAD, O_HEAD_INIT, O_HEAD_SCALE, O_F_LIST, O_SEEDS, O_MODELS, O_RATIOS,
   O_APART, O_CHECK, O_JSON, O_ZERO_TOL, O_QUICK, O_PRECISION, O_THREADS, O_HELP,
-  O_APART_DECAY, O_BEYOND, /* phase: 6.5's apart rule; figures --beyond */
+  O_APART_DECAY, O_BEYOND, O_CLAIMS, /* phase: 6.5's apart rule; figures --beyond [--claims] */
   O_CONFIG, O_ALLOW_CHANGED, O_CHECKPOINT_EVERY, O_RESUME, O_MAX_STEPS, O_METRICS,
   /* training: optimizers, weight decay, minibatches, EMA targets, collapse metric (optimizer.h) */
   O_OPTIMIZER, O_MOMENTUM, O_ADAM_BETAS, O_ADAM_EPS, O_WEIGHT_DECAY, O_WEIGHT_DECAY_ON, O_BATCH, O_BATCH_SEED,
@@ -88,6 +88,7 @@ static const opt_def OPTS[] = {
     {"zero-tol", O_ZERO_TOL, 1, OPT_FIXED, "r", "zero modes: |lambda| <= r max|lambda|"},
     {"quick", O_QUICK, 0, OPT_FIGURES, NULL, "figures: small sizes, under a minute"},
     {"beyond", O_BEYOND, 0, OPT_FIGURES, NULL, "figures: the claims beyond the paper (docs/model.md 6.5) instead of the paper's"},
+    {"claims", O_CLAIMS, 1, OPT_FIGURES, "LIST", "figures --beyond: only these parts, of 7,8,9,10,geometry,order (default all)"},
     {"precision", O_PRECISION, 1, RUNLIKE, "P", "f64|f32: gd's floating-point type"},
     {"threads", O_THREADS, 1, RUNLIKE, "T", "threads of gd and the metrics (at most 4096; default also from OMP_NUM_THREADS); results do not depend on it"},
     {"metrics", O_METRICS, 1, OPT_RECORD | OPT_BENCH, "m1,m2,..", "metrics to compute (the other columns of metrics.csv stay empty)"},
@@ -662,6 +663,21 @@ int cli_parse(int argc, char **argv, int first, int groups, const char *cmd, cli
         o->sweep.apart_decay_max = x;
         break;
       case O_BEYOND: o->beyond = 1; break;
+      case O_CLAIMS: {
+        char copy[256];
+        NEED(strlen(v) < sizeof copy, "expected a list of 7,8,9,10,geometry,order");
+        snprintf(copy, sizeof copy, "%s", v);
+        o->claims = 0;
+        for (char *save = NULL, *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+          static const char *names[] = {"7", "8", "9", "10", "geometry", "order"};
+          int k = 0;
+          while (k < 6 && strcmp(tok, names[k])) k++;
+          NEED(k < 6, "expected a list of 7,8,9,10,geometry,order");
+          o->claims |= 1u << k;
+        }
+        NEED(o->claims, "expected a list of 7,8,9,10,geometry,order");
+        break;
+      }
       case O_CHECK: o->sweep.check = 1; break;
       case O_QUICK: o->quick = 1; break;
       case O_JSON: o->json = 1; break;

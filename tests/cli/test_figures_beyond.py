@@ -31,7 +31,9 @@ from scipy import stats
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--cli", required=True)
-ap.add_argument("--budget", type=float, default=120, help="seconds the quick report may take (the sanitizer build: more)")
+ap.add_argument("--budget", type=float, default=120, help="CPU seconds the quick report may take")
+ap.add_argument("--claims", default="7,8,9,10,geometry,order",
+                help="the parts to run (the sanitizer build: a smaller set that still passes every code path once)")
 args = ap.parse_args()
 CLI = os.path.abspath(args.cli)
 failures = 0
@@ -79,53 +81,8 @@ def momentum_rate(beta, dt, lam):
     return -math.log(abs(r[k])) / dt, regime
 
 
-with tempfile.TemporaryDirectory() as tmp:
-    out = os.path.join(tmp, "beyond")
-    t0 = time.time()
-    r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
-    p = subprocess.run([CLI, "figures", "--beyond", "--quick", "--out", out], capture_output=True, text=True)
-    wall = time.time() - t0
-    r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)  # the report's own work, whatever else loads the machine
-    check(p.returncode == 0, f"figures --beyond --quick: exit {p.returncode}: {p.stderr[-500:]}")
-    if p.returncode != 0:
-        sys.exit(1)
-    print(f"figures --beyond --quick: {wall:.1f} s wall, {cpu:.1f} s CPU")
-    check(cpu < args.budget, f"figures --beyond --quick took {cpu:.1f} s of CPU ({wall:.1f} s wall; budget {args.budget:g} s)")
+def claim7(out, R, n, F, dt, w):
 
-    # ---- files ----
-    for stem in ["fig7_momentum_decay", "fig8_minibatch", "fig9_atlas", "fig_geometry", "fig_order_parameters"]:
-        check(os.path.exists(f"{out}/{stem}.png") and whole_png(f"{out}/{stem}.png"), f"{stem}.png whole")
-        check(os.path.exists(f"{out}/{stem}.svg") and whole_svg(f"{out}/{stem}.svg"), f"{stem}.svg whole")
-    csvs = ["claim7/momentum.csv", "claim8/collapse_time.csv", "claim8/f_c.csv", "claim8/phase_B0.csv",
-            "claim8/phase_B31.csv", "claim9/atlas.csv", "order/gain_f0.1.csv", "order/gain_f0.3.csv"]
-    csvs += [f"geometry/{c}_{k}.csv" for c in ["clean", "frustrated", "siam", "siam-sg"] for k in range(3)]
-    for c in csvs:
-        ok = os.path.exists(f"{out}/{c}")
-        check(ok, f"{c} exists")
-        if ok:
-            r = rows(f"{out}/{c}")
-            check(len(r) >= 1 and all(None not in x.values() for x in r), f"{c}: rows complete ({len(r)})")
-    for c in ["clean", "frustrated", "siam", "siam-sg"]:
-        g = rows(f"{out}/geometry/{c}_0.csv")
-        check(sum(x["kind"] == "sample" for x in g) >= 100 and sum(x["kind"] == "label" for x in g) == 2,
-              f"geometry/{c}_0.csv: samples and the two labels")
-    report = open(f"{out}/report.md").read()
-    for h in ["## Claim 7", "## Claim 8", "## Claim 9", "## Picture: the embedding geometry",
-              "## Picture: the order parameters", "## Claim 10"]:
-        check(h in report, f"report.md has {h}")
-    check(report.count("Time taken by this claim:") == 6, "report.md: the time of each claim")
-    bj = json.load(open(f"{out}/beyond.json"))
-    R = {(r["claim"], r["quantity"]): r for r in bj["rows"]}
-    for r in bj["rows"]:
-        if r["quantity"] == "seconds":
-            continue
-        m = r["measured"]
-        s = "null" if m is None else f"{m:.6g}"
-        check(f"| {r['quantity']} | {s} |" in report, f"report.md row for {r['quantity']} ({s})")
-
-    # ---- claim 7 against independent computations ----
-    n, F, dt, w = 100, 8, 0.1, 0.02
     slow = 1 - math.sqrt(n / (n + F))
     sp = json.load(open(f"{out}/claim7/spectrum_decay.json"))
     close(sp["slow_rate"], slow, 1e-12, "spectrum slow_rate vs 1 - sqrt(n/(n+F))")
@@ -162,6 +119,8 @@ with tempfile.TemporaryDirectory() as tmp:
     a0 = R[("7", "gd + weight decay: fitted decay rate of angular_label_distance")]
     close(a0["measured"], a0["predicted"], 0.01, "angular decay rate with decay vs without (gd: to O(dt w))")
 
+
+def claim8(out, R):
     # ---- claim 8 ----
     same = open(f"{out}/claim8/gd/metrics.csv", "rb").read() == open(f"{out}/claim8/batch_216_seed3/metrics.csv", "rb").read()
     check(same, "B = M: metrics.csv byte for byte gd's")
@@ -170,6 +129,8 @@ with tempfile.TemporaryDirectory() as tmp:
     for r in rows(f"{out}/claim8/collapse_time.csv"):
         check(0.1 * 216 / float(r["B"]) < 2, f"B = {r['B']} within the stable range")
 
+
+def claim9(out, tmp):
     # ---- claim 9: Wilson intervals, f_c, ratios, the apart rule ----
     atlas = rows(f"{out}/claim9/atlas.csv")
     check(len(atlas) >= 4 * 11, f"atlas.csv: {len(atlas)} rows")
@@ -247,6 +208,8 @@ with tempfile.TemporaryDirectory() as tmp:
         check(not apart, f"decay 0.2, f = 0.3, seed 1: collapsed by the rule recomputed here (rate {slope:.3g})")
         check(float(rr["apart"]) == 0, f"decay 0.2, f = 0.3: phase counts {rr['apart']} apart")
 
+
+def claim10(out, R, report):
     # ---- claim 10: recomputed from each run's metrics.csv ----
     if os.path.exists(f"{out}/claim10/clean_minimal/metrics.csv"):
         check(whole_png(f"{out}/fig10_mlp.png") and whole_svg(f"{out}/fig10_mlp.svg"), "fig10_mlp whole")
@@ -267,14 +230,16 @@ with tempfile.TemporaryDirectory() as tmp:
     else:
         check("Not in this report: this build's `run` refuses" in report, "claim 10 says why it is missing")
 
+
+def commands(out, report, tmp, parts):
     # ---- commands run as printed, from another directory ----
     lines = [l for l in report.splitlines() if l.startswith(CLI + " ")]
-    check(len(lines) >= 30, f"report.md: {len(lines)} commands start with the binary's path")
+    check(len(lines) >= 5 * len(parts), f"report.md: {len(lines)} commands start with the binary's path")
     elsewhere = os.path.join(tmp, "elsewhere")
     os.mkdir(elsewhere)
     env = dict(os.environ, PATH="/usr/bin:/bin")
     picks = [l for l in lines if "/claim7/momentum_0.5" in l] + [l for l in lines if "/claim9/sg" in l.split(" --out ")[-1] and l.split()[1] == "phase"]
-    check(len(picks) == 2, f"commands picked: {picks}")
+    check(len(picks) == ("7" in parts) + ("9" in parts), f"commands picked: {picks}")
     for line in picks:
         out_dir = line.split(" --out ")[1].split()[0]
         name = "metrics.csv" if " run " in line else "phase.csv"
@@ -283,6 +248,78 @@ with tempfile.TemporaryDirectory() as tmp:
         check(q.returncode == 0, f"as printed: {line}: {q.stderr[-200:]}")
         check(open(os.path.join(out_dir, name), "rb").read() == before, f"{line}: {name} differs from the report's")
     check(os.listdir(elsewhere) == [], "the commands wrote into the current directory")
+
+
+with tempfile.TemporaryDirectory() as tmp:
+    out = os.path.join(tmp, "beyond")
+    t0 = time.time()
+    r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    parts = set(args.claims.split(","))
+    cmd = [CLI, "figures", "--beyond", "--quick", "--out", out]
+    if parts != {"7", "8", "9", "10", "geometry", "order"}:
+        cmd += ["--claims", args.claims]
+    p = subprocess.run(cmd, capture_output=True, text=True)
+    wall = time.time() - t0
+    r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)  # the report's own work, whatever else loads the machine
+    check(p.returncode == 0, f"figures --beyond --quick: exit {p.returncode}: {p.stderr[-500:]}")
+    if p.returncode != 0:
+        sys.exit(1)
+    print(f"figures --beyond --quick: {wall:.1f} s wall, {cpu:.1f} s CPU")
+    # the budget is on the report's own CPU time (a loaded machine stretches the wall time); its recorded wall time
+    # above the budget is only a warning (bench/ is where speed is measured)
+    check(cpu < args.budget, f"figures --beyond --quick took {cpu:.1f} s of CPU ({wall:.1f} s wall; budget {args.budget:g} s)")
+
+    report = open(f"{out}/report.md").read()
+    rec = [float(l.split()[2]) for l in report.splitlines() if l.startswith("Wall time:")]
+    check(len(rec) == 1, "report.md records its wall time")
+    if rec and rec[0] > args.budget:
+        print(f"warning: the report recorded {rec[0]:.1f} s of wall time (budget {args.budget:g} s; CPU {cpu:.1f} s)")
+    # ---- files ----
+    stems = {"7": "fig7_momentum_decay", "8": "fig8_minibatch", "9": "fig9_atlas", "geometry": "fig_geometry",
+             "order": "fig_order_parameters"}
+    for stem in [stems[k] for k in stems if k in parts]:
+        check(os.path.exists(f"{out}/{stem}.png") and whole_png(f"{out}/{stem}.png"), f"{stem}.png whole")
+        check(os.path.exists(f"{out}/{stem}.svg") and whole_svg(f"{out}/{stem}.svg"), f"{stem}.svg whole")
+    csvs = (["claim7/momentum.csv"] if "7" in parts else []) + (["claim9/atlas.csv"] if "9" in parts else [])
+    csvs += ["claim8/collapse_time.csv", "claim8/f_c.csv", "claim8/phase_B0.csv", "claim8/phase_B31.csv"] if "8" in parts else []
+    csvs += ["order/gain_f0.1.csv", "order/gain_f0.3.csv"] if "order" in parts else []
+    if "geometry" in parts:
+        csvs += [f"geometry/{c}_{k}.csv" for c in ["clean", "frustrated", "siam", "siam-sg"] for k in range(3)]
+    for c in csvs:
+        ok = os.path.exists(f"{out}/{c}")
+        check(ok, f"{c} exists")
+        if ok:
+            r = rows(f"{out}/{c}")
+            check(len(r) >= 1 and all(None not in x.values() for x in r), f"{c}: rows complete ({len(r)})")
+    for c in (["clean", "frustrated", "siam", "siam-sg"] if "geometry" in parts else []):
+        g = rows(f"{out}/geometry/{c}_0.csv")
+        check(sum(x["kind"] == "sample" for x in g) >= 100 and sum(x["kind"] == "label" for x in g) == 2,
+              f"geometry/{c}_0.csv: samples and the two labels")
+    heads = {"7": "## Claim 7", "8": "## Claim 8", "9": "## Claim 9", "geometry": "## Picture: the embedding geometry",
+             "order": "## Picture: the order parameters", "10": "## Claim 10"}
+    for k, h in heads.items():
+        check((h in report) == (k in parts), f"report.md has {h} exactly when asked for")
+    check(report.count("Time taken by this claim:") == len(parts), "report.md: the time of each claim")
+    bj = json.load(open(f"{out}/beyond.json"))
+    R = {(r["claim"], r["quantity"]): r for r in bj["rows"]}
+    for r in bj["rows"]:
+        if r["quantity"] == "seconds":
+            continue
+        m = r["measured"]
+        s = "null" if m is None else f"{m:.6g}"
+        check(f"| {r['quantity']} | {s} |" in report, f"report.md row for {r['quantity']} ({s})")
+
+    n, F, dt, w = 100, 8, 0.1, 0.02
+    if "7" in parts:
+        claim7(out, R, n, F, dt, w)
+    if "8" in parts:
+        claim8(out, R)
+    if "9" in parts:
+        claim9(out, tmp)
+    if "10" in parts:
+        claim10(out, R, report)
+    commands(out, report, tmp, parts)
 
 print(f"ok ({checks} checks)" if failures == 0 else f"{failures} failures of {checks} checks")
 sys.exit(1 if failures else 0)
