@@ -3,7 +3,9 @@
  * |F(u)|^2 (GSL multifit_nlinear, finite-difference Jacobian). Fixed points lie
  * on continuous families (joint rotations, the separation's size, P on unused
  * directions), where the Jacobian is singular; the trust-region damping copes
- * with that where Newton's method would not. */
+ * with that where Newton's method would not. On the invariant set of a model
+ * under --sphere (docs/model.md section 6.2) the solution's rows are put back
+ * on the sphere before its residual is read. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -94,6 +96,7 @@ rc_status rc_reduced_fixed_point(rc_reduced *r, double *u, double *res_out, size
     const gsl_vector *sol = gsl_multifit_nlinear_position(w);
     for (size_t q = 0; q < m; q++) c.v[q] = gsl_vector_get(sol, q);
     rc_reduced_from_sym(r, c.v, c.u);
+    rc_reduced_constrain(r, c.u); /* --sphere: the solution's rows back on the sphere */
     double end = field_norm(r, c.u, c.du);
     /* keep the better of start and end: the solver may stop on a tolerance (or at the
      * iteration limit) with what it has, which is fine when the residual went down */

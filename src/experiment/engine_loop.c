@@ -1,7 +1,8 @@
 /* engine_loop.c: the one engine's time loop (engine_loop.h): the trainer's
  * discrete steps (the field on the data or the next minibatch, the
  * optimizer's step with weight decay, the EMA update) between recorded times,
- * the observer at each of them, progress every 4096 steps. */
+ * the observer at each of them, progress every 4096 steps; under --sphere
+ * the state is put back on the sphere after each step (rc_engine_project). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,7 @@ rc_status rc_engine_loop_run(const rc_engine_loop *L, const double *theta0, rc_e
   double *theta = rc_calloc(n_theta + 1, sizeof(double), "parameters", err);
   if (!theta) return RC_ENOMEM;
   memcpy(theta, theta0, n_theta * sizeof(double));
+  rc_engine_project(L->engine, theta); /* --sphere: the initial state projected first (docs/model.md 6.2) */
   rc_trainer *tr = NULL;
   rc_status st = rc_trainer_alloc(L->engine, L->spec, L->train, 1, L->dt, L->fast_rate, L->init_seed, theta, &tr, err);
   const size_t last = L->n_times ? (size_t)llround(L->grid[L->n_times - 1] / L->dt) : 0;
@@ -30,6 +32,7 @@ rc_status rc_engine_loop_run(const rc_engine_loop *L, const double *theta0, rc_e
       continue;
     }
     st = rc_trainer_step(tr, theta, NULL, err);
+    rc_engine_project(L->engine, theta); /* --sphere: back on the sphere after each discrete step */
     step++;
     if (!st && step % 4096 == 0 && last)
       st = rc_progress_report(L->progress, L->progress_ctx, (double)step / (double)last, err);

@@ -13,6 +13,7 @@
 #include "core/memory.h"
 #include "experiment/checkpoints.h"
 #include "experiment/engine_loop.h"
+#include "repcollapse/engine.h"
 #include "repcollapse/fixedpoint.h"
 #include "repcollapse/io.h"
 #include "repcollapse/report.h"
@@ -280,6 +281,8 @@ static rc_status initial_state(const rc_run_config *cfg, const rc_dataset *ds, i
                                rc_error *err) {
   rc_state *s0 = NULL, *s = NULL;
   rc_status st = rc_state_init(ds, &cfg->init, cfg->dim, &s0, err);
+  if (!st && cfg->terms.sphere) /* --sphere: the initial state projected first (docs/model.md section 6.2) */
+    rc_sphere_project(s0->z, s0->n + s0->k, s0->d);
   if (st || !head) {
     *out = s0;
     return st;
@@ -296,6 +299,20 @@ static rc_status initial_state(const rc_run_config *cfg, const rc_dataset *ds, i
   }
   *out = s;
   return st;
+}
+
+rc_status rc_run_check_uniformity(const rc_model *m, size_t n, size_t batch, rc_error *err) {
+  int ux = 0;
+  for (size_t q = 0; q < m->n_terms; q++)
+    ux |= m->terms[q].kind == RC_TERM_UNIFORMITY && m->terms[q].source == RC_BRANCH_X;
+  const size_t over = batch && batch < n ? batch : n; /* a batch has at most B samples */
+  if (ux && over > RC_UNIFORMITY_X_MAX_SAMPLES)
+    return rc_error_set(err, RC_EINVAL,
+                        "uniformity(x) costs O(N^2 d) per step: %zu samples%s is over the budget of %d (use "
+                        "uniformity(y), or --batch B with B <= %d)",
+                        over, batch && batch < n ? " per batch" : "", RC_UNIFORMITY_X_MAX_SAMPLES,
+                        RC_UNIFORMITY_X_MAX_SAMPLES);
+  return RC_OK;
 }
 
 rc_status rc_run_config_check(const rc_run_config *cfg, rc_error *err) {
@@ -324,6 +341,19 @@ rc_status rc_run_config_check(const rc_run_config *cfg, rc_error *err) {
   if (!minimal && cfg->integrator == RC_INTEGRATOR_EXACT)
     return rc_error_set(err, RC_EINVAL, "the exact integrator solves the minimal model only; for model '%s' use rk45, gd or reduced",
                         cfg->terms.name);
+  if (!rc_model_is_classic(&cfg->terms)) { /* the objectives of docs/model.md section 6.2 run through the engine */
+    char why[96];
+    if (cfg->integrator == RC_INTEGRATOR_REDUCED && !rc_model_reduction_exact(&cfg->terms, why, sizeof why))
+      return rc_error_set(err, RC_EINVAL,
+                          "the reduced integrator does not apply to model '%s': %s, so group means and scatters no "
+                          "longer close (use --integrator gd --dt h)",
+                          cfg->terms.name, why);
+    if (cfg->integrator == RC_INTEGRATOR_RK45)
+      return rc_error_set(err, RC_EINVAL,
+                          "model '%s' (cosine, uniformity or infonce terms, or --sphere) runs with --integrator gd; "
+                          "its rk45 flow goes through the engine, which does not integrate in flow yet",
+                          cfg->terms.name);
+  }
   if (cfg->integrator == RC_INTEGRATOR_REDUCED && cfg->snapshots)
     return rc_error_set(err, RC_EINVAL, "--snapshots records particles: the reduced integrator has none (use rk45 or gd)");
   if (!(cfg->checkpoint_every >= 0) || !isfinite(cfg->checkpoint_every))
@@ -350,7 +380,8 @@ rc_status rc_run_config_check(const rc_run_config *cfg, rc_error *err) {
  * full-batch gd. A batch of every observation (B >= M, weight M/M = 1) is
  * full-batch gd, and EMA targets with kappa dt = 1 are plain sg: the plain
  * kernels run them, bit for bit. */
-static int needs_engine(const rc_train_settings *t, double M, double dt) {
+static int needs_engine(const rc_train_settings *t, double M, double dt, const rc_model *m) {
+  if (!rc_model_is_classic(m)) return 1; /* the objectives of section 6.2: only the engine has them */
   if (rc_train_is_plain(t)) return 0;
   /* EMA with kappa dt = 1 (--ema 0) copies theta into the targets every step: plain sg */
   const int no_ema = t->ema == RC_EMA_NONE || rc_train_ema_alpha(t, dt) == 1.0;
@@ -416,6 +447,7 @@ rc_status rc_run_execute(const rc_run_config *cfg, rc_run_result **out, rc_error
   double data_bytes;
   rc_status st = rc_data_spec_size(&cfg->data, &n0, &k0, &data_bytes, err);
   if (!st && n0) st = check_memory(cfg, n0, k0, data_bytes, err); /* before anything is allocated */
+  if (!st) st = rc_run_check_uniformity(&cfg->terms, n0, cfg->train.batch, err);
   if (st) return st;
   rc_run_result *r = rc_calloc(1, sizeof *r, "run result", err);
   if (!r) return RC_ENOMEM;
@@ -503,7 +535,7 @@ rc_status rc_run_execute(const rc_run_config *cfg, rc_run_result **out, rc_error
         st = rc_state_alloc(r->ds->n_samples, r->ds->n_classes, cfg->dim, &oc.view, err);
         if (!st) st = rc_head_ws_alloc(r->ds->n_samples, r->ds->n_classes, cfg->dim, &oc.ws, err);
       }
-      if (!st && needs_engine(&cfg->train, r->ds->total, cfg->dt)) {
+      if (!st && needs_engine(&cfg->train, r->ds->total, cfg->dt, &cfg->terms)) {
         st = run_engine(cfg, r->ds, r->spec, init, grid, n_times, &oc, err);
       } else if (!st && minimal) {
         rc_checkpointing cking = {ck.every, run_checkpoints_save, &ck, ck.loaded ? &ck.from : NULL};
@@ -546,13 +578,19 @@ rc_status rc_run_execute(const rc_run_config *cfg, rc_run_result **out, rc_error
     free(t);
     free(D);
   }
+  if (!st && r->final_state && oc.ws &&
+      (rc_model_has_kind(&cfg->terms, RC_TERM_COS) || rc_model_has_kind(&cfg->terms, RC_TERM_UNIFORMITY))) {
+    (void)rc_head_loss(r->ds, &hp, r->final_state->z, cfg->dim, oc.ws); /* counts the zero-norm vectors */
+    r->has_zero_norm = 1;
+    r->zero_norm_vectors = rc_objective_zero_norm(rc_head_ws_objective(oc.ws));
+  }
   if (!st && oc.red) {
     r->final_labels = rc_reduced_labels(oc.red, r->final_reduced);
     r->final_head = rc_reduced_head(oc.red, r->final_reduced);
   } else if (!st) {
     r->final_labels = r->final_state->y;
   }
-  if (!st && minimal && !needs_engine(&cfg->train, r->ds->total, cfg->dt)) { /* the flow's conserved means (no decay, no noise) */
+  if (!st && minimal && !needs_engine(&cfg->train, r->ds->total, cfg->dt, &cfg->terms)) { /* the flow's conserved means (no decay, no noise) */
     st = rc_fixed_point_state(r->ds, &cfg->model, init, &fixed, err);
     if (!st) r->predicted_final_min_label_distance = rc_min_label_distance(fixed);
   }
