@@ -66,6 +66,8 @@ void rc_reduced_metrics(rc_reduced *r, const double *u, const rc_metrics_ref *re
  * sphere under --sphere). rc_reduced_is_invariant_set says which. */
 int rc_reduced_is_invariant_set(const rc_reduced *r);
 size_t rc_reduced_embedding_dim(const rc_reduced *r); /* d */
+/** Rows of u held on the unit sphere (--sphere on the invariant set: the G + K rows of X and Y; else 0). */
+size_t rc_reduced_sphere_rows(const rc_reduced *r);
 
 /** The per-sample linearisation on the invariant set: Gam (d x d) = the
  * Jacobian of a member's field along deviations within group g that sum to

@@ -122,6 +122,7 @@ size_t rc_reduced_dim(const rc_reduced *r) {
 }
 int rc_reduced_is_invariant_set(const rc_reduced *r) { return r->invariant; }
 size_t rc_reduced_embedding_dim(const rc_reduced *r) { return r->d; }
+size_t rc_reduced_sphere_rows(const rc_reduced *r) { return r->invariant && r->hp.model.sphere ? r->G + r->K : 0; }
 size_t rc_reduced_n_groups(const rc_reduced *r) { return r->G; }
 #define RC_SQRT1_2 0.70710678118654752440 /* 1/sqrt(2) */
 
@@ -270,7 +271,9 @@ rc_status rc_reduced_within_group(rc_reduced *r, const double *u, size_t g, doub
   const double ng = r->mult[g];
   if (!(ng >= 2.0)) return rc_error_set(err, RC_EINVAL, "internal: group %zu has one sample", g);
   if (!r->ws_split) { /* rows 0..G-1: the groups (group g less one member), row G: that member */
-    const size_t nnz = r->row_ptr[G], ng_nnz = r->row_ptr[g + 1] - r->row_ptr[g];
+    size_t nnz = r->row_ptr[G], ng_nnz = 0; /* room for the longest group row as the extra row */
+    for (size_t h = 0; h < G; h++)
+      if (r->row_ptr[h + 1] - r->row_ptr[h] > ng_nnz) ng_nnz = r->row_ptr[h + 1] - r->row_ptr[h];
     r->sp_row_ptr = rc_calloc(G + 2, sizeof(size_t), "split rows", err);
     r->sp_labels = rc_calloc(nnz + ng_nnz, sizeof(uint32_t), "split rows", err);
     r->sp_counts = rc_calloc(nnz + ng_nnz, sizeof(double), "split rows", err);
