@@ -135,6 +135,13 @@ rc_status rc_ts_run_config_check(const rc_ts_run_config *cfg, rc_error *err) {
   if (b->checkpoint_every > 0 || b->resume)
     return rc_error_set(err, RC_EINVAL, "--checkpoint-every and --resume are implemented for the minimal model's "
                         "integrators, not yet for --task teacher-student");
+  if (b->terms.sphere) /* the encoder outputs are normalised by the engine, which the task does not run through yet */
+    return rc_error_set(err, RC_EINVAL, "--sphere is not implemented for --task teacher-student yet (its encoder's "
+                        "outputs are normalised in the engine, which the task does not run through yet)");
+  {
+    rc_status su = rc_run_check_uniformity(&b->terms, cfg->data.n_samples, 0, err);
+    if (su) return su;
+  }
   if (!(b->eps > 0 && b->eps < 1)) return rc_error_set(err, RC_EINVAL, "--eps must be in (0, 1) (got %g)", b->eps);
   if (b->integrator != RC_INTEGRATOR_GD && b->integrator != RC_INTEGRATOR_RK45)
     return rc_error_set(err, RC_EINVAL, "the teacher-student task runs with --integrator gd or rk45 (not %s)",

@@ -29,6 +29,9 @@ expect_error 2 "over the budget of 4096" run --classes 2 --per-class 2100 --dim 
 expect_error 2 "uniformity-t applies to uniformity terms" run $D --model siam --uniformity-t 3 $G --out "$T/x"
 expect_error 2 "temperature applies to infonce terms" run $D --terms 'x-y+uniformity(y)' --temperature 0.5 $G --out "$T/x"
 expect_error 2 "uniformity-t: expected a number in (0, 100]" run $D --terms 'uniformity(y)+x-y' --uniformity-t 0 $G --out "$T/x"
+expect_error 2 "covers the squared terms of section 3, not model 'simsiam'" selfconsistent --classes 2 --per-class 6 --dim 3 --model simsiam --frustration-list 0.1
+expect_error 2 "fused gd kernel runs the squared terms" bench $D0 --model simsiam --steps 10 --dt 0.01
+expect_error 2 "sphere is not implemented for --task teacher-student" run --task teacher-student --samples 20 --input-dim 4 --integrator gd --dt 0.05 --t-end 2 --model simsiam --sphere --quiet --out "$T/x"
 
 # ---- runs: every kind under gd ----
 i=0
