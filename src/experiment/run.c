@@ -339,8 +339,8 @@ rc_status rc_run_config_check(const rc_run_config *cfg, rc_error *err) {
     return rc_error_set(err, RC_EINVAL, "--eta-head must be positive (got %g)", cfg->eta_head);
   const int minimal = rc_model_is_minimal(&cfg->terms) && cfg->integrator != RC_INTEGRATOR_REDUCED;
   if (!minimal && cfg->integrator == RC_INTEGRATOR_EXACT)
-    return rc_error_set(err, RC_EINVAL, "the exact integrator solves the minimal model only; for model '%s' use rk45, gd or reduced",
-                        cfg->terms.name);
+    return rc_error_set(err, RC_EINVAL, "the exact integrator solves the minimal model only; for model '%s' use %s",
+                        cfg->terms.name, rc_model_is_classic(&cfg->terms) ? "rk45, gd or reduced" : "gd (--integrator gd --dt h)");
   if (!rc_model_is_classic(&cfg->terms)) { /* the objectives of docs/model.md section 6.2 run through the engine */
     char why[96];
     if (cfg->integrator == RC_INTEGRATOR_REDUCED && !rc_model_reduction_exact(&cfg->terms, why, sizeof why))

@@ -77,7 +77,12 @@ for spec in 'simsiam' 'proj' 'proj-sg' 'cos(x,y)' 'x-y+0.25*infonce(x,y)'; do
   integ=(--integrator gd --dt 0.05)
   case "$spec" in proj|proj-sg) integ=() ;; esac
   if "$RC" fixedpoint $D0 "${args[@]}" "${integ[@]}" >"$T/fp.json" 2>"$T/err" &&
-     $PY -c "import json,sys; j=json.load(open('$T/fp.json')); assert j['residual'] < 1e-8, j['residual']; assert j['stability']['verdict'] in ('stable','unstable','marginal')"; then ok
+     $PY -c "
+import json
+j = json.load(open('$T/fp.json'))
+assert j['residual'] < 1e-8, j['residual']
+assert j['stability']['verdict'] in ('stable', 'unstable', 'marginal')
+assert ('system' in j) == ('$spec' not in ('proj', 'proj-sg')), j.get('system')"; then ok
   else bad "fixedpoint $spec: $(cat "$T/err")"; fi
 done
 for spec in 'x-y+0.25*infonce(x,y)' 'x-y+0.5*uniformity(y)'; do
