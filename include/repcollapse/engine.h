@@ -3,14 +3,16 @@
  * separates a method from a problem:
  *   - an encoder (how the sample embeddings x_i arise from parameters):
  *     `table` (free x_i, src/engine/encoder_table.c), `linear` (x = W u,
- *     src/engine/encoder_linear.c), room for `mlp`;
+ *     src/engine/encoder_linear.c), `mlp` (x = W2 phi(W1 u + b1) + b2,
+ *     src/engine/encoder_mlp.c);
  *   - an objective (the terms of section 3 on the encoder's outputs, the
  *     labels y and the head P, with stop-gradient targets optionally read from
  *     EMA copies; src/engine/objective.c);
  *   - an optimizer (optimizer.h, src/optimize/).
  * The engine (src/engine/engine.c) joins them over one flat parameter vector
  * theta = [encoder parameters | y (K x d) | P (d x d, when a term uses it)],
- * cut into named blocks (rc_param_block: "x" or "W", "y", "P") that the
+ * cut into named blocks (rc_param_block: "x", "W" or "W1", "b1", "W2", "b2";
+ * then "y", "P") that the
  * optimizers consume. rc_engine_field evaluates the rate-scaled field
  * F(theta) = -g of section 6 (the rate scheme and each block's eta applied,
  * weight decay NOT applied: the optimizer adds it), on the whole data or on a
@@ -36,23 +38,48 @@ extern "C" {
 #endif
 
 /* ---------------------------------------------------------------- encoder */
-typedef enum { RC_ENCODER_TABLE = 0, RC_ENCODER_LINEAR = 1 } rc_encoder_kind;
-#define RC_N_ENCODERS 2
+typedef enum { RC_ENCODER_TABLE = 0, RC_ENCODER_LINEAR = 1, RC_ENCODER_MLP = 2 } rc_encoder_kind;
+#define RC_N_ENCODERS 3
+/** The most parameter blocks one encoder has (mlp: W1, b1, W2, b2). */
+#define RC_ENCODER_MAX_BLOCKS 4
+
+/** The mlp's activation phi (docs/model.md section 6). */
+typedef enum { RC_ACTIVATION_RELU = 0, RC_ACTIVATION_TANH = 1 } rc_activation;
+rc_status rc_parse_activation(const char *text, rc_activation *out, rc_error *err);
+const char *rc_activation_name(rc_activation a);
 
 typedef struct rc_encoder rc_encoder;
 
+/** A Gaussian sampler: one draw of N(0, sd^2) from rng (e.g. gsl_ran_gaussian_ziggurat on a gsl_rng). */
+typedef double (*rc_gauss_fn)(void *rng, double sd);
+
 /** An encoder method: a struct of callbacks (GSL-style). theta_e is the
- * encoder's block of theta (n_params doubles). */
+ * encoder's block of theta (rc_encoder_n_params doubles). The members after
+ * `backward` are optional (NULL): an encoder whose size depends only on
+ * (n, D, d) and that has one block needs none of them. */
 typedef struct {
-  const char *name;       /* "table", "linear" */
-  const char *block_name; /* the name of its parameter block: "x", "W" */
+  const char *name;       /* "table", "linear", "mlp" */
+  const char *block_name; /* the name of its parameter block: "x", "W" (the first block's, for several) */
   /** number of parameters for n samples of input dimension D, embedding dimension d */
   size_t (*n_params)(size_t n, size_t D, size_t d);
   /** X (n x d) = enc_theta(u_i) for every sample */
   void (*forward)(const rc_encoder *e, const double *theta_e, double *X);
   /** g_e (n_params) = the gradient of the encoder's parameters from G = dL/dX (n x d), already
-   * rate-scaled per sample (section 6: under `degree` divided by the sample's observation weight) */
+   * rate-scaled per sample (section 6: under `degree` divided by the sample's observation weight).
+   * Called after a forward of the same theta_e on the same rc_encoder (its own e->work) with no
+   * other forward on it in between: an encoder may reuse what that forward left in e->work (the
+   * engine runs EMA targets' forward on a second rc_encoder with its own scratch). */
   void (*backward)(const rc_encoder *e, const double *theta_e, const double *G, double *g_e);
+  /** optional: the number of parameters of e (used instead of n_params; sizes that depend on e->h) */
+  size_t (*n_params_of)(const rc_encoder *e);
+  /** optional: the encoder's blocks inside theta_e (name, offset, len; eta and decay left 0), at
+   * most RC_ENCODER_MAX_BLOCKS; returns their number. NULL: one block block_name of all parameters. */
+  size_t (*blocks)(const rc_encoder *e, rc_param_block *out);
+  /** optional: doubles of scratch memory (e->work) forward and backward need */
+  size_t (*work_size)(const rc_encoder *e);
+  /** optional: the initial parameters (docs/model.md sections 4 and 6.3), drawn from gauss(rng, .)
+   * in the encoder's parameter order; sigma is the embeddings' scale of section 2. */
+  void (*init)(const rc_encoder *e, double sigma, rc_gauss_fn gauss, void *rng, double *theta_e);
 } rc_encoder_method;
 
 /** An encoder on a data set's samples: its method, sizes and inputs (not owned). */
@@ -60,12 +87,35 @@ struct rc_encoder {
   const rc_encoder_method *method;
   size_t n, D, d; /* samples, input dimension (0 for table), embedding dimension */
   const double *U; /* n x D inputs, row-major (NULL for table) */
+  size_t h;        /* mlp: hidden width (0 otherwise) */
+  rc_activation activation; /* mlp: phi */
+  double *work;    /* method->work_size(e) doubles of scratch (owned by whoever set the encoder up) */
 };
 
 /** The registry: rc_encoder_methods[kind]; parse and name. */
 extern const rc_encoder_method *const rc_encoder_methods[RC_N_ENCODERS];
 rc_status rc_parse_encoder(const char *text, rc_encoder_kind *out, rc_error *err);
 const char *rc_encoder_name(rc_encoder_kind k);
+
+/** Number of parameters of an encoder (n_params_of, or n_params(n, D, d)). */
+size_t rc_encoder_n_params(const rc_encoder *e);
+/** Its blocks (at most RC_ENCODER_MAX_BLOCKS) with offsets inside theta_e; eta and decay left 0. */
+size_t rc_encoder_blocks(const rc_encoder *e, rc_param_block *out);
+/** Scratch doubles it needs (0 without work_size). */
+size_t rc_encoder_work_size(const rc_encoder *e);
+/** Set up an encoder of a kind over inputs U (n x D; NULL and D = 0 for table), allocating its
+ * scratch memory (free it with rc_encoder_release). Checks the mlp's hidden width (> 0) and activation. */
+rc_status rc_encoder_setup(rc_encoder *e, rc_encoder_kind kind, size_t n, size_t D, size_t d, const double *U,
+                           size_t hidden, rc_activation activation, rc_error *err);
+void rc_encoder_release(rc_encoder *e);
+/** Initial encoder parameters from an mt19937 seeded with seed (gsl), through method->init:
+ * linear W ~ N(0, sigma^2/d) (section 4); mlp as section 6.3 (encoder_mlp.c). RC_EINVAL for an
+ * encoder without an init (table: its x are drawn with the labels, section 2). */
+rc_status rc_encoder_init(const rc_encoder *e, double sigma, unsigned long seed, double *theta_e, rc_error *err);
+/** The mlp's second moment E[phi(z)^2] at the pre-activation variance its initialisation gives
+ * (relu: z ~ N(0, 2), E = 1; tanh: z ~ N(0, 1), E = 0.394), and that variance g^2. */
+double rc_mlp_phi_second_moment(rc_activation a);
+double rc_mlp_gain2(rc_activation a);
 
 /* -------------------------------------------------------------- objective */
 /** The observations the objective sums over: the data set's CSR rows with a
@@ -117,13 +167,15 @@ void rc_sphere_tangent(const double *Z, double *F, size_t rows, size_t d);
 typedef struct {
   rc_encoder_kind encoder;
   const rc_dataset *ds; /* observations (N samples, K classes) */
-  const double *U;      /* N x D inputs for `linear` (NULL for table) */
+  const double *U;      /* N x D inputs for `linear` and `mlp` (NULL for table) */
   size_t D, d;
   rc_model model;       /* the terms */
   rc_rate_scheme rates; /* degree | uniform */
-  double eta_enc;       /* eta_x (table) or eta_W (linear) */
+  double eta_enc;       /* eta_x (table) or eta_W (linear, and every block of mlp) */
   double eta_y, eta_head;
   int decay_enc, decay_y, decay_head; /* which blocks weight decay applies to (--weight-decay-on) */
+  size_t hidden;        /* mlp: hidden width h (> 0) */
+  rc_activation activation; /* mlp: relu (0, the default of a zeroed spec) or tanh */
 } rc_engine_spec;
 
 typedef struct rc_engine rc_engine;
@@ -134,6 +186,10 @@ void rc_engine_free(rc_engine *e);
 /** Size of theta and its blocks (encoder, y, and P when the model has a head). */
 size_t rc_engine_n_theta(const rc_engine *e);
 size_t rc_engine_blocks(const rc_engine *e, const rc_param_block **blocks);
+/** Size of the encoder's part of theta (its blocks come first, in theta[0 .. size)). */
+size_t rc_engine_encoder_size(const rc_engine *e);
+/** The engine's encoder (sizes, inputs, method), e.g. for rc_encoder_init. */
+const rc_encoder *rc_engine_encoder(const rc_engine *e);
 /** Whether any term has a stop-gradient target (EMA applies only then). */
 int rc_engine_has_sg_targets(const rc_engine *e);
 
@@ -152,6 +208,11 @@ typedef struct {
  * of what was evaluated. The rate scheme divides by the full data's
  * observation weights whatever the batch. */
 double rc_engine_field(rc_engine *e, const double *theta, const double *theta_bar, const rc_batch *batch, double *F);
+
+/** Estimate of the largest |eigenvalue| of the Jacobian of F at theta (power iteration with
+ * central differences, src/engine/engine_rate.c): the fast rate a gd step must respect,
+ * dt * rate < 2. For an encoder on real images it grows with N (docs/model.md 6.3). */
+double rc_engine_rate_estimate(rc_engine *e, const double *theta);
 
 /** The sample-side embeddings X = enc_theta(u) (n x d) of theta (valid until the next call);
  * normalised under --sphere. */

@@ -90,6 +90,37 @@ rc_status rc_snapshots_write_data(rc_snapshots *s, const rc_dataset *ds, rc_erro
 /** Close and rename into place (commit = 1) or remove (commit = 0). */
 rc_status rc_snapshots_close(rc_snapshots *s, int commit, rc_error *err);
 
+/* Snapshots of a run of an encoder on inputs (the one engine's parameters
+ * theta = [encoder blocks | y | P], docs/model.md section 6), written whole:
+ *   /t, /step                       as above
+ *   /<block>  float64 [T][rows][cols]  each encoder parameter block by its name
+ *             (linear: /W [T][d][D]; a block named W1 is [T][len/D][D], W2
+ *             [T][d][len/d], any other [T][len])
+ *   /labels   float64 [T][K][d]     y(t);  /head [T][d][d]: P(t) (models with a head)
+ *   /inputs   float64 [N][D]        the inputs u_i
+ *   /observations int64 [nnz][2]    (sample, label) pairs with /observation_counts [nnz] (A_ic)
+ *   /teacher_label int64 [N]        the inputs' own label (before frustration)
+ *   root attributes: n_samples, n_classes, dim, input_dim.
+ * Enough to recompute any recorded state outside the tool. */
+typedef struct {
+  const char *name;
+  size_t offset, len;
+} rc_snapshot_block;
+typedef struct {
+  size_t n_times;
+  const double *times;
+  const long long *steps;
+  const double *states; /* n_times x state_size */
+  size_t state_size;
+  const rc_snapshot_block *blocks; /* the parameter blocks, in theta's order: encoder blocks, then y, then P */
+  size_t n_blocks;
+  size_t n, D, k, d;
+  const double *inputs;         /* n x D */
+  const rc_dataset *ds;         /* the observations */
+  const uint32_t *input_label;  /* n, or NULL */
+} rc_param_snapshots;
+rc_status rc_snapshots_write_params(const char *path, const rc_param_snapshots *s, rc_error *err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -13,7 +13,7 @@ extern "C" {
 #endif
 
 /** Number of per-time metrics and their names, in the column order of metrics.csv. */
-#define RC_N_METRICS 10
+#define RC_N_METRICS 17
 /** The paper's metrics (section 2), the first columns; the scale-free ones of 6.0 follow. */
 #define RC_N_METRICS_BASE 8
 extern const char *const rc_metric_names[RC_N_METRICS];
@@ -21,8 +21,12 @@ extern const char *const rc_metric_names[RC_N_METRICS];
 enum {
   RC_M_LOSS = 0, RC_M_ACCURACY, RC_M_ACCURACY_FRUSTRATED, RC_M_MARGIN, RC_M_MIN_LABEL_DISTANCE,
   RC_M_MEAN_LABEL_DISTANCE, RC_M_WITHIN_CLASS_SPREAD, RC_M_LABEL_EFFECTIVE_RANK,
-  RC_M_RELATIVE_LABEL_DISTANCE, RC_M_ANGULAR_LABEL_DISTANCE /* section 6.0, appended after the paper's */
+  RC_M_RELATIVE_LABEL_DISTANCE, RC_M_ANGULAR_LABEL_DISTANCE, /* section 6.0, appended after the paper's */
+  RC_M_NC1, RC_M_NC2_EQUINORM, RC_M_NC2_EQUIANGULAR, RC_M_NC2_COS_STD, RC_M_NC3, RC_M_NC4, /* section 6.4 */
+  RC_M_RANKME
 };
+/** The first of the neural-collapse columns of section 6.4 (nc1 .. nc4, then rankme). */
+#define RC_M_FIRST_NC RC_M_NC1
 
 /** Metric values at one time; a null metric (undefined, docs/model.md section 2)
  * is NAN with valid[m] = 0. A defined metric of a state that overflowed keeps
@@ -33,14 +37,23 @@ typedef struct {
   int valid[RC_N_METRICS];
 } rc_metrics_row;
 
-/** References fixed by the initial state: D(0) (for margin) and the initial
- * centred label Gram trace (for label_effective_rank's null threshold). */
+/** References fixed by the initial state: D(0) (for margin), the initial
+ * centred label Gram trace (for label_effective_rank's and nc3's null
+ * threshold) and Tr Sigma_B(0) of the clean samples' sample-side embeddings
+ * (for the neural-collapse metrics' null threshold, section 6.4). */
 typedef struct {
   double d0;
   double trace0;
+  double trace_b0; /* 0 when unknown (rc_metrics_reference): then only Tr Sigma_B = 0 is null */
 } rc_metrics_ref;
 
+/** The references of a state alone (labels only: trace_b0 = 0). */
 rc_metrics_ref rc_metrics_reference(const rc_state *init);
+
+/** The references of a run's initial state with its data set: also
+ * Tr Sigma_B(0) of h_i = P x_i (P row-major d x d), or of h_i = x_i when P is
+ * NULL (a state whose x already holds the sample-side embeddings). */
+rc_metrics_ref rc_metrics_reference_data(const rc_dataset *ds, const rc_state *init, const double *P);
 
 /** Compute every metric of state s at time t (rc_metrics_compute_opt with
  * every metric and OpenMP's default thread count). */
@@ -82,6 +95,25 @@ double rc_collapse_time(const double *t, const double *D, size_t n, double eps, 
  * t >= t_start and D(t) > 1e-10 D(0). Sets *found = 0 with fewer than 3 points,
  * and when D does not decay: a slope <= 0 or less than 1% decay of D over the window. */
 double rc_fitted_decay_rate(const double *t, const double *D, size_t n, double t_start, int *found);
+
+/* Neural-collapse metrics and rankme (docs/model.md section 6.4, src/metrics/neural_collapse.c). */
+/** Fill the columns nc1 .. rankme that opt_mask selects, of the clean
+ * samples' sample-side embeddings s->x (one pass for the class means and the
+ * Gram matrix, dense K x d and d x d work, a second pass for Sigma_W; nc4
+ * uses nearest_label[i], the unique nearest label of sample i or -1, and
+ * finds the nearest class means through the same candidate search as the
+ * labels'). The others are left as they are. Returns nonzero when out of memory. */
+int rc_nc_metrics(const rc_dataset *ds, const rc_state *s, const rc_metrics_ref *ref, unsigned mask, int threads,
+                  const int *nearest_label, rc_metrics_row *row);
+
+/** The same columns from moments (the group reduction, reduced.h): K class
+ * means mu (K x d) over n[c] clean samples each, the within-class scatter
+ * SW = sum over clean samples of (h_i - mu_c)(h_i - mu_c)^T (d x d), the
+ * uncentred Gram H^T H of all n_all samples (d x d), the labels Y. nc4 needs
+ * the individual samples: null. */
+void rc_nc_metrics_moments(size_t K, size_t d, const double *n, const double *mu, const double *SW, const double *HtH,
+                           size_t n_all, const double *Y, const rc_metrics_ref *ref, unsigned mask,
+                           rc_metrics_row *row);
 
 /* Scale-free collapse (docs/model.md section 6.0, src/metrics/scale_free.c). */
 /** D / sqrt((1/K) sum_c |y_c|^2); NAN when K < 2 or every label is at the origin. */

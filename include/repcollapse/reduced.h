@@ -55,8 +55,10 @@ double rc_reduced_vector_field(rc_reduced *r, const double *u, double *du);
 double rc_reduced_loss(rc_reduced *r, const double *u);
 
 /** Metrics computable from u: loss, min/mean label distance, within-class
- * spread (of P x_i with a head), label effective rank. accuracy,
- * accuracy_frustrated and margin need individual samples: null. */
+ * spread (of P x_i with a head), label effective rank, the scale-free
+ * distances, nc1, nc2_*, nc3 and rankme (section 6.4, exact from the group
+ * means and scatters). accuracy, accuracy_frustrated, margin and nc4 need
+ * individual samples: null. */
 void rc_reduced_metrics(rc_reduced *r, const double *u, const rc_metrics_ref *ref, double t, rc_metrics_row *row);
 
 /** Models whose reduction is not exact (rc_model_reduction_exact: cosine,

@@ -13,6 +13,7 @@
 #include "repcollapse/teacher.h"
 #include "repcollapse/optimizer.h"
 #include "repcollapse/engine.h"
+#include "repcollapse/inputs.h"
 #include "repcollapse/command.h"
 
 #ifdef __cplusplus

@@ -29,6 +29,11 @@ json_t *rc_metrics_row_json(const rc_metrics_row *row);
 
 /** The summary.json of a run (inputs with defaults filled in, version, commit, RNG, spectrum, results). */
 json_t *rc_run_summary_json(const rc_run_config *cfg, const rc_run_result *r);
+/** summary.json of a run of an encoder on inputs (cfg->encoder != table):
+ * the settings, inputs with defaults, data, regime, the minimal model's
+ * prediction, final metrics with test_accuracy, collapse time, training
+ * settings, W's singular values (encoder_report.c). */
+json_t *rc_encoder_summary_json(const rc_run_config *cfg, const rc_run_result *r);
 
 /** {"head_eigenvalues": [[re, im], ...], "separation_head_gain": [[a, b, gain], ...]} for head P and labels Y (K x d). */
 json_t *rc_head_json(const double *P, const double *Y, size_t K, size_t d);

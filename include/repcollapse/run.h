@@ -1,7 +1,11 @@
-/* run.h: one experiment of the minimal model, end to end: data -> spectrum ->
- * initial state -> integrator -> metrics per recorded time -> summaries ->
- * files (metrics.csv, summary.json, snapshots.h5). The CLI's `run` is a thin
- * layer over rc_run_execute. */
+/* run.h: one experiment end to end, for every encoder (docs/model.md section 6):
+ * data (or inputs) -> spectrum -> initial state -> integrator or the one
+ * engine's loop -> metrics per recorded time -> summaries -> files
+ * (metrics.csv, summary.json, snapshots.h5). The CLI's `run` is a thin layer
+ * over rc_run_execute. With encoder `table` the data set is cfg->data and the
+ * embeddings are free (sections 2-3); with an encoder on inputs (`linear`,
+ * section 4) the inputs are drawn or read first (cfg->inputs, cfg->ts) and
+ * their observations take the data set's place. */
 #ifndef REPCOLLAPSE_RUN_H
 #define REPCOLLAPSE_RUN_H
 
@@ -9,19 +13,34 @@
 #include <stdint.h>
 
 #include "repcollapse/data.h"
+#include "repcollapse/engine.h"
 #include "repcollapse/head.h"
 #include "repcollapse/integrate.h"
 #include "repcollapse/metrics.h"
 #include "repcollapse/model.h"
 #include "repcollapse/optimizer.h"
 #include "repcollapse/spectrum.h"
+#include "repcollapse/teacher.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
+/** Where an encoder's inputs come from (docs/model.md section 6.3): generated
+ * (`teacher`: a linear teacher's labels, `mixture`: a Gaussian mixture), or
+ * read (`fashion-mnist`, `file` with --inputs-file: parsed, refused until
+ * their loaders land). */
+typedef enum {
+  RC_RUN_INPUTS_TEACHER = 0,
+  RC_RUN_INPUTS_MIXTURE = 1,
+  RC_RUN_INPUTS_FASHION_MNIST = 2,
+  RC_RUN_INPUTS_FILE = 3
+} rc_run_inputs;
+rc_status rc_parse_run_inputs(const char *text, rc_run_inputs *out, rc_error *err);
+const char *rc_run_inputs_name(rc_run_inputs k);
+
 typedef struct {
-  rc_data_spec data;
+  rc_data_spec data;         /* the table encoder's data set */
   rc_minimal_params model;   /* rate scheme and eta_x, eta_y */
   rc_model terms;            /* the model's terms (default: the minimal model) */
   double eta_head;           /* head learning rate (default 1) */
@@ -55,6 +74,14 @@ typedef struct {
                                  part of a checkpoint's fingerprint */
   rc_train_settings train;    /* optimizer, weight decay, minibatch, EMA targets (optimizer.h) */
   rc_collapse_metric collapse_metric; /* what collapse_time, fitted_slow_rate and apart read (default D) */
+  /* the encoder (engine.h): RC_ENCODER_TABLE (default) or an encoder on inputs */
+  rc_encoder_kind encoder;
+  rc_run_inputs inputs;       /* encoders on inputs: where they come from */
+  const char *inputs_file;    /* --inputs-file PATH (inputs `file`) */
+  rc_ts_data_spec ts;         /* generated inputs: --samples (clean), --input-dim, --classes, --mixture-noise,
+                                 --frustration, --frustration-mode, --test-samples, the data seed (ts.teacher
+                                 follows `inputs`) */
+  double eta_w;               /* eta of the encoder's parameters (--eta-w, default 1; eta_x's place) */
 } rc_run_config;
 
 /** Defaults of every setting (docs/model.md defaults; pattern pair; seed 1). */
@@ -83,6 +110,16 @@ typedef struct {
   double resumed_from_t;
   int has_observations_hash;  /* an observations file was read: */
   uint64_t observations_hash; /* FNV-1a 64 of its content (summary.json "input_files") */
+  /* encoders on inputs (cfg->encoder != table; ds then points into inputs) */
+  rc_ts_data *inputs;         /* the inputs, their labels, test inputs and observations */
+  double *test_accuracy;      /* one per row: the metrics.csv column after the paper's */
+  double *theta_final;        /* the parameters at the last time [encoder | y | P] */
+  size_t n_theta;
+  double rate_estimate;       /* the largest rate of the field at the start (power iteration) */
+  double kernel_top;          /* top eigenvalue of U U^T */
+  double *w_singular;         /* linear: the singular values of W at the end, descending */
+  size_t n_singular;
+  double w_effective_rank;    /* (sum s^2)^2 / sum s^4 */
   int has_zero_norm;          /* the model has cosine or uniformity terms (docs/model.md section 6.2): */
   double zero_norm_vectors;   /* zero-norm vectors they met at the final state (each contributes 0) */
 } rc_run_result;

@@ -66,8 +66,6 @@ const char *rc_sweep_column_name(size_t k, char *buf, size_t n);
 /** The summary values of a finished run, in column order (NAN = null);
  * values must hold rc_sweep_n_columns() numbers. */
 void rc_sweep_result_values(const rc_run_config *cfg, const rc_run_result *r, double *values);
-/** The same columns for a teacher-student run (--task teacher-student). */
-void rc_sweep_ts_result_values(const rc_ts_run_config *cfg, const rc_ts_run_result *r, double *values);
 
 /** Write DIR/points/<p>.json atomically: the point's parameters and either
  * the summary values (values != NULL) or the run's error message. */

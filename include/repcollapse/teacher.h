@@ -28,7 +28,6 @@
 #include "repcollapse/head.h"
 #include "repcollapse/integrate.h"
 #include "repcollapse/metrics.h"
-#include "repcollapse/run.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -133,61 +132,6 @@ double rc_ts_kernel_top(const rc_ts_data *data);
 typedef rc_status (*rc_ts_observer)(double t, size_t step, const double *z, void *ctx, rc_error *err);
 rc_status rc_ts_integrate(rc_ts_model *m, const double *z0, const rc_integrate_config *cfg, rc_ts_observer obs,
                           void *ctx, rc_error *err);
-
-/** Snapshots of a run (the recorded states, stored whole): written to
- * snapshots.h5 as /t, /step, /W [T][d][D], /labels [T][K][d], /head [T][d][d]
- * (models with a head), /inputs [N][D], /observations [nnz][2] (sample, label)
- * with /observation_counts [nnz] (A_ic), /teacher_label [N]. */
-typedef struct {
-  const rc_ts_data *data;
-  size_t d;
-  int has_head;
-  size_t n_times;
-  const double *times;
-  const long long *steps;
-  const double *states; /* n_times x state_size */
-  size_t state_size;
-} rc_ts_snapshots;
-
-rc_status rc_ts_snapshots_write(const char *path, const rc_ts_snapshots *s, rc_error *err);
-
-/* ---- one experiment end to end ---- */
-
-typedef struct {
-  rc_run_config base;   /* terms, rates, eta_y, eta_head, head init, init (sigma, seed), dim, integration, out */
-  rc_ts_data_spec data;
-  double eta_w;
-  rc_precision precision;
-} rc_ts_run_config;
-
-rc_ts_run_config rc_ts_run_config_default(void);
-
-typedef struct {
-  rc_ts_data *data;
-  rc_spectrum *spec;          /* the minimal model's spectrum of the observations (eta_x = eta_W): the D >> N prediction */
-  rc_metrics_row *rows;
-  double *test_accuracy;      /* one per row (NAN without test inputs) */
-  size_t n_rows;
-  double t_end;
-  double *z_final;            /* final state */
-  size_t state_size;
-  double rate_estimate;       /* largest rate at the start */
-  double kernel_top;          /* top eigenvalue of U U^T */
-  double *w_singular;         /* min(d, D) singular values of W at the end, descending */
-  size_t n_singular;
-  double w_effective_rank;    /* (sum s^2)^2 / sum s^4 */
-  int has_collapse_time, has_fitted_slow_rate;
-  double collapse_time, fitted_slow_rate;
-  double wall_seconds;
-} rc_ts_run_result;
-
-/** summary.json of a run (inputs with defaults, data, regime, predictions, results, W's spectrum). */
-json_t *rc_ts_summary_json(const rc_ts_run_config *cfg, const rc_ts_run_result *r);
-
-/** Every check of a configuration that needs no data (the first thing rc_ts_run_execute does). */
-rc_status rc_ts_run_config_check(const rc_ts_run_config *cfg, rc_error *err);
-rc_status rc_ts_run_execute(const rc_ts_run_config *cfg, rc_ts_run_result **out, rc_error *err);
-void rc_ts_run_result_free(rc_ts_run_result *r);
 
 /** The regime of (N, D, K), as summary.json and README state it:
  * "over-parameterized" (D >= 4N), "under-parameterized" (D + K <= N) or "intermediate". */

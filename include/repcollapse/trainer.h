@@ -53,6 +53,9 @@ const rc_optimizer *rc_trainer_optimizer(const rc_trainer *tr);
 size_t rc_trainer_flow_size(const rc_trainer *tr);
 void rc_trainer_flow_init(const rc_trainer *tr, const double *theta0, double *z);
 double rc_trainer_flow_field(rc_trainer *tr, const double *z, double *dz);
+/** Copy the flow state's theta_bar (z + n_theta, with EMA) into the trainer,
+ * so rc_trainer_targets reads the flow's EMA copies (nothing without EMA). */
+void rc_trainer_flow_targets(rc_trainer *tr, const double *z);
 
 /** Checkpoints: [optimizer state | batch epoch, position | theta_bar]. */
 size_t rc_trainer_state_size(const rc_trainer *tr);

@@ -76,7 +76,7 @@ typedef struct {
   char **args, **origins;
   int nargs;
   /* --task teacher-student: the task's data set (sizes, teacher, frustration) and eta_W */
-  int task_ts, ts_data_seed_given, ts_samples_given, ts_dim_given;
+  int task_ts, ts_data_seed_given, ts_samples_given, ts_dim_given, teacher_given; /* task_ts: an encoder on inputs */
   rc_ts_data_spec ts;
   double eta_w;
   unsigned char given[128]; /* options given, by their id in the option table */
@@ -144,10 +144,6 @@ void cli_progress_done(cli_progress *p);
 int cmd_data(int argc, char **argv);
 int cmd_spectrum(int argc, char **argv);
 int cmd_run(int argc, char **argv);
-/* run --task teacher-student: the parsed options as the task's configuration (0, or a message and the
- * exit code), and the run with its result line (cmd_run_ts.c) */
-int cli_ts_config(const cli_options *o, rc_ts_run_config *cfg, char *msg, size_t n);
-int cmd_run_teacher_student(cli_options *o);
 int cmd_fixedpoint(int argc, char **argv);
 int cmd_selfconsistent(int argc, char **argv);
 int cmd_phase(int argc, char **argv);

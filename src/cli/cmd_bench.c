@@ -131,7 +131,7 @@ static rc_status bench_exact(const rc_dataset *ds, const rc_run_config *c, const
     json_object_set_new(j, "seconds_setup", json_real(t1 - t0));
     json_object_set_new(j, "seconds_eval", json_real(t2 - t1));
     /* the metrics of that state (every per-time metric of run's metrics.csv), 1 warm-up + 5 timed */
-    rc_metrics_ref ref = rc_metrics_reference(init);
+    rc_metrics_ref ref = rc_metrics_reference_data(ds, init, NULL);
     rc_metrics_options mo = {c->metrics ? c->metrics : RC_METRICS_ALL, c->threads};
     rc_metrics_row row;
     double mt[5];

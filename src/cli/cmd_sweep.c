@@ -213,16 +213,6 @@ int sweep_parse_point(const sweep_job *job, size_t p, const char *out, cli_optio
   o->cfg.out_dir = out; /* as cmd_run sets it: some checks depend on an output directory */
   rc_error err;
   rc_error_clear(&err);
-  if (o->task_ts) { /* --task teacher-student, an option like any other */
-    rc_ts_run_config tc;
-    if (cli_ts_config(o, &tc, msg, n)) return 2;
-    tc.base.out_dir = out;
-    if (rc_ts_run_config_check(&tc, &err)) {
-      snprintf(msg, n, "%s", err.msg);
-      return 2;
-    }
-    return 0;
-  }
   if (rc_run_config_check(&o->cfg, &err)) {
     snprintf(msg, n, "%s", err.msg);
     return 2;
@@ -292,20 +282,8 @@ int sweep_run_point(const sweep_job *job, size_t p, char *msg, size_t n) {
     /* under rc_command the caller may cancel inside a point too (no record then: the point reruns) */
     o.cfg.progress = cli_io_current()->library ? cli_progress_update : NULL;
     o.cfg.progress_ctx = NULL;
-    if (o.task_ts) { /* the teacher-student task: the same columns from its result */
-      rc_ts_run_config tc;
-      rc_ts_run_result *tr = NULL;
-      cli_ts_config(&o, &tc, pm, sizeof pm); /* checked by sweep_parse_point */
-      tc.base.out_dir = out;
-      st = rc_ts_run_execute(&tc, &tr, &err);
-      if (!st) {
-        values = malloc(rc_sweep_n_columns() * sizeof *values);
-        if (values) rc_sweep_ts_result_values(&tc, tr, values);
-        else st = rc_error_set(&err, RC_ENOMEM, "out of memory");
-      }
-      rc_ts_run_result_free(tr);
-    } else {
-      st = rc_run_execute(&o.cfg, &r, &err);
+    {
+      st = rc_run_execute(&o.cfg, &r, &err); /* every encoder: --task teacher-student is an option like any other */
       if (!st) {
         values = malloc(rc_sweep_n_columns() * sizeof *values);
         if (values) rc_sweep_result_values(&o.cfg, r, values);

@@ -24,6 +24,7 @@ typedef enum {
   O_EMA_RATE, O_EMA, O_COLLAPSE_METRIC,
   O_SPHERE, O_UNIFORMITY_T, O_TEMPERATURE,
   O_TASK, O_SAMPLES, O_INPUT_DIM, O_TEACHER, O_MIXTURE_NOISE, O_FRUSTRATION_MODE, O_ETA_W, O_TEST_SAMPLES,
+  O_ENCODER, O_INPUTS, O_INPUTS_FILE,
   O_COUNT
 } opt_id;
 _Static_assert(O_COUNT <= 128, "cli_options.given holds 128 option ids");
@@ -89,7 +90,7 @@ static const opt_def OPTS[] = {
     {"quick", O_QUICK, 0, OPT_FIGURES, NULL, "figures: small sizes, under a minute"},
     {"precision", O_PRECISION, 1, RUNLIKE, "P", "f64|f32: gd's floating-point type"},
     {"threads", O_THREADS, 1, RUNLIKE, "T", "threads of gd and the metrics (at most 4096; default also from OMP_NUM_THREADS); results do not depend on it"},
-    {"metrics", O_METRICS, 1, OPT_RECORD, "m1,m2,..", "metrics to compute (the other columns of metrics.csv stay empty)"},
+    {"metrics", O_METRICS, 1, OPT_RECORD | OPT_BENCH, "m1,m2,..", "metrics to compute (the other columns of metrics.csv stay empty)"},
     {"help", O_HELP, 0, ~0, NULL, "this help"},
     {"config", O_CONFIG, 1, ~0, "FILE", "settings from an INI file or a summary.json (flags given here override it)"},
     {"allow-changed-inputs", O_ALLOW_CHANGED, 0, ~0, NULL, "--config summary.json: accept input files whose content changed since"},
@@ -107,10 +108,13 @@ static const opt_def OPTS[] = {
     {"ema", O_EMA, 1, OPT_TRAIN, "tau", "EMA targets, discrete shorthand: kappa = (1 - tau)/dt (BYOL's tau; 0 = plain sg)"},
     {"collapse-metric", O_COLLAPSE_METRIC, 1, OPT_TRAIN | OPT_PHASE, "M", "min_label_distance|relative_label_distance|angular_label_distance: what collapse_time, fitted_slow_rate and apart read (default min_label_distance)"},
     /* the teacher-student task (docs/model.md section 4): the linear encoder x = W u on generated inputs */
-    {"task", O_TASK, 1, OPT_TASK, "T", "teacher-student: the linear teacher-student model (the options below)"},
-    {"samples", O_SAMPLES, 1, OPT_TASK, "N", "teacher-student: training inputs (required)"},
+    {"task", O_TASK, 1, OPT_TASK, "T", "teacher-student: the linear teacher-student model (= --encoder linear --inputs teacher; the options below)"},
+    {"encoder", O_ENCODER, 1, OPT_TASK, "E", "table|linear: free embeddings (default) or x = W u on --inputs"},
+    {"inputs", O_INPUTS, 1, OPT_TASK, "I", "encoder inputs: teacher|mixture|fashion-mnist|file (default teacher; fashion-mnist and file not available yet)"},
+    {"inputs-file", O_INPUTS_FILE, 1, OPT_TASK, "PATH", "--inputs file: the HDF5 file of inputs"},
+    {"samples", O_SAMPLES, 1, OPT_TASK, "N", "teacher-student: clean training inputs (required; frustrated ones are added)"},
     {"input-dim", O_INPUT_DIM, 1, OPT_TASK, "D", "teacher-student: input dimension (required)"},
-    {"teacher", O_TEACHER, 1, OPT_TASK, "T", "teacher-student: linear|mixture (default linear)"},
+    {"teacher", O_TEACHER, 1, OPT_TASK, "T", "teacher-student: linear|mixture (default linear; the same as --inputs teacher|mixture)"},
     {"mixture-noise", O_MIXTURE_NOISE, 1, OPT_TASK, "s", "teacher-student: mixture u = mu_c + s xi (default 0.5)"},
     {"frustration-mode", O_FRUSTRATION_MODE, 1, OPT_TASK, "M", "teacher-student: conflict (a second label) | flip (label replaced) (default conflict)"},
     {"eta-w", O_ETA_W, 1, OPT_TASK, "E", "teacher-student: learning rate of W (default 1)"},
@@ -421,9 +425,12 @@ int cli_parse(int argc, char **argv, int first, int groups, const char *cmd, cli
   rc_error err;
   /* --task teacher-student (from the command line or the file) changes what the other options mean:
    * found first, wherever it is */
+  /* --encoder linear likewise: an encoder on inputs takes the task's options */
   for (int k = first; (groups & OPT_TASK) && k < argc; k++) {
-    if (!strcmp(argv[k], "--task") && k + 1 < argc) o->task_ts = !strcmp(argv[k + 1], "teacher-student");
-    else if (!strncmp(argv[k], "--task=", 7)) o->task_ts = !strcmp(argv[k] + 7, "teacher-student");
+    if (!strcmp(argv[k], "--task") && k + 1 < argc) o->task_ts |= !strcmp(argv[k + 1], "teacher-student");
+    else if (!strncmp(argv[k], "--task=", 7)) o->task_ts |= !strcmp(argv[k] + 7, "teacher-student");
+    else if (!strcmp(argv[k], "--encoder") && k + 1 < argc) o->task_ts |= strcmp(argv[k + 1], "table") != 0;
+    else if (!strncmp(argv[k], "--encoder=", 10)) o->task_ts |= strcmp(argv[k] + 10, "table") != 0;
   }
   for (int k = first; k < argc; k++) {
     const char *a = argv[k];
@@ -758,6 +765,17 @@ int cli_parse(int argc, char **argv, int first, int groups, const char *cmd, cli
         break;
       case O_TEACHER:
         if (rc_parse_teacher(v, &o->ts.teacher, &err)) return err_usage(cmd, "%s%s", err.msg, "");
+        o->teacher_given = 1;
+        break;
+      case O_ENCODER:
+        if (rc_parse_encoder(v, &c->encoder, &err)) return err_usage(cmd, "%s%s", err.msg, "");
+        break;
+      case O_INPUTS:
+        if (rc_parse_run_inputs(v, &c->inputs, &err)) return err_usage(cmd, "%s%s", err.msg, "");
+        break;
+      case O_INPUTS_FILE:
+        NEED(v[0] != '\0', "expected a path");
+        c->inputs_file = v;
         break;
       case O_FRUSTRATION_MODE:
         if (rc_parse_frustration_mode(v, &o->ts.mode, &err)) return err_usage(cmd, "%s%s", err.msg, "");
@@ -813,10 +831,34 @@ int cli_parse(int argc, char **argv, int first, int groups, const char *cmd, cli
   }
   o->settings_text = json_dumps(o->settings, JSON_COMPACT | JSON_SORT_KEYS);
   o->cfg.settings = o->settings_text;
-  if (o->task_ts) {
-    o->ts.seed = o->cfg.data.data_seed; /* --seed sets both seeds; --data-seed alone the data's */
-    o->ts.frustration = o->cfg.data.has_frustration ? o->cfg.data.frustration : 0.0;
+  if (o->task_ts) { /* an encoder on inputs: --task teacher-student = --encoder linear --inputs teacher|mixture */
+    rc_run_config *c = &o->cfg;
+    o->ts.seed = c->data.data_seed; /* --seed sets both seeds; --data-seed alone the data's */
+    o->ts.frustration = c->data.has_frustration ? c->data.frustration : 0.0;
     if (!o->classes_given) o->ts.n_classes = 2;
+    if (!o->given[O_ENCODER]) c->encoder = RC_ENCODER_LINEAR;
+    if (o->given[O_TASK] && c->encoder != RC_ENCODER_LINEAR)
+      return err_usage(cmd, "--task teacher-student is the linear encoder: drop --encoder %s%s",
+                       rc_encoder_name(c->encoder), "");
+    if (o->teacher_given) {
+      const rc_run_inputs want = o->ts.teacher == RC_TEACHER_MIXTURE ? RC_RUN_INPUTS_MIXTURE : RC_RUN_INPUTS_TEACHER;
+      if (o->given[O_INPUTS] && c->inputs != want)
+        return err_usage(cmd, "--teacher %s disagrees with --inputs %s: give one of them", rc_teacher_name(o->ts.teacher),
+                         rc_run_inputs_name(c->inputs));
+      c->inputs = want;
+    }
+    o->ts.teacher = c->inputs == RC_RUN_INPUTS_MIXTURE ? RC_TEACHER_MIXTURE : RC_TEACHER_LINEAR;
+    if (c->inputs == RC_RUN_INPUTS_FILE && !c->inputs_file)
+      return err_usage(cmd, "--inputs file needs --inputs-file PATH%s%s", "", "");
+    if (c->inputs_file && c->inputs != RC_RUN_INPUTS_FILE)
+      return err_usage(cmd, "--inputs-file goes with --inputs file (not %s)%s", rc_run_inputs_name(c->inputs), "");
+    const int generated = c->inputs == RC_RUN_INPUTS_TEACHER || c->inputs == RC_RUN_INPUTS_MIXTURE;
+    if (generated && (!o->ts_samples_given || !o->ts_dim_given))
+      return err_usage(cmd, "--task teacher-student needs --samples N and --input-dim D%s%s", "", "");
+    if (!strcmp(cmd, "run") && !o->integrator_given)
+      return err_usage(cmd, "--task teacher-student needs --integrator gd (with --dt) or rk45%s%s", "", "");
+    c->ts = o->ts;
+    c->eta_w = o->eta_w;
   }
   if ((groups & OPT_DATA) && !o->task_ts) {
     rc_data_spec *d = &o->cfg.data;
@@ -850,7 +892,7 @@ int cli_fail(const rc_error *err) {
   return err->code == RC_EINVAL || err->code == RC_EUNSTABLE ? 2 : 1;
 }
 
-/* strict number parsing for subcommands with options of their own (cmd_run_ts.c) */
+/* strict number parsing for subcommands with options of their own */
 int cli_parse_double(const char *s, double *v) { return parse_double(s, v); }
 int cli_parse_size(const char *s, size_t *v) { return parse_size(s, v); }
 

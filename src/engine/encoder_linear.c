@@ -1,6 +1,8 @@
 /* encoder_linear.c: the `linear` encoder (docs/model.md section 4): x_i = W u_i,
  * W (d x D) trained. Forward X = U W^T and backward dL/dW = G^T U are one
  * dgemm each (2 N D d flops), the whole cost for D >> d. */
+#include <math.h>
+
 #include <cblas.h>
 
 #include "repcollapse/engine.h"
@@ -21,4 +23,12 @@ static void linear_backward(const rc_encoder *e, const double *W, const double *
               (int)e->D, 0.0, gW, (int)e->D);
 }
 
-const rc_encoder_method rc_encoder_linear = {"linear", "W", linear_n_params, linear_forward, linear_backward};
+/* W ~ N(0, sigma^2 / d) per entry (section 4), row by row: x = W u then has
+ * entries of variance sigma^2 |u|^2 / d, the scale of section 2. */
+static void linear_init(const rc_encoder *e, double sigma, rc_gauss_fn gauss, void *rng, double *W) {
+  const double sd = sigma / sqrt((double)e->d);
+  for (size_t q = 0; q < e->d * e->D; q++) W[q] = gauss(rng, sd);
+}
+
+const rc_encoder_method rc_encoder_linear = {"linear", "W",  linear_n_params, linear_forward, linear_backward,
+                                             NULL,     NULL, NULL,            linear_init};

@@ -19,4 +19,4 @@ static void table_backward(const rc_encoder *e, const double *theta_e, const dou
   memcpy(g_e, G, e->n * e->d * sizeof *g_e);
 }
 
-const rc_encoder_method rc_encoder_table = {"table", "x", table_n_params, table_forward, table_backward};
+const rc_encoder_method rc_encoder_table = {"table", "x", table_n_params, table_forward, table_backward, NULL, NULL, NULL, NULL};

@@ -3,8 +3,8 @@
  * F(theta) = -g of docs/model.md section 6 that every optimizer consumes.
  * Under `degree` each sample's output gradient is divided by its observation
  * weight a_i / M before back-propagation through the encoder (sections 2 and
- * 4), each label's by b_c / M; the encoder's block is scaled by eta_x (table)
- * or eta_W (linear), y by eta_y, P by eta_P. A minibatch only reweights the
+ * 4), each label's by b_c / M; the encoder's blocks are scaled by eta_x (table)
+ * or eta_W (linear, and every block of mlp), y by eta_y, P by eta_P. A minibatch only reweights the
  * observations; the rate scheme keeps the full data's weights (6.1).
  * --sphere (6.2): the field of the label rows and of the table encoder's rows
  * is projected on the sphere's tangent space (the flow's field), and
@@ -23,9 +23,10 @@
 struct rc_engine {
   rc_engine_spec spec;
   rc_encoder enc;
+  rc_encoder enc_bar;         /* the same encoder with its own scratch, for the EMA targets' forward */
   size_t N, K, d, n_enc, n_theta;
   int head;
-  rc_param_block blocks[3];
+  rc_param_block blocks[RC_ENCODER_MAX_BLOCKS + 2];
   size_t n_blocks;
   double *rate_x, *rate_y;    /* -eta (M / weight, or 1) per sample and label */
   double *X, *TX, *G, *gy, *gP; /* outputs, target outputs, dL/dX, dL/dY, dL/dP */
@@ -37,6 +38,8 @@ struct rc_engine {
 
 void rc_engine_free(rc_engine *e) {
   if (!e) return;
+  rc_encoder_release(&e->enc);
+  rc_encoder_release(&e->enc_bar);
   free(e->rate_x);
   free(e->rate_y);
   free(e->X);
@@ -55,8 +58,6 @@ rc_status rc_engine_alloc(const rc_engine_spec *spec, rc_engine **out, rc_error 
   *out = NULL;
   if ((unsigned)spec->encoder >= RC_N_ENCODERS) return rc_error_set(err, RC_EINVAL, "unknown encoder");
   if (spec->d == 0) return rc_error_set(err, RC_EINVAL, "--dim must be positive");
-  if (spec->encoder == RC_ENCODER_LINEAR && (!spec->U || spec->D == 0))
-    return rc_error_set(err, RC_EINVAL, "the linear encoder needs inputs (--inputs)");
   rc_engine *e = rc_calloc(1, sizeof *e, "engine", err);
   if (!e) return RC_ENOMEM;
   const rc_dataset *ds = spec->ds;
@@ -65,21 +66,29 @@ rc_status rc_engine_alloc(const rc_engine_spec *spec, rc_engine **out, rc_error 
   e->K = ds->n_classes;
   e->d = spec->d;
   e->head = rc_model_has_head(&spec->model);
-  e->enc.method = rc_encoder_methods[spec->encoder];
-  e->enc.n = e->N;
-  e->enc.D = spec->encoder == RC_ENCODER_TABLE ? 0 : spec->D;
-  e->enc.d = e->d;
-  e->enc.U = spec->encoder == RC_ENCODER_TABLE ? NULL : spec->U;
+  rc_status st0 = rc_encoder_setup(&e->enc, spec->encoder, e->N, spec->D, e->d, spec->U, spec->hidden,
+                                   spec->activation, err);
+  if (!st0)
+    st0 = rc_encoder_setup(&e->enc_bar, spec->encoder, e->N, spec->D, e->d, spec->U, spec->hidden, spec->activation,
+                           err);
+  if (st0) {
+    rc_encoder_release(&e->enc);
+    free(e);
+    return st0;
+  }
   const size_t N = e->N, K = e->K, d = e->d, nnz = ds->row_ptr[N];
-  e->n_enc = e->enc.method->n_params(N, e->enc.D, d);
+  e->n_enc = rc_encoder_n_params(&e->enc);
   e->n_theta = e->n_enc + K * d + (e->head ? d * d : 0);
-  rc_param_block b0 = {e->enc.method->block_name, 0, e->n_enc, spec->eta_enc, spec->decay_enc};
+  size_t nb = rc_encoder_blocks(&e->enc, e->blocks);
+  for (size_t b = 0; b < nb; b++) {
+    e->blocks[b].eta = spec->eta_enc;
+    e->blocks[b].decay = spec->decay_enc;
+  }
   rc_param_block b1 = {"y", e->n_enc, K * d, spec->eta_y, spec->decay_y};
   rc_param_block b2 = {"P", e->n_enc + K * d, d * d, spec->eta_head, spec->decay_head};
-  e->blocks[0] = b0;
-  e->blocks[1] = b1;
-  e->blocks[2] = b2;
-  e->n_blocks = e->head ? 3 : 2;
+  e->blocks[nb++] = b1;
+  if (e->head) e->blocks[nb++] = b2;
+  e->n_blocks = nb;
   e->rate_x = rc_calloc(N + 1, sizeof(double), "rates", err);
   e->rate_y = rc_calloc(K + 1, sizeof(double), "rates", err);
   e->X = rc_calloc(N * d + 1, sizeof(double), "encoder outputs", err);
@@ -114,6 +123,10 @@ rc_status rc_engine_alloc(const rc_engine_spec *spec, rc_engine **out, rc_error 
 
 size_t rc_engine_n_theta(const rc_engine *e) { return e->n_theta; }
 
+size_t rc_engine_encoder_size(const rc_engine *e) { return e->n_enc; }
+
+const rc_encoder *rc_engine_encoder(const rc_engine *e) { return &e->enc; }
+
 size_t rc_engine_blocks(const rc_engine *e, const rc_param_block **blocks) {
   *blocks = e->blocks;
   return e->n_blocks;
@@ -125,11 +138,12 @@ int rc_engine_has_sg_targets(const rc_engine *e) {
   return 0;
 }
 
-/* The encoder outputs hook: X = enc_theta(u), normalised under --sphere for
+/* The encoder outputs hook: X = enc_theta(u) on the encoder enc (the online
+ * one, or enc_bar for the targets), normalised under --sphere for
  * every encoder but the table (whose rows are kept on the sphere by
  * rc_engine_project); norms (NULL: not kept) receives |f_i|. */
-static void encoder_outputs(rc_engine *e, const double *theta, double *X, double *norms) {
-  e->enc.method->forward(&e->enc, theta, X);
+static void encoder_outputs(rc_engine *e, rc_encoder *enc, const double *theta, double *X, double *norms) {
+  enc->method->forward(enc, theta, X);
   if (!e->spec.model.sphere || e->spec.encoder == RC_ENCODER_TABLE) return;
   for (size_t i = 0; i < e->N; i++) {
     const double nf = cblas_dnrm2((int)e->d, X + i * e->d, 1);
@@ -152,7 +166,7 @@ static void outputs_backward(rc_engine *e) {
 }
 
 const double *rc_engine_outputs(rc_engine *e, const double *theta) {
-  encoder_outputs(e, theta, e->X, NULL);
+  encoder_outputs(e, &e->enc, theta, e->X, NULL);
   return e->X;
 }
 
@@ -179,10 +193,12 @@ double rc_engine_field(rc_engine *e, const double *theta, const double *theta_ba
     }
     w.weight = e->w_batch;
   }
-  encoder_outputs(e, theta, e->X, e->norms);
+  /* the targets' forward runs on enc_bar, with its own scratch: the online
+   * backward may reuse what the online forward left in enc's (engine.h) */
+  encoder_outputs(e, &e->enc, theta, e->X, e->norms);
   rc_targets tg = {NULL, NULL, NULL}, *tgp = NULL;
   if (theta_bar) {
-    encoder_outputs(e, theta_bar, e->TX, NULL);
+    encoder_outputs(e, &e->enc_bar, theta_bar, e->TX, NULL);
     tg.X = e->TX;
     tg.Y = theta_bar + e->n_enc;
     tg.P = e->head ? theta_bar + e->n_enc + K * d : NULL;

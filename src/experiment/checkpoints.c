@@ -19,16 +19,20 @@
 static uint64_t run_fingerprint(const rc_run_config *cfg, const rc_dataset *ds, const rc_state *init,
                                 const double *grid, size_t n_times) {
   const char *settings = cfg->settings ? cfg->settings : "";
+  const rc_train_settings *tr = &cfg->train; /* the optimizer and its buffers' meaning (docs/model.md 6.1) */
   uint64_t words[] = {cfg->integrator, cfg->dim, cfg->model.rates, cfg->exact_method, cfg->snapshots != 0,
-                      ds->n_samples, ds->n_classes, ds->nnz, n_times};
-  double reals[] = {cfg->model.eta_x, cfg->model.eta_y, cfg->dt, cfg->rtol, cfg->atol, cfg->eps};
+                      ds->n_samples, ds->n_classes, ds->nnz, n_times, tr->opt.kind, tr->decay_on, tr->batch,
+                      rc_train_batch_seed(tr, cfg->init.seed), tr->ema, cfg->max_steps};
+  double reals[] = {cfg->model.eta_x, cfg->model.eta_y, cfg->dt, cfg->rtol, cfg->atol, cfg->eps, cfg->eta_head,
+                    tr->opt.momentum, tr->opt.beta1, tr->opt.beta2, tr->opt.adam_eps, tr->opt.weight_decay,
+                    tr->ema_rate, tr->ema_tau};
   uint64_t h = rc_hash_bytes(RC_HASH_INIT, settings, strlen(settings) + 1);
   h = rc_hash_bytes(h, words, sizeof words);
   h = rc_hash_bytes(h, reals, sizeof reals);
   h = rc_hash_bytes(h, ds->row_ptr, (ds->n_samples + 1) * sizeof *ds->row_ptr);
   h = rc_hash_bytes(h, ds->labels, ds->nnz * sizeof *ds->labels);
   h = rc_hash_bytes(h, ds->counts, ds->nnz * sizeof *ds->counts);
-  h = rc_hash_bytes(h, init->z, (init->n + init->k) * init->d * sizeof *init->z);
+  h = rc_hash_bytes(h, init->z, rc_state_size(init) * sizeof *init->z);
   return rc_hash_bytes(h, grid, n_times * sizeof *grid);
 }
 
@@ -38,7 +42,8 @@ static double now_seconds(void) {
   return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-static size_t state_values(const run_checkpoints *c) { return (c->n + c->k) * c->d; }
+/* values of one recorded state: the embeddings, and P when the model has a head */
+static size_t state_values(const run_checkpoints *c) { return (c->n + c->k + (c->head ? c->d : 0)) * c->d; }
 
 /* the journal's running hash and count, over the records as written */
 static void count_record(run_checkpoints *c, double t, uint64_t step, const double *z) {
@@ -59,8 +64,9 @@ rc_status run_checkpoints_record(run_checkpoints *c, double t, size_t step, cons
   return RC_OK;
 }
 
-rc_status run_checkpoints_save(const rc_resume_point *p, void *ctx, rc_error *err) {
-  run_checkpoints *c = ctx;
+/* write a checkpoint at (next_time, step, t, h) holding n_z values z */
+static rc_status save_payload(run_checkpoints *c, size_t next_time, size_t step, double t, double h, const double *z,
+                              size_t n_z, rc_error *err) {
   if (c->journal && (fflush(c->journal) != 0 || fsync(fileno(c->journal)) != 0))
     return rc_error_set(err, RC_EIO, "cannot write '%s'", c->journal_path);
   rc_checkpoint ck;
@@ -71,20 +77,38 @@ rc_status run_checkpoints_save(const rc_resume_point *p, void *ctx, rc_error *er
   ck.n = c->n;
   ck.k = c->k;
   ck.d = c->d;
-  ck.next_time = p->next_time;
-  ck.step = p->step;
-  ck.t = p->t;
-  ck.h = p->h;
+  ck.next_time = next_time;
+  ck.step = step;
+  ck.t = t;
+  ck.h = h;
   ck.wall_seconds = c->wall_before + now_seconds() - c->wall_start;
   ck.journal_records = c->journal_records;
   ck.journal_hash = c->journal_hash;
-  ck.n_z = p->state ? state_values(c) : 0;
-  ck.z = p->state ? p->state->z : NULL;
+  ck.n_z = n_z;
+  ck.z = (double *)z;
   ck.n_rows = *c->n_rows;
   ck.rows = c->rows;
   rc_status st = rc_checkpoint_write(c->path, &ck, err);
   if (!st) c->have_checkpoint = 1;
   return st;
+}
+
+rc_status run_checkpoints_save(const rc_resume_point *p, void *ctx, rc_error *err) {
+  run_checkpoints *c = ctx;
+  return save_payload(c, p->next_time, p->step, p->t, p->h, p->state ? p->state->z : NULL,
+                      p->state ? state_values(c) : 0, err);
+}
+
+static rc_status save_engine(const rc_engine_resume_point *p, void *ctx, rc_error *err) {
+  return save_payload(ctx, p->next_time, p->step, p->t, p->h, p->z, p->n_z, err);
+}
+
+void run_checkpoints_engine(run_checkpoints *c, rc_engine_checkpointing *out) {
+  memset(out, 0, sizeof *out);
+  out->every = c->every;
+  out->save = save_engine;
+  out->ctx = c;
+  out->from = c->loaded ? &c->efrom : NULL;
 }
 
 /* is the checkpoint this run's, and whole? */
@@ -101,9 +125,10 @@ static rc_status check_loaded(const run_checkpoints *c, const rc_checkpoint *ck,
                         "recorded times differ): give the original command with --resume, or run without --resume "
                         "to start afresh",
                         c->path);
+  /* an engine run's payload size is the loop's to check (it knows its optimizer's buffers) */
   size_t nz = c->integrator == RC_INTEGRATOR_EXACT ? 0 : state_values(c);
   if (ck->integrator != (uint64_t)c->integrator || ck->n != c->n || ck->k != c->k || ck->d != c->d ||
-      ck->next_time > n_times || ck->n_rows != ck->next_time || ck->n_z != nz ||
+      ck->next_time > n_times || ck->n_rows != ck->next_time || (c->engine ? ck->n_z == 0 : ck->n_z != nz) ||
       (snapshots && ck->journal_records != ck->n_rows))
     return rc_error_set(err, RC_EINVAL, "checkpoint '%s' is inconsistent with this run; delete it to start afresh",
                         c->path);
@@ -122,7 +147,7 @@ static rc_status replay_journal(run_checkpoints *c, const rc_checkpoint *ck, rc_
                                      "--resume to start afresh)", c->journal_path);
   size_t nz = state_values(c);
   rc_state *s = NULL;
-  rc_status st = rc_state_alloc(c->n, c->k, c->d, &s, err);
+  rc_status st = rc_state_alloc_head(c->n, c->k, c->d, c->head, &s, err);
   for (uint64_t r = 0; !st && r < ck->journal_records; r++) {
     double t;
     uint64_t step;
@@ -147,7 +172,7 @@ static rc_status replay_journal(run_checkpoints *c, const rc_checkpoint *ck, rc_
 
 rc_status run_checkpoints_open(run_checkpoints *c, const rc_run_config *cfg, const rc_dataset *ds,
                                const rc_state *init, const double *grid, size_t n_times, rc_metrics_row *rows,
-                               size_t *n_rows, rc_snapshots *snap, double wall_start, rc_error *err) {
+                               size_t *n_rows, rc_snapshots *snap, double wall_start, int engine, rc_error *err) {
   memset(c, 0, sizeof *c);
   c->rows = rows;
   c->n_rows = n_rows;
@@ -163,6 +188,8 @@ rc_status run_checkpoints_open(run_checkpoints *c, const rc_run_config *cfg, con
   c->n = init->n;
   c->k = init->k;
   c->d = init->d;
+  c->head = init->P != NULL;
+  c->engine = engine;
   c->fingerprint = run_fingerprint(cfg, ds, init, grid, n_times);
   rc_status st = cfg->resume ? rc_checkpoint_read(c->path, &c->loaded, err) : RC_OK;
   if (st) return st;
@@ -176,7 +203,7 @@ rc_status run_checkpoints_open(run_checkpoints *c, const rc_run_config *cfg, con
   const rc_checkpoint *ck = c->loaded;
   st = check_loaded(c, ck, cfg->snapshots, n_times, err);
   if (!st && cfg->snapshots) st = replay_journal(c, ck, snap, err);
-  if (!st && ck->n_z) {
+  if (!st && ck->n_z && !engine) {
     st = rc_state_alloc(c->n, c->k, c->d, &c->from_state, err);
     if (!st) memcpy(c->from_state->z, ck->z, ck->n_z * sizeof *ck->z);
   }
@@ -186,6 +213,7 @@ rc_status run_checkpoints_open(run_checkpoints *c, const rc_run_config *cfg, con
   c->have_checkpoint = 1;
   c->wall_before = ck->wall_seconds;
   c->from = (rc_resume_point){ck->next_time, ck->step, ck->t, ck->h, c->from_state};
+  c->efrom = (rc_engine_resume_point){ck->next_time, ck->step, ck->t, ck->h, ck->z, ck->n_z};
   return RC_OK;
 }
 

@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "experiment/engine_loop.h"
 #include "repcollapse/checkpoint.h"
 #include "repcollapse/io.h"
 #include "repcollapse/run.h"
@@ -17,6 +18,8 @@ typedef struct {
   double every;
   rc_integrator integrator;
   size_t n, k, d;
+  int head;                /* the recorded states carry the head P (journal records (N + K + d) d values) */
+  int engine;              /* the one engine's loop (engine_loop.h): the checkpoint holds its payload */
   FILE *journal;
   int journal_created;     /* this run created the journal (a fresh start), so it may remove it */
   uint64_t journal_records, journal_hash;
@@ -24,6 +27,7 @@ typedef struct {
   rc_checkpoint *loaded;   /* what the run resumes from, or NULL */
   rc_resume_point from;
   rc_state *from_state;
+  rc_engine_resume_point efrom; /* engine runs: what the loop continues from (payload in `loaded`) */
   double wall_before, wall_start;
   rc_metrics_row *rows;    /* the run's rows and their count, saved with each checkpoint */
   size_t *n_rows;
@@ -32,10 +36,16 @@ typedef struct {
 /* Set up checkpointing for a run writing to cfg->out_dir (nothing happens
  * without checkpoint_every or resume). With cfg->resume and a checkpoint in
  * DIR, check that it belongs to this very run, restore the rows and rebuild
- * the snapshots recorded so far into `snap`; c->loaded is then set. */
+ * the snapshots recorded so far into `snap`; c->loaded is then set. engine:
+ * the run is driven by the one engine's loop (its checkpoints hold the loop's
+ * payload: parameters, optimizer buffers, shuffle position, EMA copies). */
 rc_status run_checkpoints_open(run_checkpoints *c, const rc_run_config *cfg, const rc_dataset *ds,
                                const rc_state *init, const double *grid, size_t n_times, rc_metrics_row *rows,
-                               size_t *n_rows, rc_snapshots *snap, double wall_start, rc_error *err);
+                               size_t *n_rows, rc_snapshots *snap, double wall_start, int engine, rc_error *err);
+
+/* The engine loop's checkpointing (engine_loop.h) of an engine run: save
+ * through this run's checkpoint file, continue from the loaded one. */
+void run_checkpoints_engine(run_checkpoints *c, rc_engine_checkpointing *out);
 
 /* Append one snapshot record to the journal (when there is one). */
 rc_status run_checkpoints_record(run_checkpoints *c, double t, size_t step, const rc_state *s, rc_error *err);

@@ -2,7 +2,10 @@
  * -> integrator -> metrics at each recorded time -> collapse_time and
  * fitted_slow_rate -> metrics.csv, summary.json, snapshots.h5; checkpoints
  * and resuming (experiment/checkpoints.c); a run that cannot fit in memory
- * refused before it starts; a NaN or Inf anywhere stops it. */
+ * refused before it starts; a NaN or Inf anywhere stops it. This file drives
+ * the table encoder (free embeddings); an encoder on inputs (`linear`) goes
+ * through the same steps in run_encoder.c, which rc_run_config_check and
+ * rc_run_execute hand it to. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +17,7 @@
 #include "experiment/checkpoints.h"
 #include "experiment/engine_loop.h"
 #include "repcollapse/engine.h"
+#include "experiment/run_encoder.h"
 #include "repcollapse/fixedpoint.h"
 #include "repcollapse/io.h"
 #include "repcollapse/report.h"
@@ -41,12 +45,36 @@ rc_run_config rc_run_config_default(void) {
   c.train = rc_train_settings_default();
   c.collapse_metric = RC_COLLAPSE_MIN_LABEL_DISTANCE;
   c.metrics = RC_METRICS_ALL;
+  c.encoder = RC_ENCODER_TABLE;
+  c.inputs = RC_RUN_INPUTS_TEACHER;
+  c.ts = rc_ts_data_spec_default();
+  c.eta_w = 1.0;
   return c;
+}
+
+rc_status rc_parse_run_inputs(const char *text, rc_run_inputs *out, rc_error *err) {
+  if (!strcmp(text, "teacher")) *out = RC_RUN_INPUTS_TEACHER;
+  else if (!strcmp(text, "mixture")) *out = RC_RUN_INPUTS_MIXTURE;
+  else if (!strcmp(text, "fashion-mnist")) *out = RC_RUN_INPUTS_FASHION_MNIST;
+  else if (!strcmp(text, "file")) *out = RC_RUN_INPUTS_FILE;
+  else
+    return rc_error_set(err, RC_EINVAL, "unknown inputs '%s' (expected teacher, mixture, fashion-mnist or file; a file "
+                        "is given with --inputs file --inputs-file PATH)", text);
+  return RC_OK;
+}
+
+const char *rc_run_inputs_name(rc_run_inputs k) {
+  static const char *const names[] = {"teacher", "mixture", "fashion-mnist", "file"};
+  return (unsigned)k < 4 ? names[k] : "unknown";
 }
 
 void rc_run_result_free(rc_run_result *r) {
   if (!r) return;
-  rc_dataset_free(r->ds);
+  if (r->inputs) rc_ts_data_free(r->inputs); /* owns r->ds */
+  else rc_dataset_free(r->ds);
+  free(r->test_accuracy);
+  free(r->theta_final);
+  free(r->w_singular);
   rc_spectrum_free(r->spec);
   rc_components_free(r->comp);
   free(r->rows);
@@ -316,17 +344,15 @@ rc_status rc_run_check_uniformity(const rc_model *m, size_t n, size_t batch, rc_
 }
 
 rc_status rc_run_config_check(const rc_run_config *cfg, rc_error *err) {
+  if (cfg->encoder != RC_ENCODER_TABLE) return rc_run_encoder_check(cfg, err);
   if (cfg->dim == 0) return rc_error_set(err, RC_EINVAL, "--dim must be positive");
   if (cfg->dim > 100000) return rc_error_set(err, RC_EINVAL, "--dim %zu is too large (at most 100000)", cfg->dim);
   if (!(cfg->eps > 0 && cfg->eps < 1)) return rc_error_set(err, RC_EINVAL, "--eps must be in (0, 1) (got %g)", cfg->eps);
   if (!rc_train_is_plain(&cfg->train)) { /* driven by the one engine (run_engine below) */
-    if (cfg->integrator != RC_INTEGRATOR_GD)
+    if (cfg->integrator != RC_INTEGRATOR_GD && cfg->integrator != RC_INTEGRATOR_RK45)
       return rc_error_set(err, RC_EINVAL, "--optimizer %s, --weight-decay, --batch and --ema/--ema-rate run with "
-                          "--integrator gd (the discrete optimizers); in flow (%s) they are not driven by run yet",
-                          rc_optimizer_name(cfg->train.opt.kind), rc_integrator_name(cfg->integrator));
-    if (cfg->checkpoint_every > 0 || cfg->resume)
-      return rc_error_set(err, RC_EINVAL, "checkpoints of a run with --optimizer, --weight-decay, --batch or --ema "
-                          "are not implemented yet");
+                          "--integrator gd (the discrete optimizers) or rk45 (flow: --weight-decay, --ema-rate), "
+                          "not %s", rc_optimizer_name(cfg->train.opt.kind), rc_integrator_name(cfg->integrator));
     if (cfg->precision != RC_PRECISION_F64)
       return rc_error_set(err, RC_EINVAL, "--precision f32 is for plain gd (the engine runs in f64)");
   }
@@ -340,27 +366,23 @@ rc_status rc_run_config_check(const rc_run_config *cfg, rc_error *err) {
   const int minimal = rc_model_is_minimal(&cfg->terms) && cfg->integrator != RC_INTEGRATOR_REDUCED;
   if (!minimal && cfg->integrator == RC_INTEGRATOR_EXACT)
     return rc_error_set(err, RC_EINVAL, "the exact integrator solves the minimal model only; for model '%s' use %s",
-                        cfg->terms.name, rc_model_is_classic(&cfg->terms) ? "rk45, gd or reduced" : "gd (--integrator gd --dt h)");
+                        cfg->terms.name,
+                        rc_model_reduction_exact(&cfg->terms, NULL, 0) ? "rk45, gd or reduced" : "rk45 or gd");
   if (!rc_model_is_classic(&cfg->terms)) { /* the objectives of docs/model.md section 6.2 run through the engine */
     char why[96];
     if (cfg->integrator == RC_INTEGRATOR_REDUCED && !rc_model_reduction_exact(&cfg->terms, why, sizeof why))
       return rc_error_set(err, RC_EINVAL,
                           "the reduced integrator does not apply to model '%s': %s, so group means and scatters no "
-                          "longer close (use --integrator gd --dt h)",
+                          "longer close (use --integrator rk45, or gd --dt h)",
                           cfg->terms.name, why);
-    if (cfg->integrator == RC_INTEGRATOR_RK45)
-      return rc_error_set(err, RC_EINVAL,
-                          "model '%s' (cosine, uniformity or infonce terms, or --sphere) runs with --integrator gd; "
-                          "its rk45 flow goes through the engine, which does not integrate in flow yet",
-                          cfg->terms.name);
-  }
+  } /* gd and rk45 run them through the engine (its discrete loop, its flow) */
   if (cfg->integrator == RC_INTEGRATOR_REDUCED && cfg->snapshots)
     return rc_error_set(err, RC_EINVAL, "--snapshots records particles: the reduced integrator has none (use rk45 or gd)");
   if (!(cfg->checkpoint_every >= 0) || !isfinite(cfg->checkpoint_every))
     return rc_error_set(err, RC_EINVAL, "--checkpoint-every must be a positive time (got %g)", cfg->checkpoint_every);
   if ((cfg->checkpoint_every > 0 || cfg->resume) && !cfg->out_dir)
     return rc_error_set(err, RC_EINVAL, "checkpoints need an output directory");
-  if ((cfg->checkpoint_every > 0 || cfg->resume) && !minimal)
+  if ((cfg->checkpoint_every > 0 || cfg->resume) && !minimal && rc_train_is_plain(&cfg->train))
     return rc_error_set(err, RC_EINVAL,
                         "checkpoints are implemented for the minimal model's integrators (exact, rk45, gd), not yet for model '%s'",
                         cfg->terms.name);
@@ -380,9 +402,10 @@ rc_status rc_run_config_check(const rc_run_config *cfg, rc_error *err) {
  * full-batch gd. A batch of every observation (B >= M, weight M/M = 1) is
  * full-batch gd, and EMA targets with kappa dt = 1 are plain sg: the plain
  * kernels run them, bit for bit. */
-static int needs_engine(const rc_train_settings *t, double M, double dt, const rc_model *m) {
+static int needs_engine(const rc_train_settings *t, double M, double dt, int discrete, const rc_model *m) {
   if (!rc_model_is_classic(m)) return 1; /* the objectives of section 6.2: only the engine has them */
   if (rc_train_is_plain(t)) return 0;
+  if (!discrete) return 1; /* flow: weight decay or EMA targets (no kappa is plain sg) */
   /* EMA with kappa dt = 1 (--ema 0) copies theta into the targets every step: plain sg */
   const int no_ema = t->ema == RC_EMA_NONE || rc_train_ema_alpha(t, dt) == 1.0;
   return !(t->opt.kind == RC_OPTIMIZER_GD && t->opt.weight_decay == 0 && no_ema && (t->batch == 0 || (double)t->batch >= M));
@@ -406,7 +429,7 @@ static rc_status observe_theta(double t, size_t step, const double *theta, const
 
 static rc_status run_engine(const rc_run_config *cfg, const rc_dataset *ds, const rc_spectrum *spec,
                             const rc_state *init, const double *grid, size_t n_times, observer_ctx *oc,
-                            rc_error *err) {
+                            run_checkpoints *ck, rc_error *err) {
   rc_engine_spec es;
   memset(&es, 0, sizeof es);
   es.encoder = RC_ENCODER_TABLE;
@@ -425,8 +448,11 @@ static rc_status run_engine(const rc_run_config *cfg, const rc_dataset *ds, cons
   if (!st && rc_engine_n_theta(e) != rc_state_size(s))
     st = rc_error_set(err, RC_EINVAL, "internal: the engine's parameters do not match the state");
   if (!st) {
+    rc_engine_checkpointing eck;
+    run_checkpoints_engine(ck, &eck);
     rc_engine_loop L = {e, &es, &cfg->train, cfg->integrator, cfg->dt, spec->fast_rate, cfg->init.seed,
-                        grid, n_times, cfg->progress, cfg->progress_ctx};
+                        grid, n_times, cfg->progress, cfg->progress_ctx, cfg->rtol, cfg->atol, cfg->max_steps,
+                        ck->path[0] ? &eck : NULL};
     engine_observer_ctx c = {oc, s};
     st = rc_engine_loop_run(&L, init->z, observe_theta, &c, err);
   }
@@ -437,6 +463,7 @@ static rc_status run_engine(const rc_run_config *cfg, const rc_dataset *ds, cons
 
 rc_status rc_run_execute(const rc_run_config *cfg, rc_run_result **out, rc_error *err) {
   *out = NULL;
+  if (cfg->encoder != RC_ENCODER_TABLE) return rc_run_encoder_execute(cfg, out, err);
   double t_start = now_seconds();
   rc_status st0 = rc_run_config_check(cfg, err);
   if (st0) return st0;
@@ -482,6 +509,11 @@ rc_status rc_run_execute(const rc_run_config *cfg, rc_run_result **out, rc_error
     st = rc_train_check_data(&cfg->train, r->ds, cfg->model.rates, cfg->model.eta_x, cfg->model.eta_y,
                              cfg->integrator == RC_INTEGRATOR_GD, cfg->dt, r->spec->fast_rate, sg, err);
   }
+  const int engine = !st && needs_engine(&cfg->train, r->ds->total, cfg->dt, cfg->integrator == RC_INTEGRATOR_GD, &cfg->terms);
+  if (!st && !minimal && !engine && (cfg->checkpoint_every > 0 || cfg->resume)) /* e.g. --ema 0: plain sg's integrator */
+    st = rc_error_set(err, RC_EINVAL, "checkpoints are implemented for the minimal model's integrators and the one "
+                      "engine's runs, not yet for model '%s' on plain %s", cfg->terms.name,
+                      rc_integrator_name(cfg->integrator));
   if (!st && cfg->out_dir) st = rc_mkdir_p(cfg->out_dir, err);
   /* one writer per directory, from before the first file is touched to the end */
   rc_dir_lock *lock = NULL;
@@ -505,10 +537,11 @@ rc_status rc_run_execute(const rc_run_config *cfg, rc_run_result **out, rc_error
   /* min_label_distance always: collapse_time and fitted_slow_rate are computed from it */
   oc.mopt.mask = (cfg->metrics ? cfg->metrics : RC_METRICS_ALL) | 1u << RC_M_MIN_LABEL_DISTANCE;
   oc.mopt.threads = cfg->threads;
-  if (init) oc.ref = rc_metrics_reference(init);
-  if (!st && minimal) {
+  /* the references of t = 0, with the clean samples' sample-side embeddings (P x_i with a head) */
+  if (init) oc.ref = rc_metrics_reference_data(r->ds, init, head ? init->P : NULL);
+  if (!st && (minimal || engine)) {
     oc.ck = &ck;
-    st = run_checkpoints_open(&ck, cfg, r->ds, init, grid, n_times, r->rows, &oc.n, snap, t_start, err);
+    st = run_checkpoints_open(&ck, cfg, r->ds, init, grid, n_times, r->rows, &oc.n, snap, t_start, engine, err);
   }
   if (!st) {
     rc_integrate_config ic = {cfg->integrator, grid, n_times, cfg->dt, cfg->rtol, cfg->atol, cfg->exact_method,
@@ -535,8 +568,10 @@ rc_status rc_run_execute(const rc_run_config *cfg, rc_run_result **out, rc_error
         st = rc_state_alloc(r->ds->n_samples, r->ds->n_classes, cfg->dim, &oc.view, err);
         if (!st) st = rc_head_ws_alloc(r->ds->n_samples, r->ds->n_classes, cfg->dim, &oc.ws, err);
       }
-      if (!st && needs_engine(&cfg->train, r->ds->total, cfg->dt, &cfg->terms)) {
-        st = run_engine(cfg, r->ds, r->spec, init, grid, n_times, &oc, err);
+      if (!st && engine) {
+        r->resumed = ck.loaded != NULL;
+        r->resumed_from_t = ck.loaded ? ck.from.t : 0.0;
+        st = run_engine(cfg, r->ds, r->spec, init, grid, n_times, &oc, &ck, err);
       } else if (!st && minimal) {
         rc_checkpointing cking = {ck.every, run_checkpoints_save, &ck, ck.loaded ? &ck.from : NULL};
         r->resumed = ck.loaded != NULL;
@@ -590,7 +625,7 @@ rc_status rc_run_execute(const rc_run_config *cfg, rc_run_result **out, rc_error
   } else if (!st) {
     r->final_labels = r->final_state->y;
   }
-  if (!st && minimal && !needs_engine(&cfg->train, r->ds->total, cfg->dt, &cfg->terms)) { /* the flow's conserved means (no decay, no noise) */
+  if (!st && minimal && !engine) { /* the flow's conserved means (no decay, no noise) */
     st = rc_fixed_point_state(r->ds, &cfg->model, init, &fixed, err);
     if (!st) r->predicted_final_min_label_distance = rc_min_label_distance(fixed);
   }
@@ -616,7 +651,7 @@ rc_status rc_run_execute(const rc_run_config *cfg, rc_run_result **out, rc_error
       json_decref(j);
     }
   }
-  if (minimal) run_checkpoints_close(&ck, st == RC_OK);
+  if (minimal || engine) run_checkpoints_close(&ck, st == RC_OK);
   rc_dir_lock_release(lock);
   rc_state_free(oc.view);
   rc_head_ws_free(oc.ws);

@@ -299,8 +299,9 @@ void rc_sweep_result_values(const rc_run_config *cfg, const rc_run_result *r, do
   v[k++] = (double)r->ds->n_samples;
   v[k++] = (double)r->ds->n_frustrated;
   v[k++] = rc_dataset_frustration(r->ds);
-  /* docs/model.md section 3: outcomes depend on eta_head sigma^2 / eta_x */
-  v[k++] = r->has_head ? cfg->eta_head * cfg->init.sigma * cfg->init.sigma / cfg->model.eta_x : NAN;
+  /* docs/model.md section 3: outcomes depend on eta_head sigma^2 / eta_x (eta_W in its place for an encoder) */
+  const double eta_enc = cfg->encoder == RC_ENCODER_TABLE ? cfg->model.eta_x : cfg->eta_w;
+  v[k++] = r->has_head ? cfg->eta_head * cfg->init.sigma * cfg->init.sigma / eta_enc : NAN;
   v[k++] = r->t_end;
   v[k++] = first->t == 0.0 && first->valid[RC_M_MIN_LABEL_DISTANCE] ? first->value[RC_M_MIN_LABEL_DISTANCE] : NAN;
   for (int m = 0; m < RC_N_METRICS_BASE; m++) v[k++] = last->valid[m] ? last->value[m] : NAN;
@@ -311,27 +312,4 @@ void rc_sweep_result_values(const rc_run_config *cfg, const rc_run_result *r, do
   v[k++] = r->predicted_final_min_label_distance;
   v[k++] = closest_pair_gain(r);
   for (int m = RC_N_METRICS_BASE; m < RC_N_METRICS; m++) v[k++] = last->valid[m] ? last->value[m] : NAN;
-}
-
-/* The same columns for a teacher-student run (the linear encoder): eta_W takes
- * eta_x's place in the head's rate ratio; no predicted final separation. */
-void rc_sweep_ts_result_values(const rc_ts_run_config *cfg, const rc_ts_run_result *r, double *v) {
-  const rc_metrics_row *first = &r->rows[0], *last = &r->rows[r->n_rows - 1];
-  const rc_dataset *ds = r->data->ds;
-  const size_t K = r->data->K, d = cfg->base.dim, D = r->data->D;
-  const int head = rc_model_has_head(&cfg->base.terms);
-  size_t k = 0;
-  v[k++] = (double)ds->n_samples;
-  v[k++] = (double)ds->n_frustrated;
-  v[k++] = rc_dataset_frustration(ds);
-  v[k++] = head ? cfg->base.eta_head * cfg->base.init.sigma * cfg->base.init.sigma / cfg->eta_w : NAN;
-  v[k++] = r->t_end;
-  v[k++] = first->t == 0.0 && first->valid[RC_M_MIN_LABEL_DISTANCE] ? first->value[RC_M_MIN_LABEL_DISTANCE] : NAN;
-  for (int m = 0; m < RC_N_METRICS; m++) v[k++] = last->valid[m] ? last->value[m] : NAN;
-  v[k++] = r->has_collapse_time ? r->collapse_time : NAN;
-  v[k++] = r->has_fitted_slow_rate ? r->fitted_slow_rate : NAN;
-  v[k++] = r->spec->n_rates ? r->spec->slow_rate : NAN;
-  v[k++] = r->spec->n_rates ? r->spec->next_rate : NAN;
-  v[k++] = NAN;
-  v[k++] = head ? closest_pair_gain_of(r->z_final + d * D, r->z_final + d * D + K * d, K, d) : NAN;
 }

@@ -35,6 +35,33 @@ rc_status rc_rk45_loop(int (*rhs)(double, const double *, double *, void *), voi
                        const rc_integrate_config *cfg, rc_vec_observer obs, void *ctx, rc_describe_fn describe,
                        const void *dctx, rc_error *err);
 
+/* Checkpoints of rc_rk45_loop_resumable: after the recorded time times[k] is
+ * observed, once `every` of simulated time has passed since the last save
+ * (and k is not the last), save(k + 1, t, h, z) with h the driver's next
+ * step size; `from` (or NULL) continues a run from such a point: the
+ * driver's only state between two recorded times is h, so restoring t, z and
+ * h continues bit for bit. */
+typedef rc_status (*rc_rk45_save_fn)(size_t next_time, double t, double h, const double *z, void *ctx,
+                                     rc_error *err);
+typedef struct {
+  size_t next_time; /* recorded times already observed */
+  double t, h;      /* time of the state; the driver's next step size (<= 0: the default 1e-3) */
+} rc_rk45_start;
+typedef struct {
+  double every; /* 0: never */
+  rc_rk45_save_fn save;
+  void *ctx;
+  const rc_rk45_start *from; /* z holds the state at from->t */
+} rc_rk45_checkpointing;
+
+/* rc_rk45_loop on any vector, resumable (ck may be NULL); `fault` (or NULL)
+ * is a message the right-hand side writes before it returns GSL_EBADFUNC
+ * (the non-finite quantity it met). */
+rc_status rc_rk45_loop_resumable(int (*rhs)(double, const double *, double *, void *), void *params, double *z,
+                                 size_t n, const rc_integrate_config *cfg, const rc_rk45_checkpointing *ck,
+                                 const char *fault, rc_vec_observer obs, void *ctx, rc_describe_fn describe,
+                                 const void *dctx, rc_error *err);
+
 /* An rk45 right-hand side that also reports progress during the steps
  * between two recorded times (every 64 evaluations; the fraction interpolates
  * between those of the recorded times around it) and stops GSL's driver

@@ -27,21 +27,32 @@ int rc_rk45_progress_rhs(double t, const double z[], double dz[], void *params) 
 rc_status rc_rk45_loop(int (*rhs)(double, const double *, double *, void *), void *params, double *z, size_t n,
                        const rc_integrate_config *cfg, rc_vec_observer obs, void *ctx, rc_describe_fn describe,
                        const void *dctx, rc_error *err) {
+  return rc_rk45_loop_resumable(rhs, params, z, n, cfg, NULL, NULL, obs, ctx, describe, dctx, err);
+}
+
+rc_status rc_rk45_loop_resumable(int (*rhs)(double, const double *, double *, void *), void *params, double *z,
+                                 size_t n, const rc_integrate_config *cfg, const rc_rk45_checkpointing *ck,
+                                 const char *fault, rc_vec_observer obs, void *ctx, rc_describe_fn describe,
+                                 const void *dctx, rc_error *err) {
   rc_status st = rc_rk45_check_tolerances(cfg->rtol, cfg->atol, err);
   if (st) return st;
+  const rc_rk45_start *from = ck ? ck->from : NULL;
+  if (from && (from->next_time > cfg->n_times || !isfinite(from->t) || !(from->t >= 0)))
+    return rc_error_set(err, RC_EINVAL, "the resume point does not fit this run");
   rc_rk45_progress w = {rhs, params, cfg, 0, 0.0, 0, 0};
   gsl_odeiv2_system sys = {rc_rk45_progress_rhs, NULL, n, &w};
   double rtol = cfg->rtol > 0 ? cfg->rtol : 1e-10, atol = cfg->atol > 0 ? cfg->atol : 1e-12;
-  gsl_odeiv2_driver *drv = gsl_odeiv2_driver_alloc_y_new(&sys, gsl_odeiv2_step_rkf45, 1e-3, atol, rtol);
+  double h0 = from && from->h > 0 ? from->h : 1e-3;
+  gsl_odeiv2_driver *drv = gsl_odeiv2_driver_alloc_y_new(&sys, gsl_odeiv2_step_rkf45, h0, atol, rtol);
   if (!drv) return rc_error_set(err, RC_ENOMEM, "cannot allocate the rk45 integrator for %zu unknowns", n);
   gsl_set_error_handler_off(); /* every GSL status is checked and reported through rc_error */
-  double t = 0.0;
-  unsigned long steps = 0;
-  for (size_t k = 0; k < cfg->n_times && st == RC_OK; k++) {
+  double t = from ? from->t : 0.0, last = t;
+  unsigned long steps = 0; /* steps taken by this process (a resumed run starts a fresh count) */
+  for (size_t k = from ? from->next_time : 0; k < cfg->n_times && st == RC_OK; k++) {
     if (cfg->times[k] > t) {
       w.k = k;
       w.from = t;
-      st = rc_rk45_advance(drv, &t, cfg->times[k], z, cfg, &steps, NULL, err);
+      st = rc_rk45_advance(drv, &t, cfg->times[k], z, cfg, &steps, fault, err);
       if (st && w.cancelled) st = rc_error_set(err, RC_ECANCELLED, "cancelled at t = %g (the progress callback asked to stop)", t);
       if (st) break;
     }
@@ -53,6 +64,10 @@ rc_status rc_rk45_loop(int (*rhs)(double, const double *, double *, void *), voi
       break;
     }
     st = obs(cfg->times[k], 0, z, ctx, err);
+    if (st == RC_OK && ck && ck->every > 0 && k + 1 < cfg->n_times && t - last >= ck->every) {
+      last = t;
+      st = ck->save(k + 1, t, drv->h, z, ck->ctx, err);
+    }
     if (st == RC_OK) st = rc_progress_report(cfg->progress, cfg->progress_ctx, (double)(k + 1) / (double)cfg->n_times, err);
   }
   gsl_odeiv2_driver_free(drv);

@@ -1,5 +1,8 @@
-/* snapshots_h5.c: embeddings at every recorded time in HDF5 (layout in io.h
- * and README.md), written to a temporary file and renamed when complete. */
+/* snapshots_h5.c: the one snapshot writer (layout in io.h and README.md): the
+ * table encoder's embeddings at every recorded time, streamed
+ * (rc_snapshots_open/write/close), and an encoder run's parameter blocks by
+ * name with its inputs and observations, written whole
+ * (rc_snapshots_write_params); both to a temporary file renamed when complete. */
 #include <errno.h>
 #include <hdf5.h>
 #include <stdio.h>
@@ -244,4 +247,117 @@ rc_status rc_snapshots_close(rc_snapshots *s, int commit, rc_error *err) {
   rc_cleanup_unregister(s->cleanup_slot);
   free(s);
   return st;
+}
+
+/* ---- an encoder run: every parameter block of every recorded state, the inputs and observations ---- */
+
+static int p_write_array(hid_t file, const char *name, hid_t type, int rank, const hsize_t *dims, const void *data) {
+  hid_t space = H5Screate_simple(rank, dims, NULL);
+  if (space < 0) return -1;
+  hid_t ds = H5Dcreate2(file, name, type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+  int rc = ds < 0 ? -1 : (H5Dwrite(ds, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) < 0 ? -1 : 0);
+  if (ds >= 0) H5Dclose(ds);
+  H5Sclose(space);
+  return rc;
+}
+
+static int p_write_attr(hid_t obj, const char *name, unsigned long long v) {
+  hid_t sp = H5Screate(H5S_SCALAR);
+  hid_t a = H5Acreate2(obj, name, H5T_NATIVE_ULLONG, sp, H5P_DEFAULT, H5P_DEFAULT);
+  int rc = a < 0 ? -1 : (H5Awrite(a, H5T_NATIVE_ULLONG, &v) < 0 ? -1 : 0);
+  if (a >= 0) H5Aclose(a);
+  H5Sclose(sp);
+  return rc;
+}
+
+/* one parameter block (offset, rows x cols) of every recorded state, gathered */
+static int write_block(hid_t file, const char *name, const rc_param_snapshots *s, size_t off, size_t rows,
+                       size_t cols) {
+  double *buf = malloc((s->n_times * rows * cols + 1) * sizeof *buf);
+  if (!buf) return -1;
+  for (size_t k = 0; k < s->n_times; k++)
+    memcpy(buf + k * rows * cols, s->states + k * s->state_size + off, rows * cols * sizeof *buf);
+  hsize_t dims[3] = {s->n_times, rows, cols};
+  int rc = cols ? p_write_array(file, name, H5T_NATIVE_DOUBLE, 3, dims, buf)
+                : p_write_array(file, name, H5T_NATIVE_DOUBLE, 2, dims, buf);
+  free(buf);
+  return rc;
+}
+
+/* the shape of an encoder block: W (d x D), W1 (len/D x D), W2 (d x len/d), else a vector (cols 0) */
+static void block_shape(const rc_param_snapshots *s, const rc_snapshot_block *b, size_t *rows, size_t *cols) {
+  *rows = b->len;
+  *cols = 0;
+  if (!strcmp(b->name, "W") || !strcmp(b->name, "W1")) {
+    if (s->D && b->len % s->D == 0) *rows = b->len / s->D, *cols = s->D;
+  } else if (!strcmp(b->name, "W2")) {
+    if (s->d && b->len % s->d == 0) *rows = s->d, *cols = b->len / s->d;
+  } else if (!strcmp(b->name, "y")) {
+    *rows = s->k, *cols = s->d;
+  } else if (!strcmp(b->name, "P")) {
+    *rows = s->d, *cols = s->d;
+  }
+}
+
+rc_status rc_snapshots_write_params(const char *path, const rc_param_snapshots *s, rc_error *err) {
+  char tmp[4200];
+  snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
+  /* HDF5 1.10 crashes in its exit handler when a file could not be closed
+   * (a full disk, a file size limit): keep it from installing one, as snapshots_h5.c */
+  H5dont_atexit();
+  H5Eset_auto2(H5E_DEFAULT, NULL, NULL); /* errors are reported through rc_error */
+  const int slot = rc_cleanup_register(tmp);
+  hid_t file = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+  if (file < 0) {
+    rc_cleanup_unregister(slot);
+    return rc_error_set(err, RC_EIO, "cannot create HDF5 file '%s'", path);
+  }
+  const rc_dataset *ds = s->ds;
+  const size_t N = s->n, D = s->D, K = s->k, d = s->d, M = ds->nnz;
+  long long *obs = malloc((2 * M + N + 1) * sizeof *obs);
+  int rc = obs ? 0 : -1;
+  if (!rc) { /* the nonzero entries of A: (sample, label) pairs and their counts A_ic */
+    size_t q = 0;
+    for (size_t i = 0; i < N; i++)
+      for (size_t j = ds->row_ptr[i]; j < ds->row_ptr[i + 1]; j++) {
+        obs[2 * q] = (long long)i;
+        obs[2 * q + 1] = (long long)ds->labels[j];
+        q++;
+      }
+    hsize_t dob[2] = {M, 2};
+    rc |= p_write_array(file, "/observations", H5T_NATIVE_LLONG, 2, dob, obs);
+    hsize_t dc[1] = {M};
+    rc |= p_write_array(file, "/observation_counts", H5T_NATIVE_DOUBLE, 1, dc, ds->counts);
+    if (s->input_label) {
+      for (size_t i = 0; i < N; i++) obs[i] = (long long)s->input_label[i];
+      hsize_t dn[1] = {N};
+      rc |= p_write_array(file, "/teacher_label", H5T_NATIVE_LLONG, 1, dn, obs);
+    }
+  }
+  free(obs);
+  hsize_t dt[1] = {s->n_times}, du[2] = {N, D};
+  rc |= p_write_array(file, "/t", H5T_NATIVE_DOUBLE, 1, dt, s->times);
+  rc |= p_write_array(file, "/step", H5T_NATIVE_LLONG, 1, dt, s->steps);
+  rc |= p_write_array(file, "/inputs", H5T_NATIVE_DOUBLE, 2, du, s->inputs);
+  for (size_t b = 0; b < s->n_blocks; b++) { /* every parameter block by its name; y and P as /labels, /head */
+    const rc_snapshot_block *blk = &s->blocks[b];
+    char name[80];
+    size_t rows, cols;
+    block_shape(s, blk, &rows, &cols);
+    snprintf(name, sizeof name, "/%s",
+             !strcmp(blk->name, "y") ? "labels" : !strcmp(blk->name, "P") ? "head" : blk->name);
+    rc |= write_block(file, name, s, blk->offset, rows, cols);
+  }
+  hid_t root = H5Gopen2(file, "/", H5P_DEFAULT);
+  rc |= p_write_attr(root, "n_samples", N) | p_write_attr(root, "n_classes", K) | p_write_attr(root, "dim", d) |
+        p_write_attr(root, "input_dim", D);
+  H5Gclose(root);
+  if (H5Fclose(file) < 0) rc = -1;
+  if (rc || rename(tmp, path) != 0) {
+    remove(tmp);
+    rc_cleanup_unregister(slot);
+    return rc_error_set(err, RC_EIO, "cannot write HDF5 file '%s'", path);
+  }
+  rc_cleanup_unregister(slot);
+  return RC_OK;
 }

@@ -30,17 +30,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "metrics/nearest.h"
 #include "repcollapse/metrics.h"
 
 #define RC_TIE_RTOL 1e-12
 
-/* OpenBLAS's thread controls (declared by its cblas.h; repeated for other CBLAS headers) */
-void openblas_set_num_threads(int num_threads);
-int openblas_get_num_threads(void);
-
 const char *const rc_metric_names[RC_N_METRICS] = {
     "loss", "accuracy", "accuracy_frustrated", "margin", "min_label_distance", "mean_label_distance",
-    "within_class_spread", "label_effective_rank", "relative_label_distance", "angular_label_distance"};
+    "within_class_spread", "label_effective_rank", "relative_label_distance", "angular_label_distance",
+    "nc1", "nc2_equinorm", "nc2_equiangular", "nc2_cos_std", "nc3", "nc4", "rankme"};
 
 /* |a - b|^2 by direct differences, in eight interleaved partial sums (coordinate
  * k into sum k mod 8, added pairwise at the end): a fixed order, whatever the
@@ -116,6 +114,7 @@ rc_metrics_ref rc_metrics_reference(const rc_state *init) {
   double f2;
   r.d0 = rc_min_label_distance(init);
   centred_gram(init, &r.trace0, &f2);
+  r.trace_b0 = 0.0; /* no data set: see rc_metrics_reference_data (neural_collapse.c) */
   return r;
 }
 
@@ -172,6 +171,7 @@ typedef struct {
   double maxy2;       /* max_c |y_c|^2 */
   int gemm;           /* 0: every label is a candidate (no GEMM; a non-finite or overflowing state) */
   int nearest, loss, spread, margin;
+  int *nearest_out;   /* N, or NULL: each sample's unique nearest label, -1 on a tie (nc4) */
 } sweep_ctx;
 
 /* Compiled for several instruction sets: the scans over the K labels are
@@ -276,6 +276,7 @@ METRICS_CLONES static void chunk_metrics(const sweep_ctx *c, size_t i0, size_t i
     const double sbest = sqrt(dbest);
     for (size_t k = 0; k < nc; k++)
       if (cand[k] != best && sqrt(dd[k]) - sbest <= tie) unique = 0;
+    if (c->nearest_out) c->nearest_out[i] = unique ? (int)best : -1;
     if (own >= 0) {
       if (unique && best == (size_t)own) out->correct++;
       if (want_other) out->margin += sqrt(other) - sqrt(d_own);
@@ -286,32 +287,18 @@ METRICS_CLONES static void chunk_metrics(const sweep_ctx *c, size_t i0, size_t i
   }
 }
 
-void rc_metrics_compute(const rc_dataset *ds, const rc_state *s, const rc_metrics_ref *ref, double t,
-                        rc_metrics_row *row) {
-  rc_metrics_compute_opt(ds, s, ref, t, NULL, row);
-}
-
-static int has(unsigned mask, int m) { return (mask >> m) & 1u; }
-
-void rc_metrics_compute_opt(const rc_dataset *ds, const rc_state *s, const rc_metrics_ref *ref, double t,
-                            const rc_metrics_options *opt, rc_metrics_row *row) {
+/* One pass over the samples in chunks (the nearest labels, the loss, the
+ * spread, the margin), on `threads` threads; the chunks' sums are added in
+ * chunk order into *out. Returns 1, or 0 when out of memory. */
+static int sweep(sweep_ctx *cp, int threads, chunk_sums *out) {
+  sweep_ctx c = *cp;
+  const rc_dataset *ds = c.ds;
+  const rc_state *s = c.s;
   const size_t N = ds->n_samples, K = ds->n_classes, d = s->d;
-  const unsigned mask = opt ? opt->mask : RC_METRICS_ALL;
-  const int threads = opt ? opt->threads : 0;
-  row->t = t;
-  for (int m = 0; m < RC_N_METRICS; m++) set(row, m, NAN, 0);
-  sweep_ctx c;
-  memset(&c, 0, sizeof c);
-  c.ds = ds;
-  c.s = s;
-  c.nearest = has(mask, RC_M_ACCURACY) || has(mask, RC_M_ACCURACY_FRUSTRATED) || has(mask, RC_M_MARGIN);
-  c.margin = has(mask, RC_M_MARGIN) && K > 1;
-  c.loss = has(mask, RC_M_LOSS);
-  c.spread = has(mask, RC_M_WITHIN_CLASS_SPREAD);
   chunk_sums tot;
   memset(&tot, 0, sizeof tot);
   int ok = 1;
-  if (N > 0 && K > 0 && (c.nearest || c.loss || c.spread)) {
+  {
     const size_t nch = (N + RC_METRICS_CHUNK - 1) / RC_METRICS_CHUNK;
     double *mean = calloc(d, sizeof *mean), *yt = malloc(K * d * sizeof *yt), *ny = malloc(K * sizeof *ny);
     chunk_sums *parts = calloc(nch, sizeof *parts);
@@ -377,12 +364,68 @@ void rc_metrics_compute_opt(const rc_dataset *ds, const rc_state *s, const rc_me
     free(yt);
     free(ny);
     free(parts);
-  } else {
+  }
+  *out = tot;
+  return ok;
+}
+
+int rc_metrics_nearest_centres(const rc_dataset *ds, const rc_state *s, const double *centres, int threads,
+                               int *nearest) {
+  rc_state v = *s;
+  v.y = (double *)centres;
+  v.k = ds->n_classes;
+  sweep_ctx c;
+  memset(&c, 0, sizeof c);
+  c.ds = ds;
+  c.s = &v;
+  c.nearest = 1;
+  c.nearest_out = nearest;
+  chunk_sums tot;
+  if (ds->n_samples == 0 || ds->n_classes == 0) return 0;
+  return !sweep(&c, threads, &tot);
+}
+
+void rc_metrics_compute(const rc_dataset *ds, const rc_state *s, const rc_metrics_ref *ref, double t,
+                        rc_metrics_row *row) {
+  rc_metrics_compute_opt(ds, s, ref, t, NULL, row);
+}
+
+static int has(unsigned mask, int m) { return (mask >> m) & 1u; }
+
+void rc_metrics_compute_opt(const rc_dataset *ds, const rc_state *s, const rc_metrics_ref *ref, double t,
+                            const rc_metrics_options *opt, rc_metrics_row *row) {
+  const size_t N = ds->n_samples, K = ds->n_classes, d = s->d;
+  const unsigned mask = opt ? opt->mask : RC_METRICS_ALL;
+  const int threads = opt ? opt->threads : 0;
+  row->t = t;
+  for (int m = 0; m < RC_N_METRICS; m++) set(row, m, NAN, 0);
+  sweep_ctx c;
+  memset(&c, 0, sizeof c);
+  c.ds = ds;
+  c.s = s;
+  c.nearest = has(mask, RC_M_ACCURACY) || has(mask, RC_M_ACCURACY_FRUSTRATED) || has(mask, RC_M_MARGIN);
+  c.margin = has(mask, RC_M_MARGIN) && K > 1;
+  c.loss = has(mask, RC_M_LOSS);
+  c.spread = has(mask, RC_M_WITHIN_CLASS_SPREAD);
+  int *nearest_label = NULL; /* nc4: each sample's nearest label */
+  if (has(mask, RC_M_NC4) && K >= 2 && N > 0) {
+    nearest_label = malloc(N * sizeof *nearest_label);
+    if (!nearest_label) return;
+    c.nearest = 1;
+    c.nearest_out = nearest_label;
+  }
+  chunk_sums tot;
+  memset(&tot, 0, sizeof tot);
+  int ok = 1;
+  if (N > 0 && K > 0 && (c.nearest || c.loss || c.spread)) ok = sweep(&c, threads, &tot);
+  else {
     for (size_t i = 0; i < N; i++) {
       if (ds->clean_label[i] >= 0) tot.n_clean++;
       else tot.n_frus++;
     }
   }
+  if (ok) ok = !rc_nc_metrics(ds, s, ref, mask, threads, nearest_label, row);
+  free(nearest_label);
   if (!ok) return;
   const size_t n_clean = tot.n_clean, n_frus = tot.n_frus;
   if (has(mask, RC_M_LOSS)) set(row, RC_M_LOSS, tot.loss / (2.0 * ds->total), 1);

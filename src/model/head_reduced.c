@@ -380,6 +380,61 @@ double rc_reduced_loss(rc_reduced *r, const double *u) {
   return L;
 }
 
+/* The neural-collapse metrics and rankme of docs/model.md section 6.4 from
+ * the group moments, exactly: with h_g = P X_g and S_g = P C_g P^T (X_g, C_g
+ * without a head), a clean class's mean is the n_g-weighted mean of its
+ * groups' h_g, the within-class scatter is sum_g [S_g + n_g (h_g - mu_c)(h_g - mu_c)^T]
+ * over its clean groups, and H^T H = sum_g [n_g h_g h_g^T + S_g] over every
+ * group. nc4 needs each sample's nearest class mean: null. */
+static void reduced_nc_metrics(rc_reduced *r, const double *u, const rc_metrics_ref *ref, rc_metrics_row *row) {
+  const size_t d = r->d, G = r->G, K = r->K;
+  const double *P = rc_reduced_head(r, u), *C = scatter(r, u), *Y = rc_reduced_labels(r, u);
+  double *h = malloc(G * d * sizeof *h), *S = malloc(d * d * sizeof *S), *n = calloc(K, sizeof *n);
+  double *mu = calloc(K * d, sizeof *mu), *SW = calloc(d * d, sizeof *SW), *HtH = calloc(d * d, sizeof *HtH);
+  if (h && S && n && mu && SW && HtH) {
+    if (P)
+      cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)G, (int)d, (int)d, 1.0, u, (int)d, P, (int)d, 0.0, h,
+                  (int)d);
+    else
+      memcpy(h, u, G * d * sizeof *h);
+    double n_all = 0.0;
+    for (size_t g = 0; g < G; g++) {
+      n_all += r->mult[g];
+      if (r->clean[g] < 0) continue;
+      const size_t c = (size_t)r->clean[g];
+      n[c] += r->mult[g];
+      for (size_t q = 0; q < d; q++) mu[c * d + q] += r->mult[g] * h[g * d + q];
+    }
+    for (size_t c = 0; c < K; c++)
+      for (size_t q = 0; q < d; q++) mu[c * d + q] = n[c] > 0 ? mu[c * d + q] / n[c] : NAN;
+    for (size_t g = 0; g < G; g++) {
+      const double *Cg = C + g * d * d, *hg = h + g * d;
+      if (P) { /* S = P C_g P^T */
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)d, (int)d, (int)d, 1.0, P, (int)d, Cg, (int)d, 0.0,
+                    r->tmp, (int)d);
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)d, (int)d, (int)d, 1.0, r->tmp, (int)d, P, (int)d, 0.0,
+                    S, (int)d);
+      } else {
+        memcpy(S, Cg, d * d * sizeof *S);
+      }
+      for (size_t q = 0; q < d * d; q++) HtH[q] += S[q];
+      cblas_dsyr(CblasRowMajor, CblasUpper, (int)d, r->mult[g], hg, 1, HtH, (int)d);
+      if (r->clean[g] < 0) continue;
+      const double *mc = mu + (size_t)r->clean[g] * d;
+      for (size_t q = 0; q < d * d; q++) SW[q] += S[q];
+      for (size_t a = 0; a < d; a++)
+        for (size_t b = a; b < d; b++) SW[a * d + b] += r->mult[g] * (hg[a] - mc[a]) * (hg[b] - mc[b]);
+    }
+    rc_nc_metrics_moments(K, d, n, mu, SW, HtH, (size_t)llround(n_all), Y, ref, RC_METRICS_ALL, row);
+  }
+  free(h);
+  free(S);
+  free(n);
+  free(mu);
+  free(SW);
+  free(HtH);
+}
+
 void rc_reduced_metrics(rc_reduced *r, const double *u, const rc_metrics_ref *ref, double t, rc_metrics_row *row) {
   const size_t d = r->d, G = r->G, K = r->K;
   /* label metrics through a label-only state */
@@ -412,4 +467,5 @@ void rc_reduced_metrics(rc_reduced *r, const double *u, const rc_metrics_ref *re
   row->valid[RC_M_WITHIN_CLASS_SPREAD] = n_clean > 0;
   row->valid[RC_M_ACCURACY] = row->valid[RC_M_ACCURACY_FRUSTRATED] = row->valid[RC_M_MARGIN] = 0;
   row->value[RC_M_ACCURACY] = row->value[RC_M_ACCURACY_FRUSTRATED] = row->value[RC_M_MARGIN] = NAN;
+  reduced_nc_metrics(r, u, ref, row);
 }

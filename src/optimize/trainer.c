@@ -110,6 +110,10 @@ double rc_trainer_flow_field(rc_trainer *tr, const double *z, double *dz) {
   return L;
 }
 
+void rc_trainer_flow_targets(rc_trainer *tr, const double *z) {
+  if (tr->theta_bar) memcpy(tr->theta_bar, z + tr->n, tr->n * sizeof(double));
+}
+
 size_t rc_trainer_state_size(const rc_trainer *tr) {
   return rc_optimizer_state_size(tr->opt) + RC_BATCH_STATE_SIZE + (tr->theta_bar ? tr->n : 0);
 }

@@ -19,8 +19,6 @@ G="--integrator gd --dt 0.05 --t-end 40"
 expect_error 2 "negative weights are refused" run $D --terms '-1*x-y' $G --out "$T/x"
 expect_error 2 "negative weights are refused" run $D --terms 'x-y+-0.5*uniformity(y)' $G --out "$T/x"
 expect_error 2 "malformed term" run $D --terms 'cos(x-y)' $G --out "$T/x"
-expect_error 2 "runs with --integrator gd" run $D --model simsiam --integrator rk45 --out "$T/x"
-expect_error 2 "runs with --integrator gd" run $D --terms 'infonce(x,y)' --integrator rk45 --out "$T/x"
 expect_error 2 "reduced integrator does not apply to model 'simsiam': a cosine term is nonlinear" run $D --model simsiam --integrator reduced --out "$T/x"
 expect_error 2 "infonce is nonlinear in each sample" run $D --terms 'x-y+infonce(x,y)' --integrator reduced --out "$T/x"
 expect_error 2 "uniformity(x) is nonlinear" fixedpoint $D0 --terms 'x-y+uniformity(x)'
@@ -31,7 +29,28 @@ expect_error 2 "temperature applies to infonce terms" run $D --terms 'x-y+unifor
 expect_error 2 "uniformity-t: expected a number in (0, 100]" run $D --terms 'uniformity(y)+x-y' --uniformity-t 0 $G --out "$T/x"
 expect_error 2 "covers the squared terms of section 3, not model 'simsiam'" selfconsistent --classes 2 --per-class 6 --dim 3 --model simsiam --frustration-list 0.1
 expect_error 2 "fused gd kernel runs the squared terms" bench $D0 --model simsiam --steps 10 --dt 0.01
-expect_error 2 "sphere is not implemented for --task teacher-student" run --task teacher-student --samples 20 --input-dim 4 --integrator gd --dt 0.05 --t-end 2 --model simsiam --sphere --quiet --out "$T/x"
+expect_error 2 "sphere with the linear encoder runs with --integrator gd in f64" run --task teacher-student --samples 20 --input-dim 4 --integrator rk45 --t-end 2 --model simsiam --sphere --quiet --out "$T/x"
+# the linear encoder under --sphere through the engine's gd: its outputs normalised, its labels on the sphere
+if "$RC" run --task teacher-student --samples 20 --input-dim 4 --integrator gd --dt 0.05 --t-end 2 --model simsiam --sphere --quiet --snapshots --out "$T/ts" >/dev/null 2>"$T/err" &&
+   $PY -c "
+import h5py, numpy as np
+f = h5py.File('$T/ts/snapshots.h5')
+y = np.asarray(f['labels'])
+assert np.all(np.abs(np.linalg.norm(y, axis=-1) - 1) < 1e-12), np.abs(np.linalg.norm(y, axis=-1) - 1).max()"; then ok
+else bad "teacher-student --sphere: $(cat "$T/err")"; fi
+# rk45: the engine's flow, tangent to the sphere (the norms stay 1 to the integrator's tolerance)
+for spec in simsiam; do
+  if "$RC" run $D --model "$spec" --integrator rk45 --t-end 20 --sphere --snapshots --out "$T/rk" >/dev/null 2>"$T/err" &&
+     $PY -c "
+import h5py, numpy as np
+f = h5py.File('$T/rk/snapshots.h5')
+for k in ('labels',):
+    n = np.linalg.norm(np.asarray(f[k]), axis=-1)
+    assert np.all(np.abs(n - 1) < 1e-6), np.abs(n - 1).max()"; then ok
+  else bad "rk45 --sphere $spec: $(cat "$T/err")"; fi
+done
+if "$RC" run $D --terms 'x-y+0.25*infonce(x,y)' --integrator rk45 --t-end 20 --out "$T/rk2" >/dev/null 2>"$T/err"; then ok
+else bad "rk45 infonce: $(cat "$T/err")"; fi
 
 # ---- runs: every kind under gd ----
 i=0

@@ -34,6 +34,7 @@ import numpy as np
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "reference"))
 import minimal_ref as mr  # noqa: E402
+import nc_ref  # noqa: E402
 
 try:
     import h5py
@@ -217,7 +218,22 @@ def compare_metric_rows(ck, got_rows, want_rows, diags, d0, K, what, rtol, atol)
                 n_bad[m] = n_bad.get(m, 0) + 1
                 first_bad.setdefault(m, (k, "missing column", wv))
                 continue
-            if m == "accuracy" or m == "accuracy_frustrated":
+            if m in nc_ref.NC_NAMES:  # section 6.4: tolerances from the state's error (nc_ref.close_enough)
+                nd = dg["nc"]
+                if nd["trace_b_ratio"] is not None and 0.5e-24 <= nd["trace_b_ratio"] <= 2e-24:
+                    continue  # at the null threshold
+                if wv is None or gv is None:
+                    good = gv is None and wv is None
+                elif m == "nc4":
+                    if min(nd["gap_label"], nd["gap_mean"]) < 1e-9:
+                        continue  # near-tie
+                    good = gv == wv
+                else:
+                    e_abs = atol * d0 + rtol * dg["hmax"]
+                    sc = nd.get("scale_" + m[:3]) if m != "rankme" else None
+                    q = (rtol + atol) if m == "rankme" else (e_abs / sc if sc else math.inf)
+                    good = nc_ref.close_enough(m, gv, wv, q, rtol)
+            elif m == "accuracy" or m == "accuracy_frustrated":
                 gap = dg["min_gap_clean"] if m == "accuracy" else dg["min_gap_frustrated"]
                 if gap < 1e-9:
                     continue  # near-tie: the ranking is not determined to the precision at hand
@@ -514,7 +530,7 @@ def run_case(ck, cli, case, work):
         zs = mr.gd_trajectory(A, z0, dt, steps, case["rates"], case["ex"], case["ey"])
         GX = np.array([zs[k][:model.N] for k in steps])
         GY = np.array([zs[k][model.N:] for k in steps])
-        ref0 = mr.metrics_reference(y0)
+        ref0 = mr.metrics_reference(y0, A, x0)
         grows, gdiag = [], []
         for k in steps:
             r, dg = mr.state_metrics(A, zs[k][:model.N], zs[k][model.N:], ref0)

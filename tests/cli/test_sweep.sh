@@ -68,7 +68,7 @@ grep -q "value '@bad@'\|point 0" "$T/err" && ! grep -q "unknown parameter" "$T/e
 [ ! -e "$T/bad" ] && ok || bad "the options grid left $T/bad"
 
 # ---- rows equal individual runs ----
-F1=(--classes 2 --per-class 30 --dim 4 --integrator rk45 --t-end 100 --points 20)
+F1=(--classes 3 --per-class 30 --dim 4 --integrator rk45 --t-end 100 --points 20)
 "$RC" sweep --grid 'frustration=0,0.1;seed=1:2;model=minimal,siam-sg' "${F1[@]}" --out "$T/small" >"$T/out" 2>"$T/err"
 [ $? -eq 0 ] && [ ! -s "$T/err" ] && ok || bad "small sweep failed or printed on a non-terminal stderr: $(cat "$T/err")"
 [ "$(wc -l <"$T/small/sweep.csv")" -eq 9 ] && ok || bad "small sweep: want 8 rows"

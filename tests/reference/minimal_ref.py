@@ -37,6 +37,9 @@ import sys
 
 import numpy as np
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import nc_ref  # noqa: E402  (section 6.4, the same directory)
+
 # ----------------------------------------------------------------------------
 # data
 
@@ -240,7 +243,8 @@ METRIC_NAMES = [
     "mean_label_distance", "within_class_spread", "label_effective_rank",
     # section 6.0: scale-free, appended after the paper's
     "relative_label_distance", "angular_label_distance",
-]
+    # section 6.4: neural collapse and rankme (tests/reference/nc_ref.py)
+] + nc_ref.NC_NAMES
 
 
 def label_distances(y):
@@ -256,9 +260,17 @@ def centred_gram_trace(y):
     return float((yc ** 2).sum())
 
 
-def metrics_reference(y0):
-    """D(0) and the initial centred Gram trace."""
-    return {"d0": float(label_distances(y0).min()), "trace0": centred_gram_trace(y0)}
+def metrics_reference(y0, A=None, x0=None):
+    """D(0), the initial centred Gram trace and (with A and x0) Tr Sigma_B(0)."""
+    ref = {"d0": float(label_distances(y0).min()), "trace0": centred_gram_trace(y0), "trace_b0": 0.0}
+    if A is not None and x0 is not None:
+        ref["trace_b0"] = nc_ref.trace_b(clean_labels(A), x0, A.shape[1])
+    return ref
+
+
+def clean_labels(A):
+    """each sample's label if it has one, -1 if frustrated"""
+    return np.where(clean_mask(A), np.argmax(A, axis=1), -1)
 
 
 def state_metrics(A, x, y, ref):
@@ -322,6 +334,10 @@ def state_metrics(A, x, y, ref):
     out["relative_label_distance"] = float(ld.min()) / rms if rms > 0 else None
     norms = np.sqrt((y ** 2).sum(axis=1))
     out["angular_label_distance"] = float(label_distances(y / norms[:, None]).min()) if (norms > 0).all() else None
+    nc, nc_diag = nc_ref.nc_metrics(clean_labels(A), x, y, ref.get("trace_b0", 0.0), ref["trace0"])
+    out.update(nc)
+    diag["nc"] = nc_diag
+    diag["hmax"] = float(np.abs(x).max()) if x.size else 0.0
     return {k: out[k] for k in METRIC_NAMES}, diag
 
 
@@ -408,7 +424,7 @@ def trajectory_metrics(model, x0, y0, times, eps=1e-2):
     N = model.N
     z0 = np.concatenate([x0, y0])
     Z = model.propagate(z0, times)
-    ref = metrics_reference(y0)
+    ref = metrics_reference(y0, model.A, x0)
     rows, diags = [], []
     for k in range(len(times)):
         r, dg = state_metrics(model.A, Z[k, :N], Z[k, N:], ref)

@@ -231,7 +231,7 @@ static void blas_metrics_equal_loops(void **state) {
     snprintf(what, sizeof what, "d = %zu, collapsed", dims[k]);
     assert_matches_loops(ds, s, what);
     rc_metrics_row row;
-    rc_metrics_ref ref = {1.0, 1.0};
+    rc_metrics_ref ref = {1.0, 1.0, 0.0};
     rc_metrics_compute(ds, s, &ref, 0, &row);
     assert_true(row.value[RC_M_ACCURACY] == 0.0); /* every nearest label is a tie */
     /* exactly coinciding labels with huge offsets */

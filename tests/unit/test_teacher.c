@@ -9,36 +9,40 @@
  * D >= N frustrates nothing; the kernel's top eigenvalue follows
  * (1 + sqrt(N/D))^2. The one-step comparison with NumPy is in
  * tests/cli/test_ts_reference.py. */
+#include "repcollapse/run.h"
 #include "repcollapse/teacher.h"
 #include "testutil.h"
 
-static rc_ts_run_result *run_ts(size_t N, size_t D, size_t K, double f, rc_frustration_mode mode, const char *model,
+static rc_run_result *run_ts(size_t N, size_t D, size_t K, double f, rc_frustration_mode mode, const char *model,
                                 double dt, size_t steps, unsigned long seed) {
-  rc_ts_run_config c = rc_ts_run_config_default();
-  c.data.n_samples = N;
-  c.data.input_dim = D;
-  c.data.n_classes = K;
-  c.data.frustration = f;
-  c.data.mode = mode;
-  c.data.n_test = 200;
-  c.data.seed = seed;
-  c.base.init.seed = seed;
-  c.base.dim = 8;
-  c.base.integrator = RC_INTEGRATOR_GD;
-  c.base.dt = dt;
-  c.base.steps = steps;
-  c.base.points = 60;
+  /* the teacher-student task: the run pipeline with the linear encoder on teacher inputs */
+  rc_run_config c = rc_run_config_default();
+  c.encoder = RC_ENCODER_LINEAR;
+  c.inputs = RC_RUN_INPUTS_TEACHER;
+  c.ts.n_samples = N;
+  c.ts.input_dim = D;
+  c.ts.n_classes = K;
+  c.ts.frustration = f;
+  c.ts.mode = mode;
+  c.ts.n_test = 200;
+  c.ts.seed = seed;
+  c.init.seed = seed;
+  c.dim = 8;
+  c.integrator = RC_INTEGRATOR_GD;
+  c.dt = dt;
+  c.steps = steps;
+  c.points = 60;
   rc_error err;
-  if (rc_model_preset(model, &c.base.terms, &err)) fail_msg("%s", err.msg);
-  rc_ts_run_result *r = NULL;
-  if (rc_ts_run_execute(&c, &r, &err)) fail_msg("run: %s", err.msg);
+  if (rc_model_preset(model, &c.terms, &err)) fail_msg("%s", err.msg);
+  rc_run_result *r = NULL;
+  if (rc_run_execute(&c, &r, &err)) fail_msg("run: %s", err.msg);
   return r;
 }
 
-static double D_at(const rc_ts_run_result *r, size_t k) { return r->rows[k].value[RC_M_MIN_LABEL_DISTANCE]; }
-static double D_ratio(const rc_ts_run_result *r) { return D_at(r, r->n_rows - 1) / D_at(r, 0); }
+static double D_at(const rc_run_result *r, size_t k) { return r->rows[k].value[RC_M_MIN_LABEL_DISTANCE]; }
+static double D_ratio(const rc_run_result *r) { return D_at(r, r->n_rows - 1) / D_at(r, 0); }
 /* D at the last time over D at the first recorded time >= half of it: near 1 once settled */
-static double settled(const rc_ts_run_result *r) {
+static double settled(const rc_run_result *r) {
   size_t k = 0;
   while (r->rows[k].t < r->rows[r->n_rows - 1].t / 2) k++;
   return D_at(r, r->n_rows - 1) / D_at(r, k);
@@ -97,17 +101,17 @@ static void kernel_edge_follows_marchenko_pastur(void **state) {
 
 static void overparameterized_clean_never_collapses(void **state) {
   (void)state;
-  rc_ts_run_result *r = run_ts(40, 160, 2, 0.0, RC_FRUSTRATION_CONFLICT, "minimal", 0.1, 1000, 1);
+  rc_run_result *r = run_ts(40, 160, 2, 0.0, RC_FRUSTRATION_CONFLICT, "minimal", 0.1, 1000, 1);
   assert_false(r->has_collapse_time);
   assert_true(D_ratio(r) > 0.1);
   assert_true(fabs(settled(r) - 1) < 1e-6);
   assert_true(r->rows[r->n_rows - 1].value[RC_M_ACCURACY] == 1.0);
   assert_true(r->rows[r->n_rows - 1].value[RC_M_LOSS] < 1e-20); /* D >= N: every sample fitted */
-  rc_ts_run_result_free(r);
+  rc_run_result_free(r);
 }
 
 /* the first recorded time with accuracy 1 has D still > 0.3 D(0); then D decays at about the minimal model's slow rate */
-static void check_two_timescales(const rc_ts_run_result *r) {
+static void check_two_timescales(const rc_run_result *r) {
   size_t k = 0;
   while (k < r->n_rows && r->rows[k].value[RC_M_ACCURACY] < 1.0) k++;
   assert_true(k < r->n_rows);
@@ -119,51 +123,51 @@ static void check_two_timescales(const rc_ts_run_result *r) {
 
 static void conflict_collapses_on_a_slow_timescale_set_by_f(void **state) {
   (void)state;
-  rc_ts_run_result *a = run_ts(40, 160, 2, 0.1, RC_FRUSTRATION_CONFLICT, "minimal", 0.1, 1000, 1);
-  rc_ts_run_result *b = run_ts(40, 160, 2, 0.2, RC_FRUSTRATION_CONFLICT, "minimal", 0.1, 1000, 1);
+  rc_run_result *a = run_ts(40, 160, 2, 0.1, RC_FRUSTRATION_CONFLICT, "minimal", 0.1, 1000, 1);
+  rc_run_result *b = run_ts(40, 160, 2, 0.2, RC_FRUSTRATION_CONFLICT, "minimal", 0.1, 1000, 1);
   check_two_timescales(a);
   check_two_timescales(b);
   assert_true(b->fitted_slow_rate > 1.5 * a->fitted_slow_rate); /* the slow rate shrinks with f */
   assert_true(a->collapse_time > 1.5 * b->collapse_time);
-  rc_ts_run_result_free(a);
-  rc_ts_run_result_free(b);
+  rc_run_result_free(a);
+  rc_run_result_free(b);
 }
 
 static void stop_gradient_keeps_the_classes_apart(void **state) {
   (void)state;
   for (unsigned long seed = 1; seed <= 2; seed++) {
-    rc_ts_run_result *m = run_ts(40, 160, 2, 0.1, RC_FRUSTRATION_CONFLICT, "minimal", 0.1, 1000, seed);
-    rc_ts_run_result *s = run_ts(40, 160, 2, 0.1, RC_FRUSTRATION_CONFLICT, "siam", 0.1, 1000, seed);
-    rc_ts_run_result *g = run_ts(40, 160, 2, 0.1, RC_FRUSTRATION_CONFLICT, "siam-sg", 0.1, 1000, seed);
+    rc_run_result *m = run_ts(40, 160, 2, 0.1, RC_FRUSTRATION_CONFLICT, "minimal", 0.1, 1000, seed);
+    rc_run_result *s = run_ts(40, 160, 2, 0.1, RC_FRUSTRATION_CONFLICT, "siam", 0.1, 1000, seed);
+    rc_run_result *g = run_ts(40, 160, 2, 0.1, RC_FRUSTRATION_CONFLICT, "siam-sg", 0.1, 1000, seed);
     assert_true(D_ratio(m) < 1e-3 && m->has_collapse_time);
     assert_true(D_ratio(s) < 1e-3 && s->has_collapse_time);
     assert_true(D_ratio(g) > 0.2 && !g->has_collapse_time);
     assert_true(fabs(settled(g) - 1) < 1e-3); /* at rest, not collapsing slowly */
     assert_true(g->rows[g->n_rows - 1].value[RC_M_ACCURACY] == 1.0);
-    rc_ts_run_result_free(m);
-    rc_ts_run_result_free(s);
-    rc_ts_run_result_free(g);
+    rc_run_result_free(m);
+    rc_run_result_free(s);
+    rc_run_result_free(g);
   }
 }
 
 static void underparameterized_collapses_without_frustration(void **state) {
   (void)state;
-  rc_ts_run_result *r = run_ts(60, 10, 2, 0.0, RC_FRUSTRATION_CONFLICT, "minimal", 0.05, 1000, 1);
-  assert_int_equal(r->data->ds->n_frustrated, 0);
+  rc_run_result *r = run_ts(60, 10, 2, 0.0, RC_FRUSTRATION_CONFLICT, "minimal", 0.05, 1000, 1);
+  assert_int_equal(r->inputs->ds->n_frustrated, 0);
   assert_true(r->has_collapse_time);
   assert_true(D_ratio(r) < 1e-3);
-  rc_ts_run_result_free(r);
+  rc_run_result_free(r);
 }
 
 static void flip_frustrates_nothing_when_D_is_at_least_N(void **state) {
   (void)state;
-  rc_ts_run_result *r = run_ts(40, 160, 2, 0.2, RC_FRUSTRATION_FLIP, "minimal", 0.1, 1000, 1);
-  assert_int_equal(r->data->ds->n_frustrated, 0);
-  assert_int_equal(r->data->n_altered, 8);
+  rc_run_result *r = run_ts(40, 160, 2, 0.2, RC_FRUSTRATION_FLIP, "minimal", 0.1, 1000, 1);
+  assert_int_equal(r->inputs->ds->n_frustrated, 0);
+  assert_int_equal(r->inputs->n_altered, 8);
   assert_false(r->has_collapse_time);
   assert_true(D_ratio(r) > 0.1);
   assert_true(r->rows[r->n_rows - 1].value[RC_M_ACCURACY] == 1.0); /* against the flipped labels */
-  rc_ts_run_result_free(r);
+  rc_run_result_free(r);
 }
 
 static void single_precision_step_agrees(void **state) {

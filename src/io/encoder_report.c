@@ -1,14 +1,18 @@
-/* ts_report.c: summary.json of a teacher-student run (docs/model.md section 4):
- * the settings with their defaults, the data, the regime stated in words and
+/* encoder_report.c: summary.json of a run of an encoder on inputs (the
+ * linear encoder on teacher or mixture inputs, docs/model.md section 4): the
+ * settings with their defaults, the data, the regime stated in words and
  * numbers (kernel top eigenvalue against (1 + sqrt(N/D))^2), the minimal
  * model's spectrum as the D >> N prediction, the final metrics and test
- * accuracy, collapse time, fitted slow rate, and the singular values of W. */
+ * accuracy, collapse time and its method, fitted slow rate, the training
+ * settings (optimizer, decay, batch, EMA), and the singular values of W. */
 #include <math.h>
 #include <stdio.h>
 
 #include "repcollapse/repcollapse.h"
 #include "repcollapse/report.h"
+#include "repcollapse/run.h"
 #include "repcollapse/teacher.h"
+#include "repcollapse/trainer.h"
 
 static const char *regime_statement(const char *regime) {
   if (regime[0] == 'o')
@@ -29,8 +33,8 @@ static const char *flip_statement(const rc_ts_data *d) {
          "accuracy counts against the flipped labels, test_accuracy against the teacher";
 }
 
-static json_t *regime_json(const rc_ts_run_config *cfg, const rc_ts_run_result *r) {
-  const rc_ts_data *d = r->data;
+static json_t *regime_json(const rc_run_config *cfg, const rc_run_result *r) {
+  const rc_ts_data *d = r->inputs;
   const char *name = rc_ts_regime(d->n, d->D, d->K);
   json_t *j = json_object();
   json_object_set_new(j, "name", json_string(name));
@@ -40,7 +44,7 @@ static json_t *regime_json(const rc_ts_run_config *cfg, const rc_ts_run_result *
   json_object_set_new(j, "kernel_top_eigenvalue", rc_json_number(r->kernel_top));
   /* the Marchenko-Pastur edge (1 + sqrt(N/D))^2 is the top eigenvalue of the kernel of i.i.d. isotropic
    * inputs (the linear teacher's); a mixture's inputs have K means, whose spikes set the top eigenvalue */
-  if (cfg->data.teacher == RC_TEACHER_LINEAR) {
+  if (cfg->ts.teacher == RC_TEACHER_LINEAR) {
     const double edge = (1.0 + sqrt((double)d->n / (double)d->D)) * (1.0 + sqrt((double)d->n / (double)d->D));
     json_object_set_new(j, "kernel_edge_prediction", json_real(edge));
   } else {
@@ -54,12 +58,15 @@ static json_t *regime_json(const rc_ts_run_config *cfg, const rc_ts_run_result *
   return j;
 }
 
-static json_t *inputs_json(const rc_ts_run_config *cfg, const rc_ts_run_result *r) {
-  const rc_run_config *b = &cfg->base;
-  const rc_ts_data_spec *s = &cfg->data;
+static json_t *inputs_json(const rc_run_config *cfg, const rc_run_result *r) {
+  const rc_run_config *b = cfg;
+  const rc_ts_data_spec *s = &cfg->ts;
   json_t *in = json_object();
   json_t *data = json_object();
   json_object_set_new(data, "task", json_string("teacher-student"));
+  json_object_set_new(data, "encoder", json_string(rc_encoder_name(cfg->encoder)));
+  json_object_set_new(data, "inputs", json_string(rc_run_inputs_name(cfg->inputs)));
+  json_object_set_new(data, "n_clean", json_integer((json_int_t)s->n_samples));
   json_object_set_new(data, "samples", json_integer((json_int_t)s->n_samples));
   json_object_set_new(data, "input_dim", json_integer((json_int_t)s->input_dim));
   json_object_set_new(data, "classes", json_integer((json_int_t)s->n_classes));
@@ -96,6 +103,7 @@ static json_t *inputs_json(const rc_ts_run_config *cfg, const rc_ts_run_result *
   json_t *integ = json_object();
   json_object_set_new(integ, "integrator", json_string(rc_integrator_name(b->integrator)));
   json_object_set_new(integ, "precision", json_string(rc_precision_name(cfg->precision)));
+  json_object_set_new(integ, "threads", cfg->threads ? json_integer(cfg->threads) : json_string("all cores"));
   json_object_set_new(integ, "t_end", json_real(r->t_end));
   if (b->integrator == RC_INTEGRATOR_GD) {
     json_object_set_new(integ, "dt", json_real(b->dt));
@@ -109,19 +117,19 @@ static json_t *inputs_json(const rc_ts_run_config *cfg, const rc_ts_run_result *
   return in;
 }
 
-json_t *rc_ts_summary_json(const rc_ts_run_config *cfg, const rc_ts_run_result *r) {
+json_t *rc_encoder_summary_json(const rc_run_config *cfg, const rc_run_result *r) {
   json_t *j = json_object();
   json_object_set_new(j, "tool", rc_tool_json());
-  if (cfg->base.command_line) json_object_set_new(j, "command_line", json_string(cfg->base.command_line));
-  if (cfg->base.settings) { /* the options as given: `repcollapse run --config summary.json` reruns this run */
-    json_t *settings = json_loads(cfg->base.settings, 0, NULL);
+  if (cfg->command_line) json_object_set_new(j, "command_line", json_string(cfg->command_line));
+  if (cfg->settings) { /* the options as given: `repcollapse run --config summary.json` reruns this run */
+    json_t *settings = json_loads(cfg->settings, 0, NULL);
     if (settings) json_object_set_new(j, "settings", settings);
   }
   json_object_set_new(j, "rng", json_string(rc_rng_name()));
   json_object_set_new(j, "inputs", inputs_json(cfg, r));
-  json_t *data = rc_dataset_json(r->data->ds, NULL);
-  json_object_set_new(data, cfg->data.mode == RC_FRUSTRATION_FLIP ? "n_flipped" : "n_conflict",
-                      json_integer((json_int_t)r->data->n_altered));
+  json_t *data = rc_dataset_json(r->ds, NULL);
+  json_object_set_new(data, cfg->ts.mode == RC_FRUSTRATION_FLIP ? "n_flipped" : "n_conflict",
+                      json_integer((json_int_t)r->inputs->n_altered));
   json_object_set_new(j, "data", data);
   json_object_set_new(j, "regime", regime_json(cfg, r));
   json_t *pred = rc_spectrum_json(r->spec, NULL);
@@ -132,17 +140,21 @@ json_t *rc_ts_summary_json(const rc_ts_run_config *cfg, const rc_ts_run_result *
   if (r->n_rows) json_object_set_new(fin, "test_accuracy", rc_json_number(r->test_accuracy[r->n_rows - 1]));
   json_object_set_new(j, "final", fin);
   json_object_set_new(j, "collapse_time", r->has_collapse_time ? json_real(r->collapse_time) : json_null());
+  json_object_set_new(j, "collapse_time_method", json_string("interpolated"));
   json_object_set_new(j, "fitted_slow_rate", r->has_fitted_slow_rate ? json_real(r->fitted_slow_rate) : json_null());
+  if (cfg->collapse_metric != RC_COLLAPSE_MIN_LABEL_DISTANCE) /* what collapse_time and fitted_slow_rate read (6.0) */
+    json_object_set_new(j, "collapse_metric", json_string(rc_collapse_metric_name(cfg->collapse_metric)));
+  if (!rc_train_is_plain(&cfg->train)) /* the optimizer, its momentum regime, Adam's note, decay, batch, EMA (6.1) */
+    json_object_set_new(j, "training",
+                        rc_trainer_settings_json(&cfg->train, cfg->dt, r->spec ? r->spec->slow_rate : 0.0,
+                                                 cfg->init.seed, cfg->integrator == RC_INTEGRATOR_GD));
   json_t *w = json_object();
   json_t *sv = json_array();
   for (size_t k = 0; k < r->n_singular; k++) json_array_append_new(sv, json_real(r->w_singular[k]));
   json_object_set_new(w, "singular_values", sv);
   json_object_set_new(w, "effective_rank", rc_json_number(r->w_effective_rank));
   json_object_set_new(j, "W", w);
-  if (rc_model_has_head(&cfg->base.terms)) {
-    const size_t d = cfg->base.dim, D = r->data->D, K = r->data->K;
-    json_object_set_new(j, "final_head", rc_head_json(r->z_final + d * D + K * d, r->z_final + d * D, K, d));
-  }
+  if (r->has_head) json_object_set_new(j, "final_head", rc_head_json(r->final_head, r->final_labels, r->ds->n_classes, r->dim));
   json_object_set_new(j, "wall_seconds", json_real(r->wall_seconds));
   return j;
 }
