@@ -126,10 +126,12 @@ double rc_mlp_gain2(rc_activation a);
  * weight per entry (A_ic for the whole data, or the number of the batch's
  * observations of (i, c) times M / |batch| for a minibatch). */
 typedef struct {
-  size_t n;                /* samples */
+  size_t n;                /* samples (or sample groups) */
   const size_t *row_ptr;   /* n + 1 */
   const uint32_t *labels;  /* row_ptr[n] */
   const double *weight;    /* row_ptr[n] */
+  const double *mult;      /* NULL, or per row the number of samples it stands for (a group's size):
+                            * gx is then dL/dx per member, the sums over samples count each member */
 } rc_obs_weights;
 
 /** Targets: where the stop-gradient branches read x, y and P. NULL members
@@ -142,14 +144,28 @@ typedef struct rc_objective_ws rc_objective_ws;
 rc_status rc_objective_ws_alloc(size_t n, size_t k, size_t d, rc_objective_ws **out, rc_error *err);
 void rc_objective_ws_free(rc_objective_ws *ws);
 
-/** Raw gradients of L = sum_t w_t/(2M) sum_{ic} a_ic |H_s u - sg?(H_t v)|^2:
+/** Raw gradients of L = sum_t (term t), each term of its kind (head.h:
+ * w_t/(2M) sum_{ic} a_ic |H_s u - sg?(H_t v)|^2, cosine, uniformity, InfoNCE):
  * gx = dL/dX (n x d), gy = dL/dY (k x d), gP = dL/dP (d x d, NULL without a
  * head; P NULL without a head). Stop-gradient targets read tg (NULL: online).
  * Returns the loss (on the online values of every branch not under sg, the
- * targets' values under sg). */
+ * targets' values under sg). The one implementation of every term's
+ * gradient: the term models' field (model/head_field.c) and the group-reduced
+ * system call it too. uniformity(x) runs over the rows of nonzero weight (under
+ * a minibatch: the batch's samples, a biased estimate of the full term). */
 double rc_objective_gradients(const rc_model *m, const rc_obs_weights *w, size_t k, double M, const double *X,
                               const double *Y, const double *P, const rc_targets *tg, size_t d, double *gx,
                               double *gy, double *gP, rc_objective_ws *ws);
+
+/** Zero-norm vectors met by the last evaluation's cosine and uniformity terms
+ * (each contributes 0 to loss and gradient; samples of a group counted by its size). */
+double rc_objective_zero_norm(const rc_objective_ws *ws);
+
+/** --sphere (docs/model.md section 6.2): each row of Z (rows x d) scaled to unit
+ * length (zero rows left as they are), and F's rows projected on the tangent
+ * space at Z's rows, F_i -= (F_i . z^_i) z^_i. */
+void rc_sphere_project(double *Z, size_t rows, size_t d);
+void rc_sphere_tangent(const double *Z, double *F, size_t rows, size_t d);
 
 /* ----------------------------------------------------------------- engine */
 typedef struct {
@@ -202,8 +218,20 @@ double rc_engine_field(rc_engine *e, const double *theta, const double *theta_ba
  * dt * rate < 2. For an encoder on real images it grows with N (docs/model.md 6.3). */
 double rc_engine_rate_estimate(rc_engine *e, const double *theta);
 
-/** The sample-side embeddings X = enc_theta(u) (n x d) of theta (valid until the next call). */
+/** The sample-side embeddings X = enc_theta(u) (n x d) of theta (valid until the next call);
+ * normalised under --sphere. */
 const double *rc_engine_outputs(rc_engine *e, const double *theta);
+
+/** --sphere (docs/model.md section 6.2): put the label rows, and the table
+ * encoder's rows, of theta back on the unit sphere (after each discrete step,
+ * and on the initial state); nothing without --sphere. The field
+ * rc_engine_field is already tangent to the sphere at those rows, and an
+ * encoder's outputs are normalised inside it, with the gradient through the
+ * normalisation. */
+void rc_engine_project(const rc_engine *e, double *theta);
+
+/** Zero-norm vectors met by the last rc_engine_field's cosine and uniformity terms. */
+double rc_engine_zero_norm(const rc_engine *e);
 
 #ifdef __cplusplus
 }

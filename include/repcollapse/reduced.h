@@ -61,6 +61,26 @@ double rc_reduced_loss(rc_reduced *r, const double *u);
  * individual samples: null. */
 void rc_reduced_metrics(rc_reduced *r, const double *u, const rc_metrics_ref *ref, double t, rc_metrics_row *row);
 
+/** Models whose reduction is not exact (rc_model_reduction_exact: cosine,
+ * InfoNCE, uniformity(x), --sphere; docs/model.md section 6.2) get the system
+ * on their invariant set, where every sample sits at its group mean:
+ * u = [X | Y | P] (no scatter), the particle field there (tangent to the
+ * sphere under --sphere). rc_reduced_is_invariant_set says which. */
+int rc_reduced_is_invariant_set(const rc_reduced *r);
+size_t rc_reduced_embedding_dim(const rc_reduced *r); /* d */
+/** Rows of u held on the unit sphere (--sphere on the invariant set: the G + K rows of X and Y; else 0). */
+size_t rc_reduced_sphere_rows(const rc_reduced *r);
+
+/** The per-sample linearisation on the invariant set: Gam (d x d) = the
+ * Jacobian of a member's field along deviations within group g that sum to
+ * zero (they leave the means, the labels and P unchanged at first order);
+ * its eigenvalues are the within-group modes, each (n_g - 1) times. Central
+ * differences on a split system (one member as its own row). Needs n_g >= 2. */
+rc_status rc_reduced_within_group(rc_reduced *r, const double *u, size_t g, double *Gam, rc_error *err);
+
+/** --sphere: put the rows X, Y of u back on the unit sphere (nothing otherwise). */
+void rc_reduced_constrain(const rc_reduced *r, double *u);
+
 /** The labels (K x d) and head (d x d, or NULL) inside u. */
 const double *rc_reduced_labels(const rc_reduced *r, const double *u);
 const double *rc_reduced_head(const rc_reduced *r, const double *u);

@@ -124,6 +124,8 @@ typedef struct {
   double *w_singular;         /* linear: the singular values of W at the end, descending */
   size_t n_singular;
   double w_effective_rank;    /* (sum s^2)^2 / sum s^4 */
+  int has_zero_norm;          /* the model has cosine or uniformity terms (docs/model.md section 6.2): */
+  double zero_norm_vectors;   /* zero-norm vectors they met at the final state (each contributes 0) */
 } rc_run_result;
 
 /** The dynamics parameters of cfg as a term model. */
@@ -132,6 +134,10 @@ rc_head_params rc_run_head_params(const rc_run_config *cfg);
 /** The checks rc_run_execute makes before any work (sizes, eps, gd's dt, the
  * integrator against the model): RC_OK, or RC_EINVAL with the message it would give. */
 rc_status rc_run_config_check(const rc_run_config *cfg, rc_error *err);
+
+/** uniformity(x) is O(N^2 d): refused over RC_UNIFORMITY_X_MAX_SAMPLES samples (the whole data, or
+ * a batch of B observations, which has at most B samples). */
+rc_status rc_run_check_uniformity(const rc_model *m, size_t n, size_t batch, rc_error *err);
 
 /** Run the experiment; on success *out holds everything computed. Files are
  * written only when cfg->out_dir is set, each one atomically. */

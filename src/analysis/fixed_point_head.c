@@ -3,7 +3,11 @@
  * |F(u)|^2 (GSL multifit_nlinear, finite-difference Jacobian). Fixed points lie
  * on continuous families (joint rotations, the separation's size, P on unused
  * directions), where the Jacobian is singular; the trust-region damping copes
- * with that where Newton's method would not. */
+ * with that where Newton's method would not. On the invariant set of a model
+ * under --sphere (docs/model.md section 6.2) the solution's rows are put back
+ * on the sphere before its residual is read, and the solver holds them there
+ * with one more residual per row, |z|^2 - 1 (the tangent field alone also
+ * vanishes off the sphere, where the squared terms differ). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +25,7 @@ typedef struct {
   double *du; /* field */
   double *dv; /* field in symmetric coordinates */
   size_t m;
+  size_t sphere_rows, d; /* --sphere: rows X, Y (first in u) held on the sphere by extra residuals |z|^2 - 1 */
 } fp_ctx;
 
 static int residual(const gsl_vector *x, void *params, gsl_vector *f) {
@@ -30,6 +35,11 @@ static int residual(const gsl_vector *x, void *params, gsl_vector *f) {
   rc_reduced_vector_field(c->r, c->u, c->du);
   rc_reduced_to_sym(c->r, c->du, c->dv);
   for (size_t q = 0; q < c->m; q++) gsl_vector_set(f, q, c->dv[q]);
+  for (size_t r = 0; r < c->sphere_rows; r++) {
+    double nn = 0.0;
+    for (size_t q = 0; q < c->d; q++) nn += c->u[r * c->d + q] * c->u[r * c->d + q];
+    gsl_vector_set(f, c->m + r, nn - 1.0);
+  }
   return GSL_SUCCESS;
 }
 
@@ -57,8 +67,9 @@ rc_status rc_reduced_fixed_point(rc_reduced *r, double *u, double *res_out, size
   /* the scatters are symmetric (second moments): solve in the coordinates of
    * the state space proper, so that C stays symmetric and no step goes into
    * the antisymmetric directions the field never moves */
+  const size_t srows = rc_reduced_sphere_rows(r);
   fp_ctx c = {r, malloc(ns * sizeof(double)), malloc(n * sizeof(double)), malloc(n * sizeof(double)),
-              malloc(ns * sizeof(double)), m};
+              malloc(ns * sizeof(double)), m, srows, rc_reduced_embedding_dim(r)};
   gsl_vector *x = gsl_vector_alloc(m);
   if (!c.v || !c.u || !c.du || !c.dv || !x) {
     free(c.v);
@@ -76,14 +87,14 @@ rc_status rc_reduced_fixed_point(rc_reduced *r, double *u, double *res_out, size
   fdf.f = residual;
   fdf.df = NULL; /* finite differences */
   fdf.fvv = NULL;
-  fdf.n = m;
+  fdf.n = m + srows;
   fdf.p = m;
   fdf.params = &c;
   gsl_multifit_nlinear_parameters par = gsl_multifit_nlinear_default_parameters();
   par.trs = gsl_multifit_nlinear_trs_lm;
   par.h_df = 1e-7;
   gsl_error_handler_t *old = gsl_set_error_handler_off();
-  gsl_multifit_nlinear_workspace *w = gsl_multifit_nlinear_alloc(gsl_multifit_nlinear_trust, &par, m, m);
+  gsl_multifit_nlinear_workspace *w = gsl_multifit_nlinear_alloc(gsl_multifit_nlinear_trust, &par, m + srows, m);
   rc_status st = RC_OK;
   if (!w) st = rc_error_set(err, RC_ENOMEM, "fixed point solver workspace (%zu unknowns)", m);
   double start = field_norm(r, u, c.du);
@@ -94,6 +105,7 @@ rc_status rc_reduced_fixed_point(rc_reduced *r, double *u, double *res_out, size
     const gsl_vector *sol = gsl_multifit_nlinear_position(w);
     for (size_t q = 0; q < m; q++) c.v[q] = gsl_vector_get(sol, q);
     rc_reduced_from_sym(r, c.v, c.u);
+    rc_reduced_constrain(r, c.u); /* --sphere: the solution's rows back on the sphere */
     double end = field_norm(r, c.u, c.du);
     /* keep the better of start and end: the solver may stop on a tolerance (or at the
      * iteration limit) with what it has, which is fine when the residual went down */

@@ -1,6 +1,11 @@
 /* head_analysis.c: the head's action on the class geometry (eigenvalues of P,
  * gains on label separations) and the stability of a fixed point from the
- * eigenvalues of the reduced Jacobian (docs/model.md section 3). */
+ * eigenvalues of the reduced Jacobian (docs/model.md section 3). On the
+ * invariant set of the models whose reduction is not exact (section 6.2) the
+ * Jacobian of [X | Y | P] joins the within-group modes of the per-sample
+ * linearisation (rc_reduced_within_group), one set of d per group of two or
+ * more samples; under --sphere the normal directions of the sphere show as
+ * zero modes (the tangent field does not move along them). */
 #include <cblas.h>
 #include <lapacke.h>
 #include <math.h>
@@ -146,13 +151,20 @@ rc_status rc_reduced_stability(rc_reduced *r, const double *u, double rel_tol, r
     if (q >= core) cmax = fmax(cmax, fabs(u[q]));
     else umax = fmax(umax, fabs(u[q]));
   }
-  const int block = cmax <= 1e-12 * (1.0 + umax);
+  const int invariant = rc_reduced_is_invariant_set(r);
+  const int block = !invariant && cmax <= 1e-12 * (1.0 + umax);
   const size_t ns = rc_reduced_sym_dim(r), m = block ? core : ns; /* the state space proper (reduced.h) */
   if (m > 6000)
     return rc_error_set(err, RC_ENOMEM, "the reduced Jacobian would be %zu x %zu: use a smaller --dim for stability", m, m);
+  const size_t G = rc_reduced_n_groups(r);
+  size_t cap = ns, dd = 0; /* dd: the embedding dimension */
   double *J = rc_calloc(m * m, sizeof *J, "Jacobian", err);
-  out->re = rc_calloc(ns, sizeof(double), "eigenvalues", err);
-  out->im = rc_calloc(ns, sizeof(double), "eigenvalues", err);
+  if (invariant) {
+    dd = rc_reduced_embedding_dim(r);
+    cap = ns + G * dd;
+  }
+  out->re = rc_calloc(cap, sizeof(double), "eigenvalues", err);
+  out->im = rc_calloc(cap, sizeof(double), "eigenvalues", err);
   if (!J || !out->re || !out->im) {
     free(J);
     rc_stability_free(out);
@@ -162,13 +174,40 @@ rc_status rc_reduced_stability(rc_reduced *r, const double *u, double rel_tol, r
   if (!st) st = eig(J, m, out->re, out->im, by_real, err);
   free(J);
   size_t ne = m;
+  if (!st && invariant) { /* the per-sample linearisation: d within-group modes per group of n_g >= 2 */
+    const rc_groups *gr = rc_reduced_groups(r);
+    double *gam = malloc(dd * dd * sizeof *gam), *gre = malloc(dd * sizeof *gre), *gim = malloc(dd * sizeof *gim);
+    if (!gam || !gre || !gim) st = rc_error_set(err, RC_ENOMEM, "stability");
+    for (size_t g = 0; g < G && !st; g++) {
+      if (gr->group_size[g] < 2) continue;
+      st = rc_reduced_within_group(r, u, g, gam, err);
+      if (!st) st = eig(gam, dd, gre, gim, by_real, err);
+      for (size_t i = 0; i < dd && !st; i++, ne++) {
+        out->re[ne] = gre[i];
+        out->im[ne] = gim[i];
+      }
+    }
+    free(gam);
+    free(gre);
+    free(gim);
+    if (!st) {
+      cplx *c = malloc(ne * sizeof *c);
+      if (!c) st = rc_error_set(err, RC_ENOMEM, "stability");
+      for (size_t k = 0; c && k < ne; k++) c[k] = (cplx){out->re[k], out->im[k]};
+      if (c) qsort(c, ne, sizeof *c, by_real);
+      for (size_t k = 0; c && k < ne; k++) {
+        out->re[k] = c[k].re;
+        out->im[k] = c[k].im;
+      }
+      free(c);
+    }
+  }
   if (!st && block) {
     /* scatter block: dC = -(Gam C + C Gam^T) for each group, on symmetric C; eigenvalues
      * -(g_i + g_j), i <= j, over the eigenvalues g of Gam_g (d(d+1)/2 per group: the pairs
      * i > j would be antisymmetric C, which is no state), obtained from the field itself: the
      * Jacobian of the C part of one group at C = 0 along basis directions */
     size_t d = (size_t)llround(sqrt((double)((n - core) / (rc_reduced_n_groups(r) ? rc_reduced_n_groups(r) : 1))));
-    size_t G = rc_reduced_n_groups(r);
     double *up = malloc(n * sizeof *up), *f = malloc(n * sizeof *f), *gam = malloc(d * d * sizeof *gam);
     double *gre = malloc(d * sizeof *gre), *gim = malloc(d * sizeof *gim);
     if (!up || !f || !gam || !gre || !gim) st = rc_error_set(err, RC_ENOMEM, "stability");

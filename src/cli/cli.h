@@ -62,6 +62,8 @@ typedef struct {
   const char *out;    /* --out */
   int quiet;
   int model_given, terms_given, integrator_given;
+  int sphere;                         /* --sphere (applied to the model(s) after parsing) */
+  double uniformity_t, temperature;   /* --uniformity-t, --temperature (0: not given) */
   rc_sweep_settings sweep;
   double *f_list, *ratio_list;
   rc_model *models;

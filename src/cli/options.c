@@ -23,6 +23,7 @@ typedef enum {
   /* training: optimizers, weight decay, minibatches, EMA targets, collapse metric (optimizer.h) */
   O_OPTIMIZER, O_MOMENTUM, O_ADAM_BETAS, O_ADAM_EPS, O_WEIGHT_DECAY, O_WEIGHT_DECAY_ON, O_BATCH, O_BATCH_SEED,
   O_EMA_RATE, O_EMA, O_COLLAPSE_METRIC,
+  O_SPHERE, O_UNIFORMITY_T, O_TEMPERATURE,
   O_TASK, O_SAMPLES, O_INPUT_DIM, O_TEACHER, O_MIXTURE_NOISE, O_FRUSTRATION_MODE, O_ETA_W, O_TEST_SAMPLES,
   O_ENCODER, O_INPUTS, O_INPUTS_FILE,
   O_HIDDEN, O_ACTIVATION,
@@ -72,8 +73,11 @@ static const opt_def OPTS[] = {
     {"quiet", O_QUIET, 0, OPT_PROGRESS, NULL, "no progress display"},
     {"method", O_METHOD, 1, OPT_SPECTRUM, "M", "auto|kxk|group (auto: kxk under degree)"},
     {"exact-method", O_EXACT_METHOD, 1, OPT_RUN | OPT_BENCH, "M", "auto|kxk|group, for the exact integrator"},
-    {"model", O_MODEL, 1, OPT_HEAD, "M", "minimal|head|siam|siam-sg"},
-    {"terms", O_TERMS, 1, OPT_HEAD, "SPEC", "user terms, e.g. 'Px-sg(y)+Py-sg(x)' (see README)"},
+    {"model", O_MODEL, 1, OPT_HEAD, "M", "minimal|head|siam|siam-sg|simsiam|proj|proj-sg"},
+    {"terms", O_TERMS, 1, OPT_HEAD, "SPEC", "user terms, e.g. 'Px-sg(y)+Py-sg(x)', 'cos(Px,sg(y))+cos(Py,sg(x))', 'x-y+0.5*uniformity(y)', 'infonce(x,y)' (see README)"},
+    {"sphere", O_SPHERE, 0, OPT_HEAD, NULL, "keep samples and labels on the unit sphere (projection after each gd step)"},
+    {"uniformity-t", O_UNIFORMITY_T, 1, OPT_HEAD, "t", "uniformity terms: the t of exp(-t |z^_a - z^_b|^2)"},
+    {"temperature", O_TEMPERATURE, 1, OPT_HEAD, "tau", "infonce terms: the temperature tau"},
     {"eta-head", O_ETA_HEAD, 1, OPT_HEAD, "E", "head learning rate eta_P"},
     {"head-init", O_HEAD_INIT, 1, OPT_HEAD, "H", "identity|orthogonal|gaussian"},
     {"head-scale", O_HEAD_SCALE, 1, OPT_HEAD, "s", "gaussian head init: entries N(0, s^2/d)"},
@@ -213,6 +217,8 @@ static void default_text(const opt_def *d, const char *cmd, char *buf, size_t n)
     case O_ETA_HEAD: snprintf(buf, n, "%g", c->eta_head); break;
     case O_HEAD_INIT: snprintf(buf, n, "%s", rc_head_init_name(c->head_init)); break;
     case O_HEAD_SCALE: snprintf(buf, n, "%g", c->head_scale); break;
+    case O_UNIFORMITY_T: snprintf(buf, n, "%g", RC_DEFAULT_UNIFORMITY_T); break;
+    case O_TEMPERATURE: snprintf(buf, n, "%g", RC_DEFAULT_TEMPERATURE); break;
     case O_SEEDS: snprintf(buf, n, "%zu", o.sweep.seeds); break;
     case O_APART: snprintf(buf, n, "%g", o.sweep.apart_threshold); break;
     case O_ZERO_TOL: snprintf(buf, n, "%g", o.zero_tol); break;
@@ -611,6 +617,15 @@ int cli_parse(int argc, char **argv, int first, int groups, const char *cmd, cli
         NEED(parse_double(v, &x) && x > 0, "expected a positive number");
         c->head_scale = x;
         break;
+      case O_SPHERE: o->sphere = 1; break;
+      case O_UNIFORMITY_T:
+        NEED(parse_double(v, &x) && x > 0 && x <= 100, "expected a number in (0, 100]");
+        o->uniformity_t = x;
+        break;
+      case O_TEMPERATURE:
+        NEED(parse_double(v, &x) && x >= 1e-4, "expected a number of at least 1e-4");
+        o->temperature = x;
+        break;
       case O_F_LIST:
         free(o->f_list);
         o->f_list = NULL;
@@ -811,6 +826,27 @@ int cli_parse(int argc, char **argv, int first, int groups, const char *cmd, cli
   }
   if (o->model_given && o->terms_given)
     return err_usage(cmd, "give either --model or --terms, not both%s%s", "", "");
+  { /* the settings of docs/model.md section 6.2, on the model and on each of --models */
+    int has_u = rc_model_has_kind(&o->cfg.terms, RC_TERM_UNIFORMITY), has_i = rc_model_has_kind(&o->cfg.terms, RC_TERM_INFONCE);
+    for (size_t q = 0; q < o->sweep.n_models && o->models; q++) {
+      has_u |= rc_model_has_kind(&o->models[q], RC_TERM_UNIFORMITY);
+      has_i |= rc_model_has_kind(&o->models[q], RC_TERM_INFONCE);
+    }
+    if (o->uniformity_t > 0 && !has_u)
+      return err_usage(cmd, "--uniformity-t applies to uniformity terms, and the model has none%s%s",
+                       " (e.g. --terms 'x-y+uniformity(y)')", "");
+    if (o->temperature > 0 && !has_i)
+      return err_usage(cmd, "--temperature applies to infonce terms, and the model has none%s%s",
+                       " (e.g. --terms 'infonce(x,y)')", "");
+    rc_model *ms[] = {&o->cfg.terms};
+    for (size_t q = 0; q <= o->sweep.n_models; q++) {
+      rc_model *m = q == 0 ? ms[0] : (o->models ? &o->models[q - 1] : NULL);
+      if (!m) continue;
+      m->sphere = o->sphere;
+      m->uniformity_t = o->uniformity_t;
+      m->temperature = o->temperature;
+    }
+  }
   /* --optimizer applies to the discrete integrator, the default when it is given */
   if (o->cfg.train.optimizer_given && !o->integrator_given) o->cfg.integrator = RC_INTEGRATOR_GD;
   option_origin = NULL;

@@ -5,7 +5,14 @@
  * weight a_i / M before back-propagation through the encoder (sections 2 and
  * 4), each label's by b_c / M; the encoder's blocks are scaled by eta_x (table)
  * or eta_W (linear, and every block of mlp), y by eta_y, P by eta_P. A minibatch only reweights the
- * observations; the rate scheme keeps the full data's weights (6.1). */
+ * observations; the rate scheme keeps the full data's weights (6.1).
+ * --sphere (6.2): the field of the label rows and of the table encoder's rows
+ * is projected on the sphere's tangent space (the flow's field), and
+ * rc_engine_project puts those rows back on the sphere after each discrete
+ * step; any other encoder's outputs are normalised, x = f/|f|, with the
+ * gradient taken through the normalisation, dL/df = (I - x x^T) dL/dx / |f|
+ * (the encoder outputs hook below). */
+#include <cblas.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +32,7 @@ struct rc_engine {
   double *X, *TX, *G, *gy, *gP; /* outputs, target outputs, dL/dX, dL/dY, dL/dP */
   double *obs_start;          /* first observation index of each CSR entry */
   double *w_batch;            /* per-entry weights of a batch */
+  double *norms;              /* --sphere with an encoder: |f_i| of each raw output */
   rc_objective_ws *ws;
 };
 
@@ -41,6 +49,7 @@ void rc_engine_free(rc_engine *e) {
   free(e->gP);
   free(e->obs_start);
   free(e->w_batch);
+  free(e->norms);
   rc_objective_ws_free(e->ws);
   free(e);
 }
@@ -89,7 +98,9 @@ rc_status rc_engine_alloc(const rc_engine_spec *spec, rc_engine **out, rc_error 
   e->gP = rc_calloc(d * d + 1, sizeof(double), "gradients", err);
   e->obs_start = rc_calloc(nnz + 1, sizeof(double), "observation index", err);
   e->w_batch = rc_calloc(nnz + 1, sizeof(double), "batch weights", err);
-  rc_status st = e->rate_x && e->rate_y && e->X && e->TX && e->G && e->gy && e->gP && e->obs_start && e->w_batch
+  e->norms = rc_calloc(N + 1, sizeof(double), "output norms", err);
+  rc_status st = e->rate_x && e->rate_y && e->X && e->TX && e->G && e->gy && e->gP && e->obs_start && e->w_batch &&
+                         e->norms
                      ? RC_OK
                      : RC_ENOMEM;
   if (!st) st = rc_objective_ws_alloc(N, K, d, &e->ws, err);
@@ -127,16 +138,51 @@ int rc_engine_has_sg_targets(const rc_engine *e) {
   return 0;
 }
 
+/* The encoder outputs hook: X = enc_theta(u) on the encoder enc (the online
+ * one, or enc_bar for the targets), normalised under --sphere for
+ * every encoder but the table (whose rows are kept on the sphere by
+ * rc_engine_project); norms (NULL: not kept) receives |f_i|. */
+static void encoder_outputs(rc_engine *e, rc_encoder *enc, const double *theta, double *X, double *norms) {
+  enc->method->forward(enc, theta, X);
+  if (!e->spec.model.sphere || e->spec.encoder == RC_ENCODER_TABLE) return;
+  for (size_t i = 0; i < e->N; i++) {
+    const double nf = cblas_dnrm2((int)e->d, X + i * e->d, 1);
+    if (norms) norms[i] = nf;
+    if (nf > 0) cblas_dscal((int)e->d, 1.0 / nf, X + i * e->d, 1);
+  }
+}
+
+/* the gradient through the normalisation: G_i = (I - x_i x_i^T) G_i / |f_i| (x_i unit) */
+static void outputs_backward(rc_engine *e) {
+  if (!e->spec.model.sphere || e->spec.encoder == RC_ENCODER_TABLE) return;
+  const size_t d = e->d;
+  for (size_t i = 0; i < e->N; i++) {
+    double *g = e->G + i * d;
+    const double *x = e->X + i * d;
+    if (!(e->norms[i] > 0)) continue;
+    cblas_daxpy((int)d, -cblas_ddot((int)d, g, 1, x, 1), x, 1, g, 1);
+    cblas_dscal((int)d, 1.0 / e->norms[i], g, 1);
+  }
+}
+
 const double *rc_engine_outputs(rc_engine *e, const double *theta) {
-  e->enc.method->forward(&e->enc, theta, e->X);
+  encoder_outputs(e, &e->enc, theta, e->X, NULL);
   return e->X;
 }
+
+void rc_engine_project(const rc_engine *e, double *theta) {
+  if (!e->spec.model.sphere) return;
+  if (e->spec.encoder == RC_ENCODER_TABLE) rc_sphere_project(theta, e->N, e->d);
+  rc_sphere_project(theta + e->n_enc, e->K, e->d);
+}
+
+double rc_engine_zero_norm(const rc_engine *e) { return rc_objective_zero_norm(e->ws); }
 
 double rc_engine_field(rc_engine *e, const double *theta, const double *theta_bar, const rc_batch *batch, double *F) {
   const rc_dataset *ds = e->spec.ds;
   const size_t N = e->N, K = e->K, d = e->d, nnz = ds->row_ptr[N];
   const double *Y = theta + e->n_enc, *P = e->head ? theta + e->n_enc + K * d : NULL;
-  rc_obs_weights w = {N, ds->row_ptr, ds->labels, ds->counts};
+  rc_obs_weights w = {N, ds->row_ptr, ds->labels, ds->counts, NULL};
   if (batch) {
     memset(e->w_batch, 0, nnz * sizeof *e->w_batch);
     size_t j = 0;
@@ -149,10 +195,10 @@ double rc_engine_field(rc_engine *e, const double *theta, const double *theta_ba
   }
   /* the targets' forward runs on enc_bar, with its own scratch: the online
    * backward may reuse what the online forward left in enc's (engine.h) */
-  e->enc.method->forward(&e->enc, theta, e->X);
+  encoder_outputs(e, &e->enc, theta, e->X, e->norms);
   rc_targets tg = {NULL, NULL, NULL}, *tgp = NULL;
   if (theta_bar) {
-    e->enc_bar.method->forward(&e->enc_bar, theta_bar, e->TX);
+    encoder_outputs(e, &e->enc_bar, theta_bar, e->TX, NULL);
     tg.X = e->TX;
     tg.Y = theta_bar + e->n_enc;
     tg.P = e->head ? theta_bar + e->n_enc + K * d : NULL;
@@ -160,12 +206,15 @@ double rc_engine_field(rc_engine *e, const double *theta, const double *theta_ba
   }
   const double loss = rc_objective_gradients(&e->spec.model, &w, K, ds->total, e->X, Y, P, tgp, d, e->G, e->gy,
                                              e->head ? e->gP : NULL, e->ws);
+  outputs_backward(e);
   for (size_t i = 0; i < N; i++)
     for (size_t q = 0; q < d; q++) e->G[i * d + q] *= e->rate_x[i];
   e->enc.method->backward(&e->enc, theta, e->G, F);
+  if (e->spec.model.sphere && e->spec.encoder == RC_ENCODER_TABLE) rc_sphere_tangent(theta, F, N, d);
   double *FY = F + e->n_enc;
   for (size_t c = 0; c < K; c++)
     for (size_t q = 0; q < d; q++) FY[c * d + q] = e->rate_y[c] * e->gy[c * d + q];
+  if (e->spec.model.sphere) rc_sphere_tangent(Y, FY, K, d);
   if (e->head) {
     double *FP = FY + K * d;
     for (size_t q = 0; q < d * d; q++) FP[q] = -e->spec.eta_head * e->gP[q];

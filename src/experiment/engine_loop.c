@@ -5,7 +5,9 @@
  * point every round(every/dt) steps. Flow: the trainer's flow field on the
  * project's rk45 loop (integrate/common.h: GSL rkf45, the tolerance rules,
  * --max-steps, a non-finite value stops it naming the parameter), a resume
- * point at recorded times. */
+ * point at recorded times. Under --sphere the state is put back on the
+ * sphere after each discrete step and on the initial state (rc_engine_project);
+ * the flow field is tangent to it. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,6 +52,7 @@ static rc_status run_discrete(const rc_engine_loop *L, const double *theta0, rc_
   double *theta = rc_calloc(n_theta + 1, sizeof(double), "parameters", err);
   if (!theta) return RC_ENOMEM;
   memcpy(theta, theta0, n_theta * sizeof(double));
+  rc_engine_project(L->engine, theta); /* --sphere: the initial state projected first (docs/model.md 6.2) */
   rc_trainer *tr = NULL;
   double *payload = NULL;
   rc_status st = rc_trainer_alloc(L->engine, L->spec, L->train, 1, L->dt, L->fast_rate, L->init_seed, theta, &tr, err);
@@ -84,6 +87,7 @@ static rc_status run_discrete(const rc_engine_loop *L, const double *theta0, rc_
       break;
     }
     st = rc_trainer_step(tr, theta, NULL, err);
+    rc_engine_project(L->engine, theta); /* --sphere: back on the sphere after each discrete step */
     step++;
     if (st) {
       char msg[sizeof err->msg];
@@ -160,12 +164,20 @@ static rc_status run_flow(const rc_engine_loop *L, const double *theta0, rc_engi
   const rc_engine_checkpointing *ck = L->ck;
   const rc_engine_resume_point *from = ck ? ck->from : NULL;
   rc_trainer *tr = NULL;
-  rc_status st = rc_trainer_alloc(L->engine, L->spec, L->train, 0, 0.0, L->fast_rate, L->init_seed, theta0, &tr, err);
-  if (st) return st;
+  const size_t n_theta = rc_engine_n_theta(L->engine);
+  double *th0 = rc_calloc(n_theta + 1, sizeof(double), "parameters", err);
+  if (!th0) return RC_ENOMEM;
+  memcpy(th0, theta0, n_theta * sizeof(double));
+  rc_engine_project(L->engine, th0); /* --sphere: the initial state projected first (docs/model.md 6.2) */
+  rc_status st = rc_trainer_alloc(L->engine, L->spec, L->train, 0, 0.0, L->fast_rate, L->init_seed, th0, &tr, err);
+  if (st) {
+    free(th0);
+    return st;
+  }
   flow_ctx c = {L, tr, rc_trainer_flow_size(tr), observe, ctx, ""};
   double *z = rc_calloc(c.n + 1, sizeof(double), "flow state", err);
   if (!z) st = RC_ENOMEM;
-  else rc_trainer_flow_init(tr, theta0, z);
+  else rc_trainer_flow_init(tr, th0, z);
   rc_rk45_start start = {0, 0.0, 0.0};
   if (!st && from) {
     st = check_payload(from, c.n, L->n_times, err);
@@ -185,6 +197,7 @@ static rc_status run_flow(const rc_engine_loop *L, const double *theta0, rc_engi
                                 flow_describe, &c, err);
   }
   free(z);
+  free(th0);
   rc_trainer_free(tr);
   return st;
 }

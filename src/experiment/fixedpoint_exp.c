@@ -94,6 +94,9 @@ rc_status rc_fixedpoint_experiment(const rc_run_config *cfg, double rel_tol, jso
     json_object_set_new(j, "dim", json_integer((json_int_t)c.dim));
     if (rc_model_has_head(&c.terms))
       json_object_set_new(j, "head_rate_ratio", json_real(c.eta_head * c.init.sigma * c.init.sigma / c.model.eta_x));
+    if (rc_reduced_is_invariant_set(red)) /* docs/model.md 6.2: no exact reduction for this model */
+      json_object_set_new(j, "system", json_string("invariant set: every sample at its group mean, with the "
+                                                   "per-sample linearisation for stability"));
     json_object_set_new(j, "residual", json_real(res));
     json_object_set_new(j, "start_residual", json_real(start));
     json_t *rest = json_object();

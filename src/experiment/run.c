@@ -16,6 +16,7 @@
 #include "core/memory.h"
 #include "experiment/checkpoints.h"
 #include "experiment/engine_loop.h"
+#include "repcollapse/engine.h"
 #include "experiment/run_encoder.h"
 #include "repcollapse/fixedpoint.h"
 #include "repcollapse/io.h"
@@ -310,6 +311,8 @@ static rc_status initial_state(const rc_run_config *cfg, const rc_dataset *ds, i
                                rc_error *err) {
   rc_state *s0 = NULL, *s = NULL;
   rc_status st = rc_state_init(ds, &cfg->init, cfg->dim, &s0, err);
+  if (!st && cfg->terms.sphere) /* --sphere: the initial state projected first (docs/model.md section 6.2) */
+    rc_sphere_project(s0->z, s0->n + s0->k, s0->d);
   if (st || !head) {
     *out = s0;
     return st;
@@ -326,6 +329,20 @@ static rc_status initial_state(const rc_run_config *cfg, const rc_dataset *ds, i
   }
   *out = s;
   return st;
+}
+
+rc_status rc_run_check_uniformity(const rc_model *m, size_t n, size_t batch, rc_error *err) {
+  int ux = 0;
+  for (size_t q = 0; q < m->n_terms; q++)
+    ux |= m->terms[q].kind == RC_TERM_UNIFORMITY && m->terms[q].source == RC_BRANCH_X;
+  const size_t over = batch && batch < n ? batch : n; /* a batch has at most B samples */
+  if (ux && over > RC_UNIFORMITY_X_MAX_SAMPLES)
+    return rc_error_set(err, RC_EINVAL,
+                        "uniformity(x) costs O(N^2 d) per step: %zu samples%s is over the budget of %d (use "
+                        "uniformity(y), or --batch B with B <= %d)",
+                        over, batch && batch < n ? " per batch" : "", RC_UNIFORMITY_X_MAX_SAMPLES,
+                        RC_UNIFORMITY_X_MAX_SAMPLES);
+  return RC_OK;
 }
 
 rc_status rc_run_config_check(const rc_run_config *cfg, rc_error *err) {
@@ -350,8 +367,17 @@ rc_status rc_run_config_check(const rc_run_config *cfg, rc_error *err) {
     return rc_error_set(err, RC_EINVAL, "--eta-head must be positive (got %g)", cfg->eta_head);
   const int minimal = rc_model_is_minimal(&cfg->terms) && cfg->integrator != RC_INTEGRATOR_REDUCED;
   if (!minimal && cfg->integrator == RC_INTEGRATOR_EXACT)
-    return rc_error_set(err, RC_EINVAL, "the exact integrator solves the minimal model only; for model '%s' use rk45, gd or reduced",
-                        cfg->terms.name);
+    return rc_error_set(err, RC_EINVAL, "the exact integrator solves the minimal model only; for model '%s' use %s",
+                        cfg->terms.name,
+                        rc_model_reduction_exact(&cfg->terms, NULL, 0) ? "rk45, gd or reduced" : "rk45 or gd");
+  if (!rc_model_is_classic(&cfg->terms)) { /* the objectives of docs/model.md section 6.2 run through the engine */
+    char why[96];
+    if (cfg->integrator == RC_INTEGRATOR_REDUCED && !rc_model_reduction_exact(&cfg->terms, why, sizeof why))
+      return rc_error_set(err, RC_EINVAL,
+                          "the reduced integrator does not apply to model '%s': %s, so group means and scatters no "
+                          "longer close (use --integrator rk45, or gd --dt h)",
+                          cfg->terms.name, why);
+  } /* gd and rk45 run them through the engine (its discrete loop, its flow) */
   if (cfg->integrator == RC_INTEGRATOR_REDUCED && cfg->snapshots)
     return rc_error_set(err, RC_EINVAL, "--snapshots records particles: the reduced integrator has none (use rk45 or gd)");
   if (!(cfg->checkpoint_every >= 0) || !isfinite(cfg->checkpoint_every))
@@ -378,7 +404,8 @@ rc_status rc_run_config_check(const rc_run_config *cfg, rc_error *err) {
  * full-batch gd. A batch of every observation (B >= M, weight M/M = 1) is
  * full-batch gd, and EMA targets with kappa dt = 1 are plain sg: the plain
  * kernels run them, bit for bit. */
-static int needs_engine(const rc_train_settings *t, double M, double dt, int discrete) {
+static int needs_engine(const rc_train_settings *t, double M, double dt, int discrete, const rc_model *m) {
+  if (!rc_model_is_classic(m)) return 1; /* the objectives of section 6.2: only the engine has them */
   if (rc_train_is_plain(t)) return 0;
   if (!discrete) return 1; /* flow: weight decay or EMA targets (no kappa is plain sg) */
   /* EMA with kappa dt = 1 (--ema 0) copies theta into the targets every step: plain sg */
@@ -449,6 +476,7 @@ rc_status rc_run_execute(const rc_run_config *cfg, rc_run_result **out, rc_error
   double data_bytes;
   rc_status st = rc_data_spec_size(&cfg->data, &n0, &k0, &data_bytes, err);
   if (!st && n0) st = check_memory(cfg, n0, k0, data_bytes, err); /* before anything is allocated */
+  if (!st) st = rc_run_check_uniformity(&cfg->terms, n0, cfg->train.batch, err);
   if (st) return st;
   rc_run_result *r = rc_calloc(1, sizeof *r, "run result", err);
   if (!r) return RC_ENOMEM;
@@ -483,7 +511,7 @@ rc_status rc_run_execute(const rc_run_config *cfg, rc_run_result **out, rc_error
     st = rc_train_check_data(&cfg->train, r->ds, cfg->model.rates, cfg->model.eta_x, cfg->model.eta_y,
                              cfg->integrator == RC_INTEGRATOR_GD, cfg->dt, r->spec->fast_rate, sg, err);
   }
-  const int engine = !st && needs_engine(&cfg->train, r->ds->total, cfg->dt, cfg->integrator == RC_INTEGRATOR_GD);
+  const int engine = !st && needs_engine(&cfg->train, r->ds->total, cfg->dt, cfg->integrator == RC_INTEGRATOR_GD, &cfg->terms);
   if (!st && !minimal && !engine && (cfg->checkpoint_every > 0 || cfg->resume)) /* e.g. --ema 0: plain sg's integrator */
     st = rc_error_set(err, RC_EINVAL, "checkpoints are implemented for the minimal model's integrators and the one "
                       "engine's runs, not yet for model '%s' on plain %s", cfg->terms.name,
@@ -586,6 +614,12 @@ rc_status rc_run_execute(const rc_run_config *cfg, rc_run_result **out, rc_error
     }
     free(t);
     free(D);
+  }
+  if (!st && r->final_state && oc.ws &&
+      (rc_model_has_kind(&cfg->terms, RC_TERM_COS) || rc_model_has_kind(&cfg->terms, RC_TERM_UNIFORMITY))) {
+    (void)rc_head_loss(r->ds, &hp, r->final_state->z, cfg->dim, oc.ws); /* counts the zero-norm vectors */
+    r->has_zero_norm = 1;
+    r->zero_norm_vectors = rc_objective_zero_norm(rc_head_ws_objective(oc.ws));
   }
   if (!st && oc.red) {
     r->final_labels = rc_reduced_labels(oc.red, r->final_reduced);

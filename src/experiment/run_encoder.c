@@ -158,6 +158,9 @@ rc_status rc_run_encoder_check(const rc_run_config *cfg, rc_error *err) {
     return rc_error_set(err, RC_EINVAL, "the gd integrator needs --dt > 0");
   if (cfg->integrator == RC_INTEGRATOR_RK45 && cfg->precision == RC_PRECISION_F32)
     return rc_error_set(err, RC_EINVAL, "--precision f32 goes with gd: rk45's error control needs a double-precision field");
+  if (cfg->terms.sphere && (cfg->integrator != RC_INTEGRATOR_GD || cfg->precision != RC_PRECISION_F64))
+    return rc_error_set(err, RC_EINVAL, "--sphere with the %s encoder runs with --integrator gd in f64 (the engine's "
+                        "loop; its rk45 and f32 gd do not normalise the outputs yet)", enc);
   if (!rc_train_is_plain(&cfg->train)) { /* the one engine's trainer (gd: every optimizer; rk45: decay, EMA) */
     if (cfg->precision != RC_PRECISION_F64)
       return rc_error_set(err, RC_EINVAL, "--precision f32 is for plain gd (the engine runs in f64)");
@@ -394,6 +397,7 @@ static rc_status plain_gd_loop(rc_engine *e, const double *theta0, double dt, co
   double *theta = rc_calloc(n + 1, sizeof *theta, "parameters", err), *F = rc_calloc(n + 1, sizeof *F, "field", err);
   rc_status st = theta && F ? RC_OK : RC_ENOMEM;
   if (!st) memcpy(theta, theta0, n * sizeof *theta);
+  if (!st) rc_engine_project(e, theta); /* --sphere (docs/model.md 6.2): the labels on the sphere; nothing otherwise */
   const size_t last = n_times ? (size_t)llround(grid[n_times - 1] / dt) : 0;
   size_t step = 0;
   for (size_t k = 0; !st && k < n_times; k++) {
@@ -401,6 +405,7 @@ static rc_status plain_gd_loop(rc_engine *e, const double *theta0, double dt, co
     while (!st && step < at) {
       rc_engine_field(e, theta, NULL, NULL, F);
       cblas_daxpy((int)n, dt, F, 1, theta, 1);
+      rc_engine_project(e, theta); /* --sphere: the labels back on the sphere */
       step++;
       for (size_t q = 0; q < n; q++)
         if (!isfinite(theta[q])) {
@@ -471,6 +476,7 @@ rc_status rc_run_encoder_execute(const rc_run_config *cfg, rc_run_result **out, 
   st = rc_run_inputs_load(cfg, &r->inputs, err);
   if (!st && cfg->inputs == RC_RUN_INPUTS_FILE) st = rc_run_encoder_check_memory(cfg, r->inputs, err);
   if (!st) r->ds = r->inputs->ds;
+  if (!st) st = rc_run_check_uniformity(&cfg->terms, r->ds->n_samples, cfg->train.batch, err); /* O(N^2 d) */
   if (!st) st = rc_spectrum_compute(r->ds, &mp, RC_SPECTRUM_AUTO, &r->spec, err);
   if (!st) {
     es.encoder = cfg->encoder;

@@ -55,6 +55,11 @@ rc_status rc_selfconsistent_experiment(const rc_run_config *base, const rc_sweep
   if (base->data.pattern == RC_PATTERN_RANDOM)
     return rc_error_set(err, RC_EINVAL, "the mean-field reduction needs a symmetric pattern (pair, ring or complete), not random");
   if (s->n_f == 0) return rc_error_set(err, RC_EINVAL, "no frustration values (--frustration-list)");
+  if (!rc_model_is_classic(&base->terms)) /* its order parameters are those of the squared terms */
+    return rc_error_set(err, RC_EINVAL,
+                        "the mean-field self-consistency covers the squared terms of section 3, not model '%s' "
+                        "(cosine, uniformity or infonce terms, or --sphere)",
+                        base->terms.name);
   if (s->seeds == 0) return rc_error_set(err, RC_EINVAL, "--seeds must be at least 1");
   rc_status st0 = rc_experiment_need_classes(&base->data, "selfconsistent", err);
   if (st0) return st0;

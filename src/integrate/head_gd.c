@@ -81,6 +81,11 @@ void rc_head_gd_free(rc_head_gd *g) {
 rc_status rc_head_gd_alloc(const rc_dataset *ds, const rc_head_params *hp, size_t d, double dt, int threads,
                            rc_head_gd **out, rc_error *err) {
   *out = NULL;
+  if (!rc_model_is_classic(&hp->model)) /* its fused kernel has the squared terms only */
+    return rc_error_set(err, RC_EINVAL,
+                        "the fused gd kernel runs the squared terms of section 3; model '%s' (cosine, uniformity or "
+                        "infonce terms, or --sphere) runs through the engine",
+                        hp->model.name);
   rc_head_gd *g = rc_calloc(1, sizeof *g, "gd plan", err);
   if (!g) return RC_ENOMEM;
   const size_t N = ds->n_samples, K = ds->n_classes;

@@ -87,6 +87,11 @@ rc_status rc_integrate_head(const rc_dataset *ds, const rc_head_params *hp, cons
                             const rc_integrate_config *cfg, rc_observer obs, void *obs_ctx, rc_error *err) {
   rc_status st = rc_integrate_check_times(cfg, err);
   if (st) return st;
+  if (!rc_model_is_classic(&hp->model)) /* the engine runs the objectives of 6.2 (run.c routes them there) */
+    return rc_error_set(err, RC_EINVAL,
+                        "model '%s' (cosine, uniformity or infonce terms, or --sphere) runs through the engine "
+                        "(--integrator gd), not the term models' integrators",
+                        hp->model.name);
   const int head = rc_model_has_head(&hp->model);
   if (head && !init->P) return rc_error_set(err, RC_EINVAL, "the model has a head but the initial state has none");
   if (!(hp->eta_head > 0) || !isfinite(hp->eta_head))

@@ -163,6 +163,20 @@ json_t *rc_run_summary_json(const rc_run_config *cfg, const rc_run_result *r) {
   rc_model_format(&cfg->terms, terms, sizeof terms);
   json_object_set_new(model, "model", json_string(cfg->terms.name));
   json_object_set_new(model, "terms", json_string(terms));
+  /* the settings of docs/model.md section 6.2, where the model uses them */
+  if (cfg->terms.sphere) json_object_set_new(model, "sphere", json_true());
+  if (rc_model_has_kind(&cfg->terms, RC_TERM_UNIFORMITY))
+    json_object_set_new(model, "uniformity_t", json_real(rc_model_uniformity_t(&cfg->terms)));
+  if (rc_model_has_kind(&cfg->terms, RC_TERM_INFONCE))
+    json_object_set_new(model, "temperature", json_real(rc_model_temperature(&cfg->terms)));
+  if (rc_model_has_kind(&cfg->terms, RC_TERM_UNIFORMITY) && cfg->train.batch) {
+    for (size_t q = 0; q < cfg->terms.n_terms; q++)
+      if (cfg->terms.terms[q].kind == RC_TERM_UNIFORMITY && cfg->terms.terms[q].source == RC_BRANCH_X) {
+        json_object_set_new(model, "uniformity_x_over",
+                            json_string("each batch's samples: a biased estimate of the full-data term"));
+        break;
+      }
+  }
   if (rc_model_has_head(&cfg->terms)) {
     json_object_set_new(model, "eta_head", json_real(cfg->eta_head));
     json_object_set_new(model, "head_init", json_string(rc_head_init_name(cfg->head_init)));
@@ -215,6 +229,8 @@ json_t *rc_run_summary_json(const rc_run_config *cfg, const rc_run_result *r) {
   if (r->has_head) json_object_set_new(j, "final_head", rc_head_json(r->final_head, r->final_labels, r->ds->n_classes, r->dim));
   json_object_set_new(j, "collapse_time", r->has_collapse_time ? json_real(r->collapse_time) : json_null());
   json_object_set_new(j, "collapse_time_method", json_string(r->collapse_time_exact ? "exact-brent" : "interpolated"));
+  if (r->has_zero_norm) /* cosine and uniformity terms: zero-norm vectors contribute 0 (docs/model.md 6.2) */
+    json_object_set_new(j, "zero_norm_vectors", json_real(r->zero_norm_vectors));
   json_object_set_new(j, "fitted_slow_rate", r->has_fitted_slow_rate ? json_real(r->fitted_slow_rate) : json_null());
   if (cfg->collapse_metric != RC_COLLAPSE_MIN_LABEL_DISTANCE) /* what collapse_time and fitted_slow_rate read (6.0) */
     json_object_set_new(j, "collapse_metric", json_string(rc_collapse_metric_name(cfg->collapse_metric)));

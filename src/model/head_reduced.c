@@ -2,7 +2,14 @@
  * (reduced.h): group means, labels, head and within-group scatters. The mean
  * part reuses the particle gradients (model/head_terms.h) on one row per
  * group weighted by the group size; the scatter adds the terms derived in
- * reduced.h and docs/theory.md. */
+ * reduced.h and docs/theory.md.
+ *
+ * Models for which the reduction is not exact (cosine, InfoNCE and
+ * uniformity(x) terms, --sphere: nonlinear in each sample, docs/model.md
+ * section 6.2) get the system on their invariant set instead: every sample at
+ * its group mean (no scatter), u = [X | Y | P], the same particle gradients
+ * on one row per group, exact there; rc_reduced_within_group gives the
+ * per-sample linearisation that the scatter would otherwise carry. */
 #include <cblas.h>
 #include <lapacke.h>
 #include <math.h>
@@ -18,6 +25,7 @@ struct rc_reduced {
   rc_head_params hp;
   size_t d, G, K;
   int head;
+  int invariant; /* the invariant set (no scatter): the reduction is not exact for this model */
   rc_groups *g;
   size_t *row_ptr;
   uint32_t *labels;
@@ -26,6 +34,11 @@ struct rc_reduced {
   rc_rows rows;
   rc_head_ws *ws;
   double *gx, *gy, *gP, *gamma, *tmp;
+  /* the split system of rc_reduced_within_group: G + 1 rows */
+  rc_head_ws *ws_split;
+  size_t *sp_row_ptr;
+  uint32_t *sp_labels;
+  double *sp_counts, *sp_mult, *sp_X, *sp_gx;
 };
 
 void rc_reduced_free(rc_reduced *r) {
@@ -38,6 +51,13 @@ void rc_reduced_free(rc_reduced *r) {
   free(r->aw);
   free(r->clean);
   rc_head_ws_free(r->ws);
+  rc_head_ws_free(r->ws_split);
+  free(r->sp_row_ptr);
+  free(r->sp_labels);
+  free(r->sp_counts);
+  free(r->sp_mult);
+  free(r->sp_X);
+  free(r->sp_gx);
   free(r->gx);
   free(r->gy);
   free(r->gP);
@@ -56,6 +76,7 @@ rc_status rc_reduced_alloc(const rc_dataset *ds, const rc_head_params *hp, size_
   r->d = d;
   r->K = ds->n_classes;
   r->head = rc_model_has_head(&hp->model);
+  r->invariant = !rc_model_reduction_exact(&hp->model, NULL, 0);
   rc_status st = rc_groups_compute(ds, &r->g, err);
   if (st) {
     rc_reduced_free(r);
@@ -97,15 +118,23 @@ rc_status rc_reduced_alloc(const rc_dataset *ds, const rc_head_params *hp, size_
 }
 
 size_t rc_reduced_core_dim(const rc_reduced *r) { return (r->G + r->K) * r->d + (r->head ? r->d * r->d : 0); }
-size_t rc_reduced_dim(const rc_reduced *r) { return rc_reduced_core_dim(r) + r->G * r->d * r->d; }
+size_t rc_reduced_dim(const rc_reduced *r) {
+  return rc_reduced_core_dim(r) + (r->invariant ? 0 : r->G * r->d * r->d);
+}
+int rc_reduced_is_invariant_set(const rc_reduced *r) { return r->invariant; }
+size_t rc_reduced_embedding_dim(const rc_reduced *r) { return r->d; }
+size_t rc_reduced_sphere_rows(const rc_reduced *r) { return r->invariant && r->hp.model.sphere ? r->G + r->K : 0; }
 size_t rc_reduced_n_groups(const rc_reduced *r) { return r->G; }
 #define RC_SQRT1_2 0.70710678118654752440 /* 1/sqrt(2) */
 
-size_t rc_reduced_sym_dim(const rc_reduced *r) { return rc_reduced_core_dim(r) + r->G * r->d * (r->d + 1) / 2; }
+size_t rc_reduced_sym_dim(const rc_reduced *r) {
+  return rc_reduced_core_dim(r) + (r->invariant ? 0 : r->G * r->d * (r->d + 1) / 2);
+}
 
 void rc_reduced_to_sym(const rc_reduced *r, const double *u, double *v) {
   const size_t core = rc_reduced_core_dim(r), d = r->d;
   memcpy(v, u, core * sizeof *v);
+  if (r->invariant) return;
   const double *C = u + core;
   double *w = v + core;
   for (size_t g = 0; g < r->G; g++, C += d * d)
@@ -118,6 +147,7 @@ void rc_reduced_to_sym(const rc_reduced *r, const double *u, double *v) {
 void rc_reduced_from_sym(const rc_reduced *r, const double *v, double *u) {
   const size_t core = rc_reduced_core_dim(r), d = r->d;
   memcpy(u, v, core * sizeof *u);
+  if (r->invariant) return;
   const double *w = v + core;
   double *C = u + core;
   for (size_t g = 0; g < r->G; g++, C += d * d)
@@ -143,7 +173,7 @@ void rc_reduced_from_state(const rc_reduced *r, const rc_state *s, double *u) {
   }
   for (size_t g = 0; g < G; g++)
     for (size_t q = 0; q < d; q++) X[g * d + q] /= r->mult[g];
-  double *dev = malloc(d * sizeof *dev);
+  double *dev = r->invariant ? NULL : malloc(d * sizeof *dev); /* no scatter on the invariant set */
   for (size_t i = 0; dev && i < s->n; i++) {
     size_t g = r->g->group_of_sample[i];
     for (size_t q = 0; q < d; q++) dev[q] = s->x[i * d + q] - X[g * d + q];
@@ -164,6 +194,7 @@ static void x_side_operators(const rc_reduced *r, const double *P, double *HtH, 
   *w_head_grad = *w_loss_head = *w_loss_plain = 0.0;
   for (size_t t = 0; t < r->hp.model.n_terms; t++) {
     const rc_term *tm = &r->hp.model.terms[t];
+    if (tm->kind != RC_TERM_SQUARE) continue; /* uniformity(y): labels only, no scatter part */
     const int src_x = tm->source == RC_BRANCH_X;
     const int hx = src_x ? tm->source_head : tm->target_head;
     const int passes = src_x || !tm->stop_gradient;
@@ -204,9 +235,108 @@ static double scatter_loss(rc_reduced *r, const double *u, const double *P, doub
   return L / (2.0 * r->ds->total);
 }
 
+/* the field on the invariant set of rows (group rows with multiplicities; aw their observation
+ * weights): the particle field of one member of each row, the labels' and P's; tangent to the
+ * sphere under --sphere. Returns the loss. */
+static double invariant_field(rc_reduced *r, const rc_rows *rows, const double *aw, const double *X,
+                              const double *Y, const double *P, double *gx, double *dX, double *dY, double *dP,
+                              rc_head_ws *ws) {
+  const size_t d = r->d, n = rows->n, K = r->K;
+  const double M = r->ds->total;
+  const double L = rc_terms_gradients(&r->hp.model, rows, K, M, X, Y, P, d, gx, r->gy, r->head ? r->gP : NULL, ws);
+  const int degree = r->hp.base.rates == RC_RATES_DEGREE;
+  for (size_t g = 0; g < n; g++) {
+    const double f = -r->hp.base.eta_x * (degree ? M / aw[g] : 1.0);
+    for (size_t q = 0; q < d; q++) dX[g * d + q] = f * gx[g * d + q];
+  }
+  for (size_t c = 0; c < K; c++) {
+    const double f = -r->hp.base.eta_y * (degree ? M / r->ds->class_weight[c] : 1.0);
+    for (size_t q = 0; q < d; q++) dY[c * d + q] = f * r->gy[c * d + q];
+  }
+  if (dP)
+    for (size_t q = 0; q < d * d; q++) dP[q] = -r->hp.eta_head * r->gP[q];
+  if (r->hp.model.sphere) {
+    rc_sphere_tangent(X, dX, n, d);
+    rc_sphere_tangent(Y, dY, K, d);
+  }
+  return L;
+}
+
+void rc_reduced_constrain(const rc_reduced *r, double *u) {
+  if (!r->hp.model.sphere) return;
+  rc_sphere_project(u, r->G + r->K, r->d); /* X and Y are consecutive rows */
+}
+
+rc_status rc_reduced_within_group(rc_reduced *r, const double *u, size_t g, double *Gam, rc_error *err) {
+  const size_t d = r->d, G = r->G, K = r->K;
+  const double ng = r->mult[g];
+  if (!(ng >= 2.0)) return rc_error_set(err, RC_EINVAL, "internal: group %zu has one sample", g);
+  if (!r->ws_split) { /* rows 0..G-1: the groups (group g less one member), row G: that member */
+    size_t nnz = r->row_ptr[G], ng_nnz = 0; /* room for the longest group row as the extra row */
+    for (size_t h = 0; h < G; h++)
+      if (r->row_ptr[h + 1] - r->row_ptr[h] > ng_nnz) ng_nnz = r->row_ptr[h + 1] - r->row_ptr[h];
+    r->sp_row_ptr = rc_calloc(G + 2, sizeof(size_t), "split rows", err);
+    r->sp_labels = rc_calloc(nnz + ng_nnz, sizeof(uint32_t), "split rows", err);
+    r->sp_counts = rc_calloc(nnz + ng_nnz, sizeof(double), "split rows", err);
+    r->sp_mult = rc_calloc(G + 1, sizeof(double), "split rows", err);
+    r->sp_X = rc_calloc((G + 1) * d, sizeof(double), "split rows", err);
+    r->sp_gx = rc_calloc(2 * (G + 1) * d, sizeof(double), "split rows", err);
+    if (!r->sp_row_ptr || !r->sp_labels || !r->sp_counts || !r->sp_mult || !r->sp_X || !r->sp_gx) return RC_ENOMEM;
+    rc_status st = rc_head_ws_alloc(G + 1, K, d, &r->ws_split, err);
+    if (st) return st;
+  }
+  /* the split rows for this group */
+  size_t w = 0;
+  for (size_t h = 0; h <= G; h++) {
+    const size_t src = h < G ? h : g;
+    for (size_t j = r->row_ptr[src]; j < r->row_ptr[src + 1]; j++, w++) {
+      r->sp_labels[w] = r->labels[j];
+      r->sp_counts[w] = r->counts[j];
+    }
+    r->sp_row_ptr[h + 1] = w;
+    r->sp_mult[h] = h < G ? r->mult[h] : 1.0;
+  }
+  r->sp_mult[g] = ng - 1.0;
+  rc_rows rows = {G + 1, r->sp_row_ptr, r->sp_labels, r->sp_counts, r->sp_mult};
+  double *aw = malloc((G + 1) * sizeof *aw), *dX = malloc((G + 1) * d * sizeof *dX);
+  double *dY = malloc(K * d * sizeof *dY), *dP = r->head ? malloc(d * d * sizeof *dP) : NULL;
+  double *f1 = malloc(d * sizeof *f1);
+  if (!aw || !dX || !dY || (r->head && !dP) || !f1) {
+    free(aw), free(dX), free(dY), free(dP), free(f1);
+    return rc_error_set(err, RC_ENOMEM, "within-group linearisation");
+  }
+  memcpy(aw, r->aw, G * sizeof *aw);
+  aw[G] = r->aw[g];
+  const double *X = u, *Y = u + G * d, *P = rc_reduced_head(r, u);
+  double scale = 0.0;
+  for (size_t q = 0; q < rc_reduced_core_dim(r); q++) scale = fmax(scale, fabs(u[q]));
+  const double h = 1e-6 * (1.0 + scale);
+  for (size_t a = 0; a < d; a++) {
+    /* one member moves by +-h e_a, the other n_g - 1 by -+h e_a / (n_g - 1): a deviation of zero sum,
+     * which leaves the group mean, the labels and P where they are */
+    for (int sgn = 0; sgn < 2; sgn++) {
+      const double e = sgn ? -h : h;
+      memcpy(r->sp_X, X, G * d * sizeof *X);
+      memcpy(r->sp_X + G * d, X + g * d, d * sizeof *X);
+      r->sp_X[G * d + a] += e;
+      r->sp_X[g * d + a] -= e / (ng - 1.0);
+      invariant_field(r, &rows, aw, r->sp_X, Y, P, r->sp_gx, dX, dY, dP, r->ws_split);
+      for (size_t i = 0; i < d; i++) {
+        if (!sgn) f1[i] = dX[G * d + i];
+        else Gam[i * d + a] = (f1[i] - dX[G * d + i]) / (2.0 * h);
+      }
+    }
+  }
+  free(aw), free(dX), free(dY), free(dP), free(f1);
+  return RC_OK;
+}
+
 double rc_reduced_vector_field(rc_reduced *r, const double *u, double *du) {
   const size_t d = r->d, G = r->G, K = r->K;
   const double M = r->ds->total;
+  if (r->invariant)
+    return invariant_field(r, &r->rows, r->aw, u, u + G * d, rc_reduced_head(r, u), r->gx, du, du + G * d,
+                           r->head ? du + (G + K) * d : NULL, r->ws);
   const double *X = u, *Y = u + G * d, *P = rc_reduced_head(r, u), *C = scatter(r, u);
   double *dX = du, *dY = du + G * d, *dP = r->head ? du + (G + K) * d : NULL, *dC = du + rc_reduced_core_dim(r);
   double L = rc_terms_gradients(&r->hp.model, &r->rows, K, M, X, Y, P, d, r->gx, r->gy, r->head ? r->gP : NULL,
@@ -354,7 +484,8 @@ void rc_reduced_metrics(rc_reduced *r, const double *u, const rc_metrics_ref *re
     else memcpy(px, xg, d * sizeof *px);
     double q = 0.0, tr = 0.0;
     for (size_t a = 0; a < d; a++) q += (px[a] - yc[a]) * (px[a] - yc[a]);
-    if (P) tr = trace_pcpt(P, C + g * d * d, d, r->tmp);
+    if (r->invariant) tr = 0.0; /* every sample at its group mean */
+    else if (P) tr = trace_pcpt(P, C + g * d * d, d, r->tmp);
     else
       for (size_t a = 0; a < d; a++) tr += C[g * d * d + a * d + a];
     spread += r->mult[g] * q + tr;

@@ -81,7 +81,7 @@ fi
 expect_error 1 "not a directory" run $D2 --out "$T/good.csv"
 
 # models with a head (docs/model.md section 3)
-expect_error 2 "unknown model 'simsiam'" run $D2 --model simsiam --out "$T/x"
+expect_error 2 "unknown model 'simclr'" run $D2 --model simclr --out "$T/x"
 expect_error 2 "malformed term" run $D2 --terms 'Px-sg(y' --out "$T/x"
 expect_error 2 "compares a sample with a label" run $D2 --terms 'Px-x' --out "$T/x"
 expect_error 2 "empty" run $D2 --terms '' --out "$T/x"
