@@ -109,6 +109,12 @@ int cli_finish(int rc);
 int cli_parse_double(const char *s, double *v);
 int cli_parse_size(const char *s, size_t *v);
 
+/* Whether a separate argument given as an option's value is itself an option
+ * ("--help", "--out", "--out=DIR"): then the value was forgotten, and the
+ * parsers refuse it rather than, say, run a whole command into a directory
+ * named "--help" (a value that starts with "--" can be given as --opt=VALUE). */
+int cli_value_is_option(const char *v);
+
 /* Whether --name is an option of the groups: 1 taking a value, 0 a flag, -1 not one. */
 int cli_option_kind(const char *name, int groups);
 

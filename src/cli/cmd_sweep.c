@@ -100,6 +100,9 @@ static int parse_args(int argc, char **argv, sweep_args *a) {
     for (size_t q = 0; q < sizeof own / sizeof own[0]; q++)
       if (!strcmp(name, own[q])) which = q;
     if (which < 4) {
+      if (!eq && k + 1 < argc && cli_value_is_option(argv[k + 1]))
+        return fail(2, "option '--%s' needs a value (got the option '%s'; write --%s=VALUE for a value starting with --)",
+                    name, argv[k + 1], name);
       const char *v = eq ? eq + 1 : k + 1 < argc ? argv[++k] : NULL;
       if (!v) return fail(2, "option '--%s' needs a value", name);
       if (which == 0) a->grid = v;

@@ -146,6 +146,9 @@ int cmd_sweep_merge(int argc, char **argv) {
     }
     if (!strcmp(s, "--out")) {
       if (k + 1 >= argc) rc = merge_fail(2, "option '--out' needs a value");
+      else if (cli_value_is_option(argv[k + 1]))
+        rc = merge_fail(2, "option '--out' needs a value (got the option '%s'; write --out=VALUE for a value starting "
+                        "with --)", argv[k + 1]);
       else out = argv[++k];
     } else if (!strncmp(s, "--out=", 6)) {
       out = s + 6;

@@ -166,6 +166,12 @@ int cli_config_expand(int argc, char **argv, int first, int groups, const char *
   if (at == -1) return 0;
   if (at == -2) return fail(cmd, 2, "--config given twice");
   if (!path || !*path) return fail(cmd, 2, "option '--config' needs a value");
+  if (at >= 0 && strncmp(argv[at], "--config=", 9) != 0 && cli_value_is_option(path)) {
+    char msg[400];
+    snprintf(msg, sizeof msg, "option '--config' needs a value (got the option '%.200s'; write --config=VALUE for a "
+             "value starting with --)", path);
+    return fail(cmd, 2, msg);
+  }
   rc_config *c = NULL;
   rc_error err;
   rc_error_clear(&err);

@@ -378,6 +378,17 @@ int cli_option_find(const char *name, size_t len, int *has_arg, int *groups) {
   return 0;
 }
 
+int cli_value_is_option(const char *v) {
+  if (!v || strncmp(v, "--", 2) != 0 || !v[2]) return 0;
+  const char *name = v + 2, *eq = strchr(name, '=');
+  int has_arg, groups;
+  const size_t len = eq ? (size_t)(eq - name) : strlen(name);
+  static const char *const own[] = {"grid", "jobs", "shard"}; /* sweep's own options (cmd_sweep.c) */
+  for (size_t q = 0; q < sizeof own / sizeof own[0]; q++)
+    if (strlen(own[q]) == len && !strncmp(own[q], name, len)) return 1;
+  return cli_option_find(name, len, &has_arg, &groups);
+}
+
 /* Options that say where and how to run, not what: not recorded in
  * summary.json's settings, and not part of a checkpoint's fingerprint. */
 static int is_recorded(const char *name) {
@@ -454,7 +465,13 @@ int cli_parse(int argc, char **argv, int first, int groups, const char *cmd, cli
     const char *v = NULL;
     if (def->has_arg) {
       if (eq) v = eq + 1;
-      else if (k + 1 < argc) v = argv[++k];
+      else if (k + 1 < argc && !cli_value_is_option(argv[k + 1])) v = argv[++k];
+      else if (k + 1 < argc) {
+        char msg[400];
+        snprintf(msg, sizeof msg, "option '--%s' needs a value (got the option '%.200s'; write --%s=VALUE for a value "
+                 "starting with --)", def->name, argv[k + 1], def->name);
+        return err_usage(cmd, "%s%s", msg, "");
+      }
       else return err_usage(cmd, "option '--%s' needs a value%s", def->name, "");
     } else if (eq) {
       return err_usage(cmd, "option '--%s' takes no value%s", def->name, "");

@@ -112,6 +112,18 @@ for cmd in data spectrum run fixedpoint selfconsistent phase bench figures sweep
   ok
 done
 
+# ---- a forgotten value: the next argument is an option, refused (not taken as the value) ----
+# (`figures --out --help` used to run every claim into a directory named "--help")
+expect_error 2 "needs a value (got the option '--help'" figures --out --help
+[ ! -e ./--help ] && ok || bad "figures --out --help made a directory --help"
+expect_error 2 "needs a value (got the option '--dim'" run --classes 2 --per-class 3 --out --dim 2
+expect_error 2 "needs a value (got the option '--grid=seed=1:2'" sweep --out --grid=seed=1:2
+expect_error 2 "needs a value (got the option '--help'" run --config --help
+expect_error 2 "needs a value (got the option '--out'" sweep-merge a b --out --out
+"$RC" run --classes 2 --per-class 3 --dim 2 --t-end 1 --quiet --out=--odd >/dev/null && [ -f ./--odd/summary.json ] \
+  && ok || bad "--out=--odd: a value starting with -- given with ="
+rm -rf ./--odd
+
 # ---- K = 1 ----
 expect_error 2 "two classes" phase --classes 1 --per-class 3 --dim 2 --frustration-list 0 --out o
 expect_error 2 "two classes" selfconsistent --classes 1 --per-class 3 --dim 2 --frustration-list 0
