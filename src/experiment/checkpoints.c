@@ -1,8 +1,8 @@
 /* checkpoints.c: checkpoints of one run (checkpoints.h). A checkpoint is
- * taken where the integrator can continue bit for bit; with --snapshots every
- * recorded state also goes to an append-only journal, flushed to disk before
- * each checkpoint, from which a resumed run rebuilds the snapshots recorded
- * before the kill. The fingerprint covers what decides the numbers: the
+ * taken where the integrator can continue bit for bit; with --snapshots (or
+ * a spec's journal) every recorded state (or record) also goes to an
+ * append-only journal, flushed to disk before each checkpoint, from which a
+ * resumed run rebuilds what it recorded before the kill. The fingerprint covers what decides the numbers: the
  * settings as given, the data set, the initial state, the recorded times and
  * the integrator's parameters; the source commit must match too. */
 #include <stdlib.h>
