@@ -41,6 +41,7 @@ int cmd_run(int argc, char **argv) {
             last->value[RC_M_MIN_LABEL_DISTANCE], r->rows[0].value[RC_M_MIN_LABEL_DISTANCE]);
     if (r->has_collapse_time) fprintf(cli_stdout(), ", collapsed at t=%.4g", r->collapse_time);
     else fprintf(cli_stdout(), ", no collapse");
+    if (r->resumed) fprintf(cli_stdout(), " (resumed from the checkpoint at t=%.6g)", r->resumed_from_t);
     fprintf(cli_stdout(), "\n");
   } else if (!st) {
     const rc_metrics_row *last = &r->rows[r->n_rows - 1];

@@ -1,8 +1,8 @@
 /* checkpoints.c: checkpoints of one run (checkpoints.h). A checkpoint is
- * taken where the integrator can continue bit for bit; with --snapshots every
- * recorded state also goes to an append-only journal, flushed to disk before
- * each checkpoint, from which a resumed run rebuilds the snapshots recorded
- * before the kill. The fingerprint covers what decides the numbers: the
+ * taken where the integrator can continue bit for bit; with --snapshots (or
+ * a spec's journal) every recorded state (or record) also goes to an
+ * append-only journal, flushed to disk before each checkpoint, from which a
+ * resumed run rebuilds what it recorded before the kill. The fingerprint covers what decides the numbers: the
  * settings as given, the data set, the initial state, the recorded times and
  * the integrator's parameters; the source commit must match too. */
 #include <stdlib.h>
@@ -201,14 +201,15 @@ rc_status run_checkpoints_open_spec(run_checkpoints *c, const rc_run_config *cfg
   if (st) return st;
   if (!c->loaded) { /* from t = 0: an older checkpoint in DIR is void */
     unlink(c->path);
-    if (cfg->snapshots && c->every > 0 && !(c->journal = fopen(c->journal_path, "w+b")))
+    if ((cfg->snapshots || sp->journal) && c->every > 0 && !(c->journal = fopen(c->journal_path, "w+b")))
       return rc_error_set(err, RC_EIO, "cannot write '%s'", c->journal_path);
     c->journal_created = c->journal != NULL;
     return RC_OK;
   }
   const rc_checkpoint *ck = c->loaded;
-  st = check_loaded(c, ck, cfg->snapshots, n_times, err);
-  if (!st && cfg->snapshots) st = replay_journal(c, ck, sp, err);
+  const int journal = cfg->snapshots || sp->journal;
+  st = check_loaded(c, ck, journal, n_times, err);
+  if (!st && journal) st = replay_journal(c, ck, sp, err);
   if (!st && ck->n_z && !c->engine) {
     st = rc_state_alloc(c->n, c->k, c->d, &c->from_state, err);
     if (!st) memcpy(c->from_state->z, ck->z, ck->n_z * sizeof *ck->z);
@@ -241,7 +242,7 @@ rc_status run_checkpoints_open(run_checkpoints *c, const rc_run_config *cfg, con
                                size_t *n_rows, rc_snapshots *snap, double wall_start, int engine, rc_error *err) {
   state_replay rp = {snap, NULL};
   run_checkpoints_spec sp = {init->n, init->k, init->d, init->z, rc_state_size(init), NULL, 0, rc_state_size(init),
-                             replay_state, &rp, engine};
+                             replay_state, &rp, engine, 0};
   rc_status st = rc_state_alloc_head(init->n, init->k, init->d, init->P != NULL, &rp.s, err);
   if (!st) st = run_checkpoints_open_spec(c, cfg, ds, &sp, grid, n_times, rows, n_rows, wall_start, err);
   rc_state_free(rp.s);

@@ -62,6 +62,8 @@ typedef struct {
   run_checkpoints_replay_fn replay; /* rebuild snapshot record r from the journal on resume (NULL: nothing to rebuild) */
   void *replay_ctx;
   int engine;               /* driven by the one engine's loop: the checkpoint holds its payload */
+  int journal;              /* keep the journal with or without --snapshots (records hold more than snapshots, e.g.
+                             * an encoder run's test accuracy) */
 } run_checkpoints_spec;
 
 rc_status run_checkpoints_open_spec(run_checkpoints *c, const rc_run_config *cfg, const rc_dataset *ds,

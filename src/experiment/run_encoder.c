@@ -27,6 +27,7 @@
 #include "core/lapack_reason.h"
 #include "core/memory.h"
 #include "core/threads.h"
+#include "experiment/checkpoints.h"
 #include "experiment/engine_loop.h"
 #include "experiment/run_encoder.h"
 #include "integrate/common.h"
@@ -148,9 +149,13 @@ rc_status rc_run_encoder_check(const rc_run_config *cfg, rc_error *err) {
   if (cfg->dim == 0) return rc_error_set(err, RC_EINVAL, "--dim must be positive");
   if (cfg->dim > 100000) return rc_error_set(err, RC_EINVAL, "--dim %zu is too large (at most 100000)", cfg->dim);
   if (!(cfg->eps > 0 && cfg->eps < 1)) return rc_error_set(err, RC_EINVAL, "--eps must be in (0, 1) (got %g)", cfg->eps);
-  if (cfg->checkpoint_every > 0 || cfg->resume)
-    return rc_error_set(err, RC_EINVAL, "--checkpoint-every and --resume are implemented for the minimal model's "
-                        "integrators, not yet for --task teacher-student (the %s encoder)", enc);
+  if (!(cfg->checkpoint_every >= 0) || !isfinite(cfg->checkpoint_every))
+    return rc_error_set(err, RC_EINVAL, "--checkpoint-every must be a positive time (got %g)", cfg->checkpoint_every);
+  if ((cfg->checkpoint_every > 0 || cfg->resume) && !cfg->out_dir)
+    return rc_error_set(err, RC_EINVAL, "checkpoints need an output directory");
+  if ((cfg->checkpoint_every > 0 || cfg->resume) && cfg->precision == RC_PRECISION_F32)
+    return rc_error_set(err, RC_EINVAL, "--checkpoint-every and --resume are implemented for the %s encoder in f64 "
+                        "(gd, every optimizer, rk45), not for --precision f32's gd", enc);
   if (cfg->integrator != RC_INTEGRATOR_GD && cfg->integrator != RC_INTEGRATOR_RK45)
     return rc_error_set(err, RC_EINVAL, "the teacher-student task (the %s encoder) runs with --integrator gd or rk45 "
                         "(not %s)", enc, rc_integrator_name(cfg->integrator));
@@ -214,7 +219,33 @@ typedef struct {
   double *snap_states;     /* n_times x n_theta, or NULL */
   long long *snap_steps;
   size_t n;
+  run_checkpoints *ck;     /* checkpoints: each observation's journal record (enc_record), or NULL */
+  double *rec;             /* scratch journal record */
+  size_t n_times;          /* recorded times (rows, snapshots) */
 } enc_obs;
+
+/* A journal record of one observation: what a resumed run cannot recompute
+ * from the rows of the checkpoint: [test_accuracy, the metrics' references
+ * d0, trace0, trace_b0 | theta with --snapshots]. */
+#define ENC_RECORD_HEAD 4
+static size_t enc_record_values(const enc_obs *c) { return ENC_RECORD_HEAD + (c->snap_states ? c->n_theta : 0); }
+
+/* resume: journal record r back into the test accuracy, the references and the kept snapshots */
+static rc_status enc_replay(size_t r, double t, size_t step, const double *v, void *ctx, rc_error *err) {
+  enc_obs *c = ctx;
+  (void)t;
+  if (r >= c->n_times)
+    return rc_error_set(err, RC_EINVAL, "the checkpoint's journal has more records than this run's recorded times");
+  c->r->test_accuracy[r] = v[0];
+  c->ref.d0 = v[1], c->ref.trace0 = v[2], c->ref.trace_b0 = v[3];
+  c->have_ref = 1;
+  if (c->snap_states) {
+    memcpy(c->snap_states + r * c->n_theta, v + ENC_RECORD_HEAD, c->n_theta * sizeof(double));
+    c->snap_steps[r] = (long long)step;
+    memcpy(c->r->theta_final, v + ENC_RECORD_HEAD, c->n_theta * sizeof(double));
+  }
+  return RC_OK;
+}
 
 /* fraction of rows of out whose nearest label (ties within 1e-12 relative wrong) is label[i] */
 static double nearest_label_accuracy(const double *out, const uint32_t *label, size_t n, const double *Y, size_t K,
@@ -307,6 +338,13 @@ static rc_status observe_params(enc_obs *c, double t, size_t step, const double 
     c->snap_steps[c->n] = (long long)step;
   }
   memcpy(c->r->theta_final, theta, c->n_theta * sizeof(double));
+  if (c->ck) {
+    c->rec[0] = c->r->test_accuracy[c->n];
+    c->rec[1] = c->ref.d0, c->rec[2] = c->ref.trace0, c->rec[3] = c->ref.trace_b0;
+    if (c->snap_states) memcpy(c->rec + ENC_RECORD_HEAD, theta, c->n_theta * sizeof(double));
+    rc_status st = run_checkpoints_record_values(c->ck, t, step, c->rec, err);
+    if (st) return st;
+  }
   c->n++;
   return RC_OK;
 }
@@ -390,18 +428,41 @@ static void engine_field_fn(const double *theta, double *F, void *ctx) { rc_engi
  * (as the table encoder's plain gd runs its own kernel), so its outputs are
  * those of before the one engine byte for byte; the trainer's gd (gd.c)
  * writes the same step as a loop, which a fused multiply-add in daxpy's kernel
- * may round differently. */
+ * may round differently. Checkpoints (ck, or NULL): as the engine loop's
+ * discrete ones, every round(every / dt) steps, the payload theta alone; a
+ * resume continues from the payload's step and recorded time. */
 static rc_status plain_gd_loop(rc_engine *e, const double *theta0, double dt, const double *grid, size_t n_times,
-                               rc_progress progress, void *progress_ctx, enc_obs *oc, rc_error *err) {
+                               rc_progress progress, void *progress_ctx, enc_obs *oc,
+                               const rc_engine_checkpointing *ck, rc_error *err) {
   const size_t n = rc_engine_n_theta(e);
   double *theta = rc_calloc(n + 1, sizeof *theta, "parameters", err), *F = rc_calloc(n + 1, sizeof *F, "field", err);
   rc_status st = theta && F ? RC_OK : RC_ENOMEM;
-  if (!st) memcpy(theta, theta0, n * sizeof *theta);
-  if (!st) rc_engine_project(e, theta); /* --sphere (docs/model.md 6.2): the labels on the sphere; nothing otherwise */
+  const rc_engine_resume_point *from = ck ? ck->from : NULL;
+  size_t step = 0, k0 = 0;
+  if (!st && from) {
+    if (from->n_z != n || !from->z || from->next_time > n_times)
+      st = rc_error_set(err, RC_EINVAL, "the checkpoint's saved state (%zu values) does not fit this run (%zu values)",
+                        from->n_z, n);
+    for (size_t q = 0; !st && q < n; q++)
+      if (!isfinite(from->z[q])) st = rc_error_set(err, RC_EINVAL, "the checkpoint's saved state has a non-finite value");
+    if (!st) {
+      memcpy(theta, from->z, n * sizeof *theta); /* already on the sphere under --sphere */
+      step = from->step;
+      k0 = from->next_time;
+    }
+  } else if (!st) {
+    memcpy(theta, theta0, n * sizeof *theta);
+    rc_engine_project(e, theta); /* --sphere (docs/model.md 6.2): the labels on the sphere; nothing otherwise */
+  }
   const size_t last = n_times ? (size_t)llround(grid[n_times - 1] / dt) : 0;
-  size_t step = 0;
-  for (size_t k = 0; !st && k < n_times; k++) {
+  const size_t every = ck && ck->every > 0 ? (size_t)fmax(1.0, (double)llround(ck->every / dt)) : 0;
+  size_t last_save = step;
+  for (size_t k = k0; !st && k < n_times; k++) {
     const size_t at = (size_t)llround(grid[k] / dt);
+    if (step > at) {
+      st = rc_error_set(err, RC_EINVAL, "internal: recorded time %g is before step %zu", grid[k], step);
+      break;
+    }
     while (!st && step < at) {
       rc_engine_field(e, theta, NULL, NULL, F);
       cblas_daxpy((int)n, dt, F, 1, theta, 1);
@@ -415,6 +476,11 @@ static rc_status plain_gd_loop(rc_engine *e, const double *theta0, double dt, co
                             (double)step * dt, theta[q], what);
           break;
         }
+      if (!st && every && step - last_save >= every && step < last) {
+        rc_engine_resume_point p = {k, step, (double)step * dt, 0.0, theta, n};
+        last_save = step;
+        st = ck->save(&p, ck->ctx, err);
+      }
       if (!st && (step & 15) == 0 && last) st = rc_progress_report(progress, progress_ctx, (double)step / (double)last, err);
     }
     if (!st) st = observe_params(oc, (double)step * dt, step, theta, err);
@@ -472,6 +538,9 @@ rc_status rc_run_encoder_execute(const rc_run_config *cfg, rc_run_result **out, 
   rc_dir_lock *lock = NULL;
   enc_obs oc;
   memset(&oc, 0, sizeof oc);
+  run_checkpoints ck;
+  memset(&ck, 0, sizeof ck);
+  int ck_open = 0;
   const int mlp = cfg->encoder == RC_ENCODER_MLP;
   st = rc_run_inputs_load(cfg, &r->inputs, err);
   if (!st && cfg->inputs == RC_RUN_INPUTS_FILE) st = rc_run_encoder_check_memory(cfg, r->inputs, err);
@@ -562,9 +631,26 @@ rc_status rc_run_encoder_execute(const rc_run_config *cfg, rc_run_result **out, 
     oc.e = e;
     oc.in = in;
     oc.r = r;
+    oc.n_times = n_times;
     st = rc_encoder_setup(&oc.test_enc, cfg->encoder, in->n_test, in->D, d, in->U_test, cfg->hidden, cfg->activation,
                           err);
   }
+  const int checkpointing = cfg->out_dir && (cfg->checkpoint_every > 0 || cfg->resume);
+  if (!st && checkpointing) { /* the fingerprint covers the inputs U; the journal keeps test_accuracy (and theta) */
+    oc.rec = rc_calloc(enc_record_values(&oc), sizeof(double), "checkpoint journal record", err);
+    if (!oc.rec) st = RC_ENOMEM;
+    run_checkpoints_spec sp = {in->n, in->K, d, theta0, r->n_theta, in->U, in->n * in->D, enc_record_values(&oc),
+                               enc_replay, &oc, 1, 1};
+    if (!st) st = run_checkpoints_open_spec(&ck, cfg, r->ds, &sp, grid, n_times, r->rows, &oc.n, t_start, err);
+    ck_open = 1;
+    if (!st) oc.ck = &ck;
+    r->resumed = ck.loaded != NULL;
+    r->resumed_from_t = ck.loaded ? ck.efrom.t : 0.0;
+  }
+  rc_engine_checkpointing eck;
+  memset(&eck, 0, sizeof eck);
+  if (!st && checkpointing) run_checkpoints_engine(&ck, &eck);
+  const rc_engine_checkpointing *L_ck = !st && checkpointing && (eck.every > 0 || eck.from) ? &eck : NULL;
   if (!st) {
     /* min_label_distance always: collapse_time and fitted_slow_rate are computed from it */
     oc.mopt.mask = (cfg->metrics ? cfg->metrics : RC_METRICS_ALL) | 1u << RC_M_MIN_LABEL_DISTANCE;
@@ -575,10 +661,10 @@ rc_status rc_run_encoder_execute(const rc_run_config *cfg, rc_run_result **out, 
     const int plain = rc_train_is_plain(tt) || (tt->opt.kind == RC_OPTIMIZER_GD && tt->opt.weight_decay == 0 && no_ema &&
                                                 (tt->batch == 0 || (double)tt->batch >= r->ds->total));
     if (discrete && cfg->precision == RC_PRECISION_F64 && plain) {
-      st = plain_gd_loop(e, theta0, cfg->dt, grid, n_times, cfg->progress, cfg->progress_ctx, &oc, err);
+      st = plain_gd_loop(e, theta0, cfg->dt, grid, n_times, cfg->progress, cfg->progress_ctx, &oc, L_ck, err);
     } else if (cfg->precision == RC_PRECISION_F64 || mlp) { /* every optimizer, and flow: the one engine's loop */
       rc_engine_loop L = {e, &es, &cfg->train, cfg->integrator, cfg->dt, rho * RC_ENC_RATE_MARGIN, cfg->init.seed,
-                          grid, n_times, cfg->progress, cfg->progress_ctx, cfg->rtol, cfg->atol, cfg->max_steps, NULL};
+                          grid, n_times, cfg->progress, cfg->progress_ctx, cfg->rtol, cfg->atol, cfg->max_steps, L_ck};
       st = rc_engine_loop_run(&L, theta0, observe_engine, &oc, err);
     } else { /* f32 gd: the teacher-student gd of the same field, its products with the inputs in sgemm */
       rc_integrate_config ic = {cfg->integrator, grid, n_times, cfg->dt, cfg->rtol, cfg->atol, RC_SPECTRUM_AUTO,
@@ -609,7 +695,7 @@ rc_status rc_run_encoder_execute(const rc_run_config *cfg, rc_run_result **out, 
     r->final_head = r->has_head ? r->theta_final + block_offset(oc.blocks, oc.n_blocks, "P") : NULL;
     if (cfg->encoder == RC_ENCODER_LINEAR) st = w_spectrum(r->theta_final, d, in->D, r, err);
   }
-  r->wall_seconds = now_seconds() - t_start;
+  r->wall_seconds = now_seconds() - t_start + ck.wall_before;
   /* Outputs in the order snapshots.h5, metrics.csv, summary.json, after
    * removing a former run's summary.json: a directory with a summary.json
    * holds the complete outputs of the run it describes, and a failed write
@@ -642,8 +728,10 @@ rc_status rc_run_encoder_execute(const rc_run_config *cfg, rc_run_result **out, 
     st = j ? rc_json_write_file(j, path, err) : rc_error_set(err, RC_ENOMEM, "summary.json");
     json_decref(j);
   }
+  if (ck_open) run_checkpoints_close(&ck, st == RC_OK);
   rc_dir_lock_release(lock);
   openblas_set_num_threads(blas_threads);
+  free(oc.rec);
   rc_encoder_release(&oc.test_enc);
   rc_state_free(oc.view);
   free(oc.test_out);

@@ -254,7 +254,10 @@ rc_status rc_snapshots_close(rc_snapshots *s, int commit, rc_error *err) {
 static int p_write_array(hid_t file, const char *name, hid_t type, int rank, const hsize_t *dims, const void *data) {
   hid_t space = H5Screate_simple(rank, dims, NULL);
   if (space < 0) return -1;
-  hid_t ds = H5Dcreate2(file, name, type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+  hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
+  H5Pset_obj_track_times(dcpl, 0); /* no timestamps: the same run gives the same file, byte for byte */
+  hid_t ds = H5Dcreate2(file, name, type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+  H5Pclose(dcpl);
   int rc = ds < 0 ? -1 : (H5Dwrite(ds, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) < 0 ? -1 : 0);
   if (ds >= 0) H5Dclose(ds);
   H5Sclose(space);

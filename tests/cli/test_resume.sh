@@ -6,7 +6,10 @@
 # step count, the shuffle position and the EMA copies are in the checkpoint;
 # engine-flow: rk45 with weight decay and EMA targets); and resuming refuses
 # a checkpoint of other settings, a damaged checkpoint or a missing journal.
-# Usage: test_resume.sh path/to/repcollapse gd|rk45|exact|engine-OPTIMIZER|engine-flow
+# enc-*: encoder runs (run_encoder.c): the linear encoder's plain gd (its own
+# daxpy loop), adam with minibatches, rk45, and the mlp's plain gd; their
+# journal also keeps each row's test_accuracy, so metrics.csv is whole.
+# Usage: test_resume.sh path/to/repcollapse gd|rk45|exact|engine-OPTIMIZER|engine-flow|enc-linear-gd|enc-linear-adam|enc-linear-rk45|enc-mlp-gd
 set -u
 RC="$1"
 MODE="$2"
@@ -27,6 +30,15 @@ case "$MODE" in
           --ema 0.9 --snapshots --checkpoint-every 4) ;;
   engine-flow) ARGS=(--classes 4 --per-class 250 --frustration 0.05 --dim 8 --model siam-sg --integrator rk45
                      --t-end 300 --points 150 --weight-decay 0.001 --ema-rate 5 --snapshots --checkpoint-every 4) ;;
+  enc-linear-gd) ARGS=(--task teacher-student --encoder linear --samples 60 --input-dim 300 --dim 8 --frustration 0.1
+                      --integrator gd --dt 0.05 --steps 40000 --points 40 --snapshots --checkpoint-every 20) ;;
+  enc-linear-adam) ARGS=(--task teacher-student --encoder linear --samples 60 --input-dim 300 --dim 8 --frustration 0.1
+                        --integrator gd --dt 0.01 --steps 20000 --points 40 --optimizer adam --batch 20 --snapshots
+                        --checkpoint-every 2) ;;
+  enc-linear-rk45) ARGS=(--task teacher-student --encoder linear --samples 60 --input-dim 300 --dim 8 --frustration 0.1
+                        --integrator rk45 --t-end 2000 --points 200 --snapshots --checkpoint-every 20) ;;
+  enc-mlp-gd) ARGS=(--encoder mlp --inputs fashion-mnist --per-class 5 --hidden 16 --dim 4 --test-samples 100
+                   --integrator gd --dt 5e-4 --t-end 4 --points 40 --snapshots --checkpoint-every 0.05) ;;
   *) echo "unknown mode $MODE"; exit 2 ;;
 esac
 ARGS+=(--quiet --out run)   # the same relative --out in two directories: the same command line
@@ -62,13 +74,17 @@ grep -q "resumed from the checkpoint at t=[0-9]" "$T/resume.out" && ok || bad "d
 cmp -s run/metrics.csv "$T/A/run/metrics.csv" && ok || bad "metrics.csv differs after resume"
 if [ "$MODE" != exact ]; then
   cmp -s run/snapshots.h5 "$T/A/run/snapshots.h5" && ok || bad "snapshots.h5 differs after resume"
-  /usr/bin/python3 - run/snapshots.h5 "$T/A/run/snapshots.h5" <<'PY' && ok || bad "snapshots.h5 content differs"
+  /usr/bin/python3 - run/snapshots.h5 "$T/A/run/snapshots.h5" "$MODE" <<'PY' && ok || bad "snapshots.h5 content differs"
 import sys, h5py, numpy as np
 a, b = h5py.File(sys.argv[1], "r"), h5py.File(sys.argv[2], "r")
 assert sorted(a.keys()) == sorted(b.keys())
-assert set(a.keys()) - {"head"} == {"labels", "observation_label", "observation_sample", "sample_label", "samples", "step", "t"}
+if sys.argv[3].startswith("enc-"):  # every parameter block by name, the inputs, t and step
+    assert {"t", "step", "labels", "inputs"} <= set(a.keys()), sorted(a.keys())
+else:
+    assert set(a.keys()) - {"head"} == {"labels", "observation_label", "observation_sample", "sample_label", "samples", "step", "t"}
 for k in a.keys():
     assert np.array_equal(a[k][()], b[k][()]), k
+assert len(a["t"]) > 1
 assert dict(a.attrs) == dict(b.attrs)
 PY
 fi
@@ -97,6 +113,8 @@ expect_refusal 2 "other settings" "${ARGS[@]}" --seed 2 --resume
 expect_refusal 2 "other settings" "${ARGS[@]}" --eps 0.02 --resume
 case "$MODE" in # the optimizer's settings are part of the run's identity
   engine-flow) expect_refusal 2 "other settings" "${ARGS[@]}" --ema-rate 6 --resume ;;
+  enc-linear-adam) expect_refusal 2 "other settings" "${ARGS[@]}" --batch 21 --resume ;;
+  enc-mlp-gd) expect_refusal 2 "other settings" "${ARGS[@]}" --activation tanh --resume ;;
   engine-*) expect_refusal 2 "other settings" "${ARGS[@]}" --batch 79 --resume
             expect_refusal 2 "other settings" "${ARGS[@]}" --batch-seed 9 --resume ;;
 esac

@@ -46,11 +46,18 @@ for L in 40 100; do
   [ ! -e fsz/summary.json ] && ok || bad "file-size limit $L: summary.json left behind"
 done
 
-# 5. --checkpoint-every and --resume are no longer accepted and ignored: the task refuses them before
-#    any work (checkpoints of the teacher-student task are not implemented yet), nothing written
-expect_error 2 "not yet for --task teacher-student" $TS --checkpoint-every 5 --out ck
-expect_error 2 "not yet for --task teacher-student" $TS --resume --out ck
-[ ! -e ck ] && ok || bad "a refused checkpointed run left $(ls ck)"
+# 5. --checkpoint-every and --resume are no longer accepted and ignored: the task checkpoints and resumes
+#    (kill -9 and resume bit for bit: test_resume.sh's enc-* modes); a finished run leaves no checkpoint and
+#    gives the un-checkpointed run's metrics.csv; f32 gd refuses them before any work, nothing written
+"$RC" $TS --out plain >/dev/null 2>&1 && "$RC" $TS --checkpoint-every 0.5 --out ck >/dev/null 2>&1 &&
+  cmp -s plain/metrics.csv ck/metrics.csv && [ ! -e ck/checkpoint.bin ] && [ ! -e ck/checkpoint.snapshots ] && ok ||
+  bad "a checkpointed run differs from the plain one or left its checkpoint: $(ls -A ck)"
+"$RC" $TS --resume --out ck2 >/dev/null 2>&1 && cmp -s plain/metrics.csv ck2/metrics.csv && ok ||
+  bad "--resume without a checkpoint did not start afresh"
+expect_error 2 "not for --precision f32" $TS --precision f32 --checkpoint-every 5 --out ckf
+expect_error 2 "not for --precision f32" $TS --precision f32 --resume --out ckf
+[ ! -e ckf ] && ok || bad "a refused checkpointed run left $(ls ckf)"
+expect_error 2 "--out DIR is required" $TS --checkpoint-every 5
 
 # 6. summary.json reruns the run through --config
 if "$RC" $TS --frustration 0.1 --model siam-sg --out first >/dev/null 2>err6 &&
