@@ -514,17 +514,6 @@ out:
   for (int k = 0; k < 4; k++) json_decref(j[k]);
 }
 
-/* Whether a path can appear in the report's commands as it is: no blank and
- * no character a POSIX shell would interpret. */
-static int plain_path(const char *s) {
-  for (const char *p = s; *p; p++)
-    if (isspace((unsigned char)*p) || strchr("'\"\\$`;&|<>*?()[]{}#~!", *p)) return 0;
-  return 1;
-}
-
-#define NOT_PLAIN \
-  "the directory's absolute path must not contain blanks or shell special characters (the report prints commands with it)"
-
 int cmd_figures(int argc, char **argv) {
   cli_options o;
   int rc = cli_parse(argc, argv, 2, OPT_OUTFILE | OPT_FIGURES, "figures", &o);
@@ -536,56 +525,15 @@ int cmd_figures(int argc, char **argv) {
     cli_options_free(&o);
     return cmd_figures_beyond(argc, argv);
   }
-  if (!o.out) {
+  static const char *const subs[] = {"claim1", "claim2", "claim3", "claim4", "claim5", "claim6"};
+  fig_run f;
+  rc_dir_lock *lock = NULL;
+  rc = fig_begin(&o, subs, 6, &f, &lock);
+  if (rc) {
     cli_options_free(&o);
-    fprintf(cli_stderr(), "repcollapse figures: error: --out DIR is required\n");
-    return 2;
-  }
-  if (!rc_plot_available()) {
-    cli_options_free(&o);
-    fprintf(cli_stderr(), "repcollapse figures: error: gnuplot with the pngcairo terminal is not installed (bash scripts/deps.sh installs it)\n");
-    return 1;
+    return rc;
   }
   rc_error err;
-  /* refused before anything is created: a path the printed commands could not carry */
-  char cwd[4096] = "";
-  if (o.out[0] != '/' && !getcwd(cwd, sizeof cwd)) cwd[0] = '\0';
-  if (!plain_path(cwd) || !plain_path(o.out)) {
-    fprintf(cli_stderr(), "repcollapse figures: error: --out '%s': %s\n", o.out, NOT_PLAIN);
-    cli_options_free(&o);
-    return 2;
-  }
-  rc_dir_lock *lock = NULL; /* one writer per directory (io.h), held to the end */
-  if (rc_mkdir_p(o.out, &err) || rc_dir_lock_acquire(o.out, &lock, &err)) {
-    cli_options_free(&o);
-    return cli_fail(&err);
-  }
-  for (int k = 1; k <= 6; k++) {
-    char sub[4200];
-    snprintf(sub, sizeof sub, "%s/claim%d", o.out, k);
-    if (rc_mkdir_p(sub, &err)) {
-      rc_dir_lock_release(lock);
-      cli_options_free(&o);
-      return cli_fail(&err);
-    }
-  }
-  fig_run f;
-  memset(&f, 0, sizeof f);
-  /* the commands name the output directory absolutely and the binary by its
-   * path, so the report's commands run as printed from any directory */
-  char *abs_out = realpath(o.out, NULL);
-  const int blank = abs_out && !plain_path(abs_out); /* through a symbolic link */
-  if (!abs_out || blank || strlen(abs_out) >= sizeof f.dir) {
-    fprintf(cli_stderr(), "repcollapse figures: error: --out '%s': %s\n", o.out,
-            !abs_out ? strerror(errno) : blank ? NOT_PLAIN : "path too long");
-    free(abs_out);
-    cli_options_free(&o);
-    return !abs_out ? 1 : 2;
-  }
-  snprintf(f.dir, sizeof f.dir, "%s", abs_out);
-  free(abs_out);
-  fig_find_exe(&f);
-  f.quick = o.quick;
   fig_ctx c;
   memset(&c, 0, sizeof c);
   c.f = &f;

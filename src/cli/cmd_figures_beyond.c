@@ -972,9 +972,6 @@ out:
   for (int k = 0; k < 4; k++) json_decref(j[k]);
 }
 
-#define NOT_PLAIN \
-  "the directory's absolute path must not contain blanks or shell special characters (the report prints commands with it)"
-
 int cmd_figures_beyond(int argc, char **argv) {
   cli_options o;
   int rc = cli_parse(argc, argv, 2, OPT_OUTFILE | OPT_FIGURES, "figures", &o);
@@ -982,55 +979,15 @@ int cmd_figures_beyond(int argc, char **argv) {
     cli_options_free(&o);
     return rc < 0 ? 0 : rc;
   }
-  if (!o.out) {
+  static const char *const subs[] = {"claim7", "claim8", "claim9", "geometry", "order", "claim10"};
+  fig_run f;
+  rc_dir_lock *lock = NULL;
+  rc = fig_begin(&o, subs, 6, &f, &lock);
+  if (rc) {
     cli_options_free(&o);
-    fprintf(cli_stderr(), "repcollapse figures: error: --out DIR is required\n");
-    return 2;
-  }
-  if (!rc_plot_available()) {
-    cli_options_free(&o);
-    fprintf(cli_stderr(), "repcollapse figures: error: gnuplot with the pngcairo terminal is not installed (bash scripts/deps.sh installs it)\n");
-    return 1;
+    return rc;
   }
   rc_error err;
-  char cwd[4096] = "";
-  if (o.out[0] != '/' && !getcwd(cwd, sizeof cwd)) cwd[0] = '\0';
-  if (!fig_plain_path(cwd) || !fig_plain_path(o.out)) {
-    fprintf(cli_stderr(), "repcollapse figures: error: --out '%s': %s\n", o.out, NOT_PLAIN);
-    cli_options_free(&o);
-    return 2;
-  }
-  rc_dir_lock *lock = NULL;
-  if (rc_mkdir_p(o.out, &err) || rc_dir_lock_acquire(o.out, &lock, &err)) {
-    cli_options_free(&o);
-    return cli_fail(&err);
-  }
-  const char *subs[] = {"claim7", "claim8", "claim9", "geometry", "order", "claim10"};
-  for (int k = 0; k < 6; k++) {
-    char sub[4200];
-    snprintf(sub, sizeof sub, "%s/%s", o.out, subs[k]);
-    if (rc_mkdir_p(sub, &err)) {
-      rc_dir_lock_release(lock);
-      cli_options_free(&o);
-      return cli_fail(&err);
-    }
-  }
-  fig_run f;
-  memset(&f, 0, sizeof f);
-  char *abs_out = realpath(o.out, NULL);
-  const int blank = abs_out && !fig_plain_path(abs_out);
-  if (!abs_out || blank || strlen(abs_out) >= sizeof f.dir) {
-    fprintf(cli_stderr(), "repcollapse figures: error: --out '%s': %s\n", o.out,
-            !abs_out ? strerror(errno) : blank ? NOT_PLAIN : "path too long");
-    free(abs_out);
-    rc_dir_lock_release(lock);
-    cli_options_free(&o);
-    return !abs_out ? 1 : 2;
-  }
-  snprintf(f.dir, sizeof f.dir, "%s", abs_out);
-  free(abs_out);
-  fig_find_exe(&f);
-  f.quick = o.quick;
   bx_ctx c;
   memset(&c, 0, sizeof c);
   c.f = &f;

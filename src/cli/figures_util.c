@@ -1,6 +1,8 @@
 /* figures_util.c: running repcollapse command lines in-process for
  * `repcollapse figures`, and reading their outputs back (figures_util.h). */
+#define _XOPEN_SOURCE 700 /* realpath */
 #include <ctype.h>
+#include <errno.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -212,6 +214,58 @@ int fig_plain_path(const char *s) {
   for (const char *p = s; *p; p++)
     if (isspace((unsigned char)*p) || strchr("'\"\\$`;&|<>*?()[]{}#~!", *p)) return 0;
   return 1;
+}
+
+#define NOT_PLAIN \
+  "the directory's absolute path must not contain blanks or shell special characters (the report prints commands with it)"
+
+int fig_begin(const cli_options *o, const char *const *subs, size_t n_subs, fig_run *f, rc_dir_lock **lock) {
+  *lock = NULL;
+  if (!o->out) {
+    fprintf(cli_stderr(), "repcollapse figures: error: --out DIR is required\n");
+    return 2;
+  }
+  if (!rc_plot_available()) {
+    fprintf(cli_stderr(), "repcollapse figures: error: gnuplot with the pngcairo terminal is not installed (bash scripts/deps.sh installs it)\n");
+    return 1;
+  }
+  rc_error err;
+  /* refused before anything is created: a path the printed commands could not carry */
+  char cwd[4096] = "";
+  if (o->out[0] != '/' && !getcwd(cwd, sizeof cwd)) cwd[0] = '\0';
+  if (!fig_plain_path(cwd) || !fig_plain_path(o->out)) {
+    fprintf(cli_stderr(), "repcollapse figures: error: --out '%s': %s\n", o->out, NOT_PLAIN);
+    return 2;
+  }
+  /* one writer per directory (io.h), held to the end */
+  if (rc_mkdir_p(o->out, &err) || rc_dir_lock_acquire(o->out, lock, &err)) return cli_fail(&err);
+  for (size_t k = 0; k < n_subs; k++) {
+    char sub[4200];
+    snprintf(sub, sizeof sub, "%s/%s", o->out, subs[k]);
+    if (rc_mkdir_p(sub, &err)) {
+      rc_dir_lock_release(*lock);
+      *lock = NULL;
+      return cli_fail(&err);
+    }
+  }
+  memset(f, 0, sizeof *f);
+  /* the commands name the output directory absolutely and the binary by its
+   * path, so the report's commands run as printed from any directory */
+  char *abs_out = realpath(o->out, NULL);
+  const int blank = abs_out && !fig_plain_path(abs_out); /* through a symbolic link */
+  if (!abs_out || blank || strlen(abs_out) >= sizeof f->dir) {
+    fprintf(cli_stderr(), "repcollapse figures: error: --out '%s': %s\n", o->out,
+            !abs_out ? strerror(errno) : blank ? NOT_PLAIN : "path too long");
+    free(abs_out);
+    rc_dir_lock_release(*lock);
+    *lock = NULL;
+    return !abs_out ? 1 : 2;
+  }
+  snprintf(f->dir, sizeof f->dir, "%s", abs_out);
+  free(abs_out);
+  fig_find_exe(f);
+  f->quick = o->quick;
+  return 0;
 }
 
 int fig_probe(const char *line) {

@@ -59,6 +59,15 @@ void fig_csv_close(fig_run *f, rc_atomic_file *af, FILE *fp);
 /* Whether a path can appear in printed commands as it is: no blank and no
  * character a POSIX shell would interpret. */
 int fig_plain_path(const char *s);
+
+/* The start of both figure commands (figures, figures --beyond), before any
+ * claim runs: --out required, gnuplot present, a --out the printed commands
+ * can carry (refused before anything is created), DIR and its `n_subs`
+ * subdirectories made, DIR's lock taken (held until the caller releases it),
+ * f zeroed with f->dir the absolute DIR, the binary found and f->quick set.
+ * Returns 0, or prints one error line and returns the exit code (the lock
+ * then released). */
+int fig_begin(const cli_options *o, const char *const *subs, size_t n_subs, fig_run *f, rc_dir_lock **lock);
 /* `repcollapse figures --beyond` (cmd_figures_beyond.c), dispatched from cmd_figures. */
 int cmd_figures_beyond(int argc, char **argv);
 
